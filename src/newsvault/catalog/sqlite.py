@@ -1,0 +1,244 @@
+"""SQLite backend of the catalog (WAL mode; one writer, many readers)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..errors import CatalogError
+from . import Article, Version
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions(
+    path TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    canonical_url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    published INTEGER,
+    seen INTEGER,
+    content_hash TEXT NOT NULL,
+    file_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    variant TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS versions_article ON versions(article_id, rev);
+CREATE TABLE IF NOT EXISTS articles(
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    canonical_url TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    published INTEGER,
+    path TEXT NOT NULL,
+    latest_path TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    versions INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published DESC, id);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source, published DESC, id);
+"""
+
+_VERSION_COLS = "path, article_id, rev, source, url, canonical_url, title, published, seen, content_hash, file_hash, size, variant"
+_ARTICLE_COLS = "id, source, url, canonical_url, title, published, path, latest_path, content_hash, size, versions"
+
+
+def _order_key(v: Version) -> tuple:
+    # Version 0 is the record under articles/; revisions follow in the order they were seen.
+    when = v.seen if v.seen is not None else (v.published or 0)
+    return (0 if v.path.startswith("articles/") else 1, when, v.path)
+
+
+class SQLiteCatalog:
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                raise CatalogError(f"{path}: catalog schema {version} is not supported; run 'newsvault reindex'")
+            self.db.executescript(_SCHEMA)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as e:
+            raise CatalogError(f"{path}: cannot open catalog ({e}); 'newsvault reindex' rebuilds it") from None
+        self._depth = 0
+
+    # -- transactions ------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # -- writing ------------------------------------------------------------------------------
+    def put_version(self, version: Version) -> None:
+        with self.transaction():
+            self.db.execute(
+                f"INSERT OR REPLACE INTO versions({_VERSION_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    version.path, version.article_id, version.rev, version.source, version.url,
+                    version.canonical_url, version.title, version.published, version.seen,
+                    version.content_hash, version.file_hash, version.size, version.variant,
+                ),
+            )
+            self._refresh_article(version.article_id)
+
+    def _refresh_article(self, article_id: str) -> None:
+        versions = sorted(self._versions(article_id), key=_order_key)
+        if not versions:
+            self.db.execute("DELETE FROM articles WHERE id=?", (article_id,))
+            return
+        for rev, v in enumerate(versions):
+            if v.rev != rev:
+                self.db.execute("UPDATE versions SET rev=? WHERE path=?", (rev, v.path))
+        first, latest = versions[0], versions[-1]
+        self.db.execute(
+            f"INSERT OR REPLACE INTO articles({_ARTICLE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                article_id, first.source, first.url, first.canonical_url, latest.title,
+                first.published if first.published is not None else latest.published,
+                first.path, latest.path, latest.content_hash, sum(v.size for v in versions), len(versions),
+            ),
+        )
+
+    def remove_paths(self, paths: Iterable[str]) -> None:
+        with self.transaction():
+            touched = set()
+            for p in paths:
+                row = self.db.execute("SELECT article_id FROM versions WHERE path=?", (p,)).fetchone()
+                if row:
+                    touched.add(row[0])
+                    self.db.execute("DELETE FROM versions WHERE path=?", (p,))
+            for article_id in touched:
+                self._refresh_article(article_id)
+
+    def clear(self) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM versions")
+            self.db.execute("DELETE FROM articles")
+
+    # -- reading ------------------------------------------------------------------------------
+    def _versions(self, article_id: str) -> list[Version]:
+        rows = self.db.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE article_id=?", (article_id,))
+        return [Version(*r) for r in rows]
+
+    def versions(self, article_id: str) -> list[Version]:
+        return sorted(self._versions(article_id), key=lambda v: v.rev)
+
+    def content_hashes(self, article_id: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT content_hash FROM versions WHERE article_id=?", (article_id,))}
+
+    def version_at(self, path: str) -> Version | None:
+        row = self.db.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE path=?", (path,)).fetchone()
+        return Version(*row) if row else None
+
+    def lookup_url(self, canonical_url: str) -> Article | None:
+        row = self.db.execute(f"SELECT {_ARTICLE_COLS} FROM articles WHERE canonical_url=?", (canonical_url,)).fetchone()
+        return Article(*row) if row else None
+
+    def get(self, article_id: str) -> Article | None:
+        row = self.db.execute(f"SELECT {_ARTICLE_COLS} FROM articles WHERE id=?", (article_id,)).fetchone()
+        return Article(*row) if row else None
+
+    def find_prefix(self, prefix: str, limit: int = 2) -> list[Article]:
+        rows = self.db.execute(
+            f"SELECT {_ARTICLE_COLS} FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\uffff", limit),
+        )
+        return [Article(*r) for r in rows]
+
+    def paths(self) -> Iterator[str]:
+        for (p,) in self.db.execute("SELECT path FROM versions ORDER BY path"):
+            yield p
+
+    def list_articles(
+        self,
+        source: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        ids: Iterable[str] | None = None,
+    ) -> list[Article]:
+        where, args = self._where(source, since, until)
+        if ids is not None:
+            ids = list(ids)
+            where.append(f"id IN ({','.join('?' * len(ids))})")
+            args.extend(ids)
+        sql = f"SELECT {_ARTICLE_COLS} FROM articles"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY published DESC, id LIMIT ? OFFSET ?"
+        args += [limit if limit is not None else -1, offset]
+        return [Article(*r) for r in self.db.execute(sql, args)]
+
+    @staticmethod
+    def _where(source: str | None, since: int | None, until: int | None) -> tuple[list[str], list]:
+        where: list[str] = []
+        args: list = []
+        if source:
+            where.append("source = ?")
+            args.append(source)
+        if since is not None:
+            where.append("published >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("published < ?")
+            args.append(until)
+        return where, args
+
+    def count_articles(self, source: str | None = None) -> int:
+        where, args = self._where(source, None, None)
+        sql = "SELECT count(*) FROM articles" + (" WHERE " + " AND ".join(where) if where else "")
+        return self.db.execute(sql, args).fetchone()[0]
+
+    def stats(self) -> dict:
+        per_source = {}
+        for source, records, versions, first, last, size in self.db.execute(
+            "SELECT source, count(*), sum(versions), min(published), max(published), sum(size) "
+            "FROM articles GROUP BY source ORDER BY source"
+        ):
+            per_source[source] = {
+                "records": records,
+                "revisions": versions - records,
+                "first_published": first,
+                "last_published": last,
+                "bytes": size,
+            }
+        totals = {
+            "records": sum(s["records"] for s in per_source.values()),
+            "revisions": sum(s["revisions"] for s in per_source.values()),
+            "bytes": sum(s["bytes"] for s in per_source.values()),
+            "first_published": min((s["first_published"] for s in per_source.values() if s["first_published"] is not None), default=None),
+            "last_published": max((s["last_published"] for s in per_source.values() if s["last_published"] is not None), default=None),
+        }
+        return {"sources": per_source, "total": totals}
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,167 @@
+"""Archive commands: init, import, show, ls, stats, reindex."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from ..archive import Archive
+from ..config import DEFAULT_SOURCES
+from ..importer import import_paths
+from ..text import html_to_text
+from ._app import SHANGHAI, Progress, emit_json, fmt_time, iter_lines, main, open_archive, parse_date
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="Archive name shown on lists and the site (default: the folder name).")
+@click.option("--default-sources", is_flag=True, help="Follow the outlets the original archivers mirrored.")
+@click.option("--github-actions", is_flag=True, help="Write a workflow that runs 'collect --commit --push' hourly.")
+def init(directory: Path, name: str | None, default_sources: bool, github_actions: bool) -> None:
+    """Create an empty archive in DIRECTORY."""
+    archive = Archive.init(directory, name=name)
+    if default_sources:
+        archive.config.sources = [dataclasses.replace(s) for s in DEFAULT_SOURCES]
+        from ..archive import write_atomic
+        from ..config import CONFIG_NAME
+
+        write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+    if github_actions:
+        from ..collect.workflow import write_workflow
+
+        path = write_workflow(archive)
+        click.echo(f"wrote {path.relative_to(archive.root)}")
+    archive.catalog  # creates .newsvault/catalog.sqlite
+    archive.close()
+    click.echo(f"initialised archive in {archive.root}" + (f" with {len(DEFAULT_SOURCES)} sources" if default_sources else ""))
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", help="Source slug for every file (default: from front matter, folder or URL host).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def import_cmd(ctx: click.Context, paths: tuple[Path, ...], source: str | None, as_json: bool) -> None:
+    """Import record files and directories (any variant; recursive)."""
+    archive = open_archive(ctx)
+    with Progress("importing") as bar:
+        report = import_paths(archive, paths, source=source, progress=bar.update)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    click.echo(
+        f"seen {report.seen}: imported {report.imported}, revisions {report.revisions}, "
+        f"unchanged {report.unchanged}, rejected {report.rejected}"
+    )
+    for r in report.rejects:
+        click.echo(f"rejected {r['path']}: {r['reason']}")
+
+
+def _article_json(archive: Archive, article, rev: int | None = None) -> dict:
+    versions = archive.catalog.versions(article.id)
+    chosen = versions[rev] if rev is not None else versions[-1]
+    record = archive.read(chosen.path)
+    return {
+        "id": article.id,
+        "source": article.source,
+        "source_name": archive.source_display_name(article.source),
+        "title": chosen.title,
+        "url": chosen.url,
+        "canonical_url": article.canonical_url,
+        "published": article.published,
+        "published_utc": fmt_time(article.published, with_seconds=True),
+        "path": article.path,
+        "rev": chosen.rev,
+        "versions": [
+            {"rev": v.rev, "path": v.path, "seen": v.seen, "title": v.title, "content_hash": v.content_hash, "size": v.size}
+            for v in versions
+        ],
+        "body_html": record.body,
+    }
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (with the body HTML).")
+@click.option("--raw", is_flag=True, help="Print the record file exactly as stored.")
+@click.pass_context
+def show(ctx: click.Context, ref: str, as_json: bool, raw: bool) -> None:
+    """Show an article by id (or prefix, or ID@REV), URL or record path."""
+    archive = open_archive(ctx)
+    article, rev = archive.resolve(ref)
+    data = _article_json(archive, article, rev)
+    if raw:
+        click.echo((archive.root / data["versions"][data["rev"]]["path"]).read_text(encoding="utf-8"), nl=False)
+        return
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(data["title"])
+    click.echo("=" * min(60, max(10, len(data["title"]) * 2)))
+    click.echo(f"id        {article.id}" + (f"  (version {data['rev']} of {article.versions})" if article.versions > 1 else ""))
+    click.echo(f"source    {article.source} ({data['source_name']})")
+    click.echo(f"published {fmt_time(article.published, with_seconds=True)} UTC  ({fmt_time(article.published, SHANGHAI)} Asia/Shanghai)")
+    click.echo(f"url       {data['url']}")
+    click.echo(f"file      {data['versions'][data['rev']]['path']}")
+    click.echo("")
+    click.echo(html_to_text(data["body_html"]))
+
+
+@main.command("ls")
+@click.option("--source", help="Only this source.")
+@click.option("--since", help="Published on or after this date (YYYY-MM-DD, UTC).")
+@click.option("--until", help="Published before this date.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_context
+def ls_cmd(ctx: click.Context, source: str | None, since: str | None, until: str | None, limit: int | None, as_json: bool) -> None:
+    """List articles, newest first."""
+    since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until")
+    archive = open_archive(ctx)
+    articles = archive.catalog.list_articles(source=source, since=since_ms, until=until_ms, limit=limit)
+    if as_json:
+        emit_json([
+            {"id": a.id, "source": a.source, "published": a.published, "title": a.title, "url": a.url, "path": a.path, "versions": a.versions}
+            for a in articles
+        ])
+        return
+    rows = [[a.id, fmt_time(a.published), a.source, a.title + (f"  [{a.versions} versions]" if a.versions > 1 else "")] for a in articles]
+    for line in iter_lines(rows):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Records and revisions per source, date range, bytes."""
+    archive = open_archive(ctx)
+    data = archive.catalog.stats()
+    if as_json:
+        emit_json(data)
+        return
+    rows = [["source", "records", "revisions", "first", "last", "MB"]]
+    for slug, s in data["sources"].items():
+        rows.append([slug, str(s["records"]), str(s["revisions"]), fmt_time(s["first_published"])[:10], fmt_time(s["last_published"])[:10], f"{s['bytes'] / 1e6:.1f}"])
+    t = data["total"]
+    rows.append(["total", str(t["records"]), str(t["revisions"]), fmt_time(t["first_published"])[:10], fmt_time(t["last_published"])[:10], f"{t['bytes'] / 1e6:.1f}"])
+    for line in iter_lines(rows):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def reindex(ctx: click.Context, as_json: bool) -> None:
+    """Rebuild the catalog and search index from the record files alone."""
+    archive = open_archive(ctx)
+    with Progress("reindexing") as bar:
+        result = archive.reindex(progress=bar.update)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"reindexed {result['versions']} files: {result['articles']} articles")
+    for e in result["errors"]:
+        click.echo(f"unreadable {e['path']}: {e['reason']}")

@@ -1,0 +1,1 @@
+"""Commands of this stage are registered on newsvault.cli._app.main."""

@@ -1,0 +1,1 @@
+"""Search: a Chinese-aware SQLite FTS5 index over the archive (see index.py)."""

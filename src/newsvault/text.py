@@ -1,0 +1,49 @@
+"""Plain text out of record HTML, for terminals, diffs and the search index."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+__all__ = ["html_to_text"]
+
+_BLOCKS = frozenset(
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote pre table tr section article header footer figure figcaption hr dd dt".split()
+)
+_DROP = ("script", "style", "noscript", "template", "iframe", "svg")
+_SPACES = re.compile(r"[ \t\u3000\xa0]+")
+_BLANKS = re.compile(r"\n\s*\n+")
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML fragment or page: one paragraph per block, scripts dropped."""
+    if not html.strip():
+        return ""
+    if "<" not in html:
+        return _tidy(html)
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div") if not html.lstrip().lower().startswith(("<!doctype", "<html")) else lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return _tidy(re.sub(r"<[^>]+>", " ", html))
+    etree.strip_elements(root, *_DROP, etree.Comment, with_tail=False)
+    parts: list[str] = []
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if tag in _BLOCKS:
+                parts.append("\n")
+            if el.text:
+                parts.append(el.text)
+        else:
+            if tag in _BLOCKS:
+                parts.append("\n")
+            if el.tail and el is not root:
+                parts.append(el.tail)
+    return _tidy("".join(parts))
+
+
+def _tidy(text: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
