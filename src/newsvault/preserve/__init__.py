@@ -1,0 +1,1 @@
+"""Preservation: every version, deletion watch, integrity checks."""
