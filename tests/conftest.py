@@ -1,0 +1,52 @@
+"""Fixtures shared by every test module: the corpus, fresh archives, and running the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = (REPO.parent / "shared" / "corpus").resolve()
+SEED = CORPUS / "seed" / "000_e886f203c780aee1.txt"
+SEED_URL = (
+    "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20231107-%E5%B8%83%E6%9E%97%E8%82%AF%E5%91%BC%E5%90%81"
+    "%E4%B8%83%E5%9B%BD%E9%9B%86%E5%9B%A2%E5%9C%A8%E5%8A%A0%E6%B2%99%E9%97%AE%E9%A2%98%E4%B8%8A%E4%BB%A5"
+    "-%E4%B8%80%E4%B8%AA%E5%A3%B0%E9%9F%B3-%E8%AF%B4%E8%AF%9D"
+)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.fail(f"corpus not found at {CORPUS} (shared/ must sit beside the repository)")
+    return CORPUS
+
+
+@pytest.fixture
+def archive(tmp_path):
+    from newsvault.archive import Archive
+
+    a = Archive.init(tmp_path / "archive")
+    yield a
+    a.close()
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real ``newsvault`` command in a subprocess."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO / "src"), **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsvault", *args],
+        cwd=cwd, capture_output=True, text=True, env=full_env, timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"newsvault {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def cli():
+    return run_cli
