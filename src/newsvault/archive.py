@@ -98,9 +98,12 @@ class _Batch:
     renamed: list[Path] = field(default_factory=list)
     versions: list[Version] = field(default_factory=list)
     reserved: set[Path] = field(default_factory=set)
+    made_dirs: set[Path] = field(default_factory=set)
 
     def stage(self, final: Path, data: bytes) -> None:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.parent not in self.made_dirs:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self.made_dirs.add(final.parent)
         tmp = final.parent / f"{TEMP_PREFIX}{final.name}.{os.getpid()}{TEMP_SUFFIX}"
         # Register before writing so that a failed write (disk full) is cleaned up too.
         self.staged.append((tmp, final))
@@ -127,6 +130,15 @@ class _Batch:
         for final in self.renamed:  # files this batch created: the archive goes back as it was
             final.unlink(missing_ok=True)
         (self.archive.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
+
+
+def _current_at(versions: list[Version], seen: int) -> Version:
+    """The version a reader would have seen at ``seen`` (epoch ms); versions are in rev order."""
+    current = versions[0]
+    for v in versions[1:]:
+        if v.seen is not None and v.seen <= seen:
+            current = v
+    return current
 
 
 def _write_atomic(path: Path, data: bytes, fsync: bool = True) -> None:
@@ -304,21 +316,22 @@ class Archive:
         with self.batch() as b:
             catalog = self.catalog
             existing = catalog.get(aid)
-            if existing is not None and content_hash in catalog.content_hashes(aid):
+            if existing is not None and _current_at(catalog.versions(aid), seen).content_hash == content_hash:
+                # Unchanged means "same as the version current when this one was seen": an edit
+                # that is later reverted (A, B, A) keeps all three versions, and re-adding a
+                # version already archived (a rerun) is still a no-op.
                 return AddResult("unchanged", aid, None)
             if existing is None:
                 folder = self.root / ARTICLES / source
                 published = record.published if record.published is not None else seen
                 final = self._free_name(folder, record_name(published, aid), data)
                 status = "new"
-                version_seen = None
             else:
                 stem = existing.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
                 folder = self.root / REVISIONS / existing.source / stem
                 final = self._free_name(folder, f"{seen // 1000}.md", data, bump_seconds=True)
                 source = existing.source
                 status = "revision"
-                version_seen = seen
             if final.exists():  # identical bytes already on disk (a crashed run's file): adopt it
                 pass
             else:
@@ -332,7 +345,8 @@ class Archive:
                 canonical_url=key,
                 title=record.title,
                 published=record.published,
-                seen=version_seen if version_seen is not None else (int(final.stem) * 1000 if status == "revision" else None),
+                # What the file name says (seconds), so that reindex derives the same value.
+                seen=int(final.stem) * 1000 if status == "revision" else None,
                 content_hash=content_hash,
                 file_hash=hashlib.sha256(data).hexdigest(),
                 size=len(data),

@@ -18,6 +18,7 @@ __all__ = ["decode", "declared_charset", "looks_binary"]
 _WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs", "x-big5": "big5hkscs"}
 _CANDIDATES = ["utf_8", "gb18030", "big5hkscs", "utf_16", "cp1252"]
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_TEXT_BYTES = bytes(range(9, 14)) + bytes(range(32, 256))
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._-]+)""", re.I)
 
 
@@ -45,7 +46,7 @@ def looks_binary(data: bytes) -> bool:
         return False
     if b"\x00" in sample:
         return True
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample.translate(None, _TEXT_BYTES))  # C-speed count of control bytes
     return controls > len(sample) // 50
 
 

@@ -159,7 +159,7 @@ def unescape_title(text: str) -> str:
 
 
 def _url_is_plain(url: str) -> bool:
-    if url.startswith("<") or any(c in url for c in " \t<>\\") or _CONTROL.search(url):
+    if url.startswith("<") or any(c in "<>\\" or c.isspace() for c in url) or _CONTROL.search(url):
         return False
     return _parens_balanced(url)
 
@@ -258,7 +258,10 @@ def parse(data: str | bytes, *, name: str = "") -> Record:
 
 def _parse_record(text: str, front_matter: str | None, meta: dict[str, Any]) -> Record | None:
     """Parse a record header + body; None when ``text`` has no record header at all."""
-    if "\r\n" in text[:8192]:
+    first_line_end = text.find("\n")
+    if first_line_end > 0 and text[first_line_end - 1] == "\r":
+        # A file written with CRLF line ends (not canonical): read it as LF. A canonical file's
+        # body may itself contain CRLF, which is content and stays as it is.
         text = text.replace("\r\n", "\n")
     lines_iter = text.split("\n", 4)
     i = 0
@@ -283,7 +286,7 @@ def _parse_record(text: str, front_matter: str | None, meta: dict[str, Any]) -> 
         return None
     raw_title, raw_url = _split_link(link_line)
     title = unescape_title(raw_title)
-    url = unescape_url(raw_url.strip())
+    url = unescape_url(raw_url)
 
     # Re-split the remainder precisely: header lines are i, i+1; then optional date + blank.
     header_len = sum(len(x) + 1 for x in lines_iter[: i + 2])

@@ -36,25 +36,28 @@ def is_tracking_param(name: str, value: str = "") -> bool:
     return low == "source" and value.lower().startswith("rss")
 
 
+def _unsafe_pattern(safe: frozenset[str]) -> re.Pattern[str]:
+    # A '%' that does not start an escape is unsafe too (it becomes %25).
+    return re.compile("%(?![0-9A-Fa-f]{2})|[^" + re.escape("".join(sorted(safe))) + "%]+")
+
+
+_UNSAFE = {id(_PATH_SAFE): _unsafe_pattern(_PATH_SAFE), id(_QUERY_SAFE): _unsafe_pattern(_QUERY_SAFE)}
+
+
+def _encode(m: re.Match[str]) -> str:
+    return "".join(f"%{b:02X}" for b in m.group(0).encode("utf-8", "surrogatepass"))
+
+
+def _fix_escape(m: re.Match[str]) -> str:
+    byte = int(m.group(1), 16)
+    c = chr(byte)
+    return c if byte < 128 and c in _UNRESERVED else f"%{byte:02X}"
+
+
 def _normalise_escapes(text: str, safe: frozenset[str]) -> str:
     """Decode escapes of unreserved characters, upper-case the rest, encode raw non-ASCII."""
-    out: list[str] = []
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "%" and _ESCAPE.match(text, i):
-            byte = int(text[i + 1 : i + 3], 16)
-            c = chr(byte)
-            out.append(c if byte < 128 and c in _UNRESERVED else f"%{byte:02X}")
-            i += 3
-            continue
-        if ch in safe:
-            out.append(ch)
-        else:
-            out.extend(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
-        i += 1
-    return "".join(out)
+    text = _UNSAFE[id(safe)].sub(_encode, text)
+    return _ESCAPE.sub(_fix_escape, text) if "%" in text else text
 
 
 def canonical_url(url: str) -> str:
@@ -66,7 +69,7 @@ def canonical_url(url: str) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return _normalise_escapes(url, _PATH_SAFE | frozenset("?#%"))
+        return _normalise_escapes(url, _PATH_SAFE)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
     try:

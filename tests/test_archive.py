@@ -1,0 +1,158 @@
+"""The archive: layout, names, revisions, lookups, and a catalog derived from the files only."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+
+from newsvault.archive import Archive, record_name
+from newsvault.errors import ArchiveError, NotFound
+from newsvault.record import Record, parse, render
+
+
+def rec(title="标题", url="https://www.rfi.fr/cn/a", published=1_699_359_302_000, body="<p>正文</p>") -> Record:
+    return Record(title=title, url=url, published=published, body=body)
+
+
+def record_files(archive: Archive) -> dict[str, bytes]:
+    return {archive.rel(p): p.read_bytes() for p in archive.record_files()}
+
+
+def catalog_dump(archive: Archive) -> list:
+    db = sqlite3.connect(archive.state_dir / "catalog.sqlite")
+    try:
+        return [
+            sorted(db.execute("SELECT * FROM versions").fetchall()),
+            sorted(db.execute("SELECT * FROM articles").fetchall()),
+        ]
+    finally:
+        db.close()
+
+
+def test_names_sort_newest_first_and_stay_short():
+    older, newer = record_name(1_600_000_000_000, "a" * 12), record_name(1_700_000_000_000, "b" * 12)
+    assert sorted([older, newer]) == [newer, older]
+    for ms in (-5, 0, 1_699_359_302_000, 10**16):
+        name = record_name(ms, "0123456789ab")
+        assert len(name.encode()) == 26 and "/" not in name and name.isascii()
+
+
+def test_new_record_is_written_in_canonical_form(archive):
+    r = rec()
+    result = archive.add(r, "rfi")
+    assert result.status == "new"
+    path = archive.root / result.path
+    assert path.parent == archive.root / "articles" / "rfi"
+    assert path.read_text(encoding="utf-8") == render(r)
+    assert not list(archive.root.rglob(".nv-*"))  # no temp file left behind
+
+
+def test_same_article_is_unchanged_and_never_rewritten(archive):
+    first = archive.add(rec(), "rfi")
+    mtime = (archive.root / first.path).stat().st_mtime_ns
+    # The same link with tracking parameters, from another feed, is the same article.
+    again = archive.add(rec(url="https://WWW.rfi.fr/cn/a/?utm_source=rss"), "bbc")
+    assert (again.status, again.article_id, again.path) == ("unchanged", first.article_id, None)
+    assert (archive.root / first.path).stat().st_mtime_ns == mtime
+    assert archive.catalog.count_articles() == 1
+
+
+def test_changed_content_becomes_a_revision_and_keeps_the_old_text(archive):
+    v0 = archive.add(rec(body="<p>第一版</p>"), "rfi", seen=1_700_000_000_000)
+    v1 = archive.add(rec(body="<p>第二版</p>", title="新标题"), "rfi", seen=1_700_000_100_000)
+    assert v1.status == "revision" and v1.article_id == v0.article_id
+    assert v1.path == f"revisions/rfi/{v0.path.split('/')[-1][:-3]}/1700000100.md"
+    assert parse((archive.root / v0.path).read_bytes()).body == "<p>第一版</p>"
+    assert parse((archive.root / v1.path).read_bytes()).body == "<p>第二版</p>"
+    versions = archive.catalog.versions(v0.article_id)
+    assert [(v.rev, v.title) for v in versions] == [(0, "标题"), (1, "新标题")]
+    article = archive.catalog.get(v0.article_id)
+    assert (article.title, article.versions, article.latest_path) == ("新标题", 2, v1.path)
+    # Re-adding a version already archived (a rerun) is a no-op...
+    assert archive.add(rec(body="<p>第二版</p>", title="新标题"), "rfi", seen=1_700_000_200_000).status == "unchanged"
+    assert archive.add(rec(body="<p>第一版</p>"), "rfi", seen=1_700_000_000_000).status == "unchanged"
+    # ...but an edit that is later reverted (A, B, A) is an event: all three versions are kept.
+    reverted = archive.add(rec(body="<p>第一版</p>"), "rfi", seen=1_700_000_300_000)
+    assert reverted.status == "revision"
+    assert [v.rev for v in archive.catalog.versions(v0.article_id)] == [0, 1, 2]
+
+
+def test_revisions_seen_in_the_same_second_get_distinct_files(archive):
+    archive.add(rec(body="<p>a</p>"), "rfi", seen=1_700_000_000_000)
+    b = archive.add(rec(body="<p>b</p>"), "rfi", seen=1_700_000_000_500)
+    c = archive.add(rec(body="<p>c</p>"), "rfi", seen=1_700_000_000_900)
+    assert b.path != c.path
+    assert [v.path.rsplit("/", 1)[1] for v in archive.catalog.versions(b.article_id)[1:]] == ["1700000000.md", "1700000001.md"]
+
+
+def test_link_less_items_are_kept_apart_by_content(archive):
+    a = archive.add(rec(url="", title="无链接一"), "voa")
+    b = archive.add(rec(url="", title="无链接二"), "voa")
+    assert a.status == b.status == "new" and a.article_id != b.article_id
+
+
+def test_resolve_by_id_prefix_url_path_and_revision(archive):
+    r = archive.add(rec(), "rfi")
+    archive.add(rec(body="<p>改</p>"), "rfi")
+    for ref in (r.article_id, r.article_id[:6], "https://www.rfi.fr/cn/a?utm_medium=x", r.path):
+        assert archive.resolve(ref) == (archive.catalog.get(r.article_id), None)
+    assert archive.resolve(f"{r.article_id}@1")[1] == 1
+    with pytest.raises(NotFound, match="versions 0–1"):
+        archive.resolve(f"{r.article_id}@5")
+    with pytest.raises(NotFound, match="no article"):
+        archive.resolve("https://www.rfi.fr/cn/unknown")
+    with pytest.raises(NotFound, match="no article"):
+        archive.resolve("zzzz")
+
+
+def test_failed_batch_leaves_nothing_behind(archive):
+    with pytest.raises(RuntimeError):
+        with archive.batch():
+            archive.add(rec(url="https://e.com/1"), "rfi")
+            archive.add(rec(url="https://e.com/2"), "rfi")
+            raise RuntimeError("boom")
+    assert record_files(archive) == {}
+    assert not list(archive.root.rglob(".nv-*"))
+    assert archive.catalog.count_articles() == 0
+
+
+def test_reindex_rebuilds_the_same_catalog_from_files(archive, corpus):
+    from newsvault.importer import import_paths
+
+    import_paths(archive, [corpus / "cdt", corpus / "cdt-history", corpus / "seed"])
+    before = catalog_dump(archive)
+    (archive.state_dir / "catalog.sqlite").unlink()
+    for extra in ("catalog.sqlite-wal", "catalog.sqlite-shm"):
+        (archive.state_dir / extra).unlink(missing_ok=True)
+    archive.close()
+    reopened = Archive.open(archive.root)
+    reopened.reindex()
+    assert catalog_dump(reopened) == before
+    reopened.close()
+
+
+def test_duty_machine_archive_opens_without_conversion(tmp_path, corpus):
+    root = tmp_path / "cdt"
+    shutil.copytree(corpus / "cdt", root)
+    before = record_files_on_disk = {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    archive = Archive.open(root)
+    articles = archive.catalog.list_articles()
+    assert {a.source for a in articles} == {"cdt"}
+    assert sum(a.versions for a in articles) == 227  # every file is a version of some article
+    assert len(articles) == len({parse(b).url for b in before.values() if b.startswith(b"[")})
+    # Nothing of the original was touched; only derived data was added.
+    after = {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file() and ".newsvault" not in p.parts}
+    assert after == record_files_on_disk
+    archive.close()
+
+
+def test_open_refuses_a_directory_that_is_not_an_archive(tmp_path):
+    with pytest.raises(ArchiveError, match="not a newsvault archive"):
+        Archive.open(tmp_path)
+    with pytest.raises(ArchiveError, match="no such directory"):
+        Archive.open(tmp_path / "missing")
+    Archive.init(tmp_path / "a")
+    with pytest.raises(ArchiveError, match="already"):
+        Archive.init(tmp_path / "a")
