@@ -312,14 +312,12 @@ class Archive:
         key = record_key(record, source)
         aid = article_id(key)
         content_hash = record.text_hash
-        seen = seen if seen is not None else int(time.time() * 1000)
+        observed = seen is not None
+        seen = seen if observed else int(time.time() * 1000)
         with self.batch() as b:
             catalog = self.catalog
             existing = catalog.get(aid)
-            if existing is not None and _current_at(catalog.versions(aid), seen).content_hash == content_hash:
-                # Unchanged means "same as the version current when this one was seen": an edit
-                # that is later reverted (A, B, A) keeps all three versions, and re-adding a
-                # version already archived (a rerun) is still a no-op.
+            if existing is not None and self._is_unchanged(aid, content_hash, seen if observed else None):
                 return AddResult("unchanged", aid, None)
             if existing is None:
                 folder = self.root / ARTICLES / source
@@ -355,6 +353,17 @@ class Archive:
             catalog.put_version(version)
             b.versions.append(version)
         return AddResult(status, aid, version.path)
+
+    def _is_unchanged(self, aid: str, content_hash: str, seen: int | None) -> bool:
+        versions = self.catalog.versions(aid)
+        if seen is None:
+            # When this text was seen is unknown (a plain import): a text already kept is not
+            # news, so re-importing an archive never adds versions.
+            return any(v.content_hash == content_hash for v in versions)
+        # Seen at a known time (collect, recheck, <unix time>.md histories): unchanged means
+        # "same as the version current then", so an edit later reverted (A, B, A) keeps all
+        # three versions, and replaying the same observation is still a no-op.
+        return _current_at(versions, seen).content_hash == content_hash
 
     def _free_name(self, folder: Path, name: str, data: bytes, bump_seconds: bool = False) -> Path:
         """``folder/name``, or the next free variant; an existing file with the same bytes is reused."""

@@ -9,6 +9,7 @@ byte as they came (only re-encoded to UTF-8 when they arrived as GB18030 or Big5
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,11 +132,11 @@ def import_paths(
             with archive.batch():
                 for path in chunk:
                     _import_one(archive, path, source, report)
-        except OSError as e:
+        except (OSError, sqlite3.Error) as e:
             # The archive cannot be written (read-only, full disk, ...): this batch is undone.
             report.imported, report.revisions, report.unchanged = snapshot
             raise ArchiveError(
-                f"cannot write to the archive at {archive.root}: {e.strerror or e}; "
+                f"cannot write to the archive at {archive.root}: {getattr(e, 'strerror', None) or e}; "
                 f"nothing from the failing batch was kept ({done} of {total} files were imported before it)"
             ) from None
         done += len(chunk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -56,15 +57,31 @@ def _order_key(v: Version) -> tuple:
     return (0 if v.path.startswith("articles/") else 1, when, v.path)
 
 
+def _writable(directory: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
+
+
 class SQLiteCatalog:
     def __init__(self, path: Path):
         self.path = path
+        self.read_only = False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
+        except (sqlite3.OperationalError, OSError) as e:
+            if path.exists() and not _writable(path.parent):
+                # A read-only archive (mounted read-only, a copy on a CD…) can still be read.
+                self.db = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+                self.read_only = True
+                return
+            raise CatalogError(f"{path}: cannot open catalog ({getattr(e, 'strerror', None) or e})") from None
+        try:
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             if version not in (0, SCHEMA_VERSION):
                 raise CatalogError(f"{path}: catalog schema {version} is not supported; run 'newsvault reindex'")
