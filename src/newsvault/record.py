@@ -71,8 +71,8 @@ class Record:
     stamp: str | None = None
 
     def __post_init__(self) -> None:
-        if "\n" in self.url or "\r" in self.url:
-            raise ValueError("a record URL cannot contain a line break")
+        if "\n" in self.url or "\r" in self.url or "\x00" in self.url:
+            raise ValueError("a record URL cannot contain a line break or NUL (normalise it first)")
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown record variant {self.variant!r}")
 
