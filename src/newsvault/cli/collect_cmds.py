@@ -1,1 +1,296 @@
-"""Commands of this stage are registered on newsvault.cli._app.main."""
+"""Collector commands: source add/ls/rm/import-opml/export-opml, collect, watch."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from ..archive import Archive, write_atomic
+from ..config import CONFIG_NAME, Source
+from ..errors import ConfigError, NewsvaultError
+from ._app import emit_json, iter_lines, main, open_archive
+
+EXIT_SOME_FAILED = 3
+
+
+def _save_config(archive: Archive) -> None:
+    write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+
+
+def _check_url(url: str) -> str:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https", "file") or (scheme != "file" and not urlsplit(url).hostname):
+        raise click.BadParameter(f"{url!r} is not an http(s):// or file:// URL", param_hint="URL")
+    return url
+
+
+def _policy(timeout: float | None, retries: int | None):
+    from ..fetch import FetchPolicy
+
+    policy = FetchPolicy()
+    if timeout is not None:
+        policy.timeout = timeout
+        policy.deadline = max(timeout * 3, timeout + 1)
+    if retries is not None:
+        policy.retries = retries
+    return policy
+
+
+def _pick_sources(archive: Archive, slugs: tuple[str, ...]) -> list[Source]:
+    sources = archive.config.sources
+    if not sources:
+        raise click.UsageError("this archive follows no sources yet; add one with 'newsvault source add SLUG URL'")
+    if not slugs:
+        return list(sources)
+    picked = []
+    for slug in slugs:
+        s = archive.config.source(slug)
+        if s is None:
+            raise click.BadParameter(f"no source {slug!r} (known: {', '.join(x.slug for x in sources)})", param_hint="--source")
+        picked.append(s)
+    return picked
+
+
+# ---------------------------------------------------------------------------------------------
+# newsvault source …
+# ---------------------------------------------------------------------------------------------
+
+
+@main.group()
+def source() -> None:
+    """Manage the outlets this archive follows (stored in newsvault.toml)."""
+
+
+@source.command("add")
+@click.argument("slug")
+@click.argument("urls", nargs=-1, required=True, metavar="URL...")
+@click.option("--name", help="Display name (e.g. 法广); default: the slug.")
+@click.option("--body", type=click.Choice(["feed", "page"]), help="Article body from the feed item, or from the article page.")
+@click.option("--selector", help="CSS selector of the article body on pages (implies --body page).")
+@click.option("--category", help="Only archive items with a category matching this regex.")
+@click.option("--interval", type=click.IntRange(min=60), default=3600, show_default=True, help="Seconds between polls (watch).")
+@click.pass_context
+def source_add(ctx: click.Context, slug: str, urls: tuple[str, ...], name: str | None, body: str | None, selector: str | None, category: str | None, interval: int) -> None:
+    """Follow a new outlet: SLUG names its folder, URL its feed(s)."""
+    from ..extract import check_selector
+
+    for url in urls:
+        _check_url(url)
+    if selector:
+        try:
+            check_selector(selector)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--selector") from None
+    archive = open_archive(ctx)
+    if archive.config.source(slug) is not None:
+        raise ConfigError(f"source {slug!r} exists already; remove it first ('newsvault source rm {slug}') or choose another slug")
+    try:
+        new = Source(slug, name or slug, list(urls), body=body or ("page" if selector else "feed"), selector=selector, category=category, interval=interval)
+    except ConfigError as e:
+        raise click.BadParameter(str(e)) from None
+    archive.config.sources.append(new)
+    _save_config(archive)
+    click.echo(f"added source {slug} ({new.name}): {len(urls)} feed{'s' if len(urls) > 1 else ''}, body from {new.body}")
+
+
+@source.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_context
+def source_ls(ctx: click.Context, as_json: bool) -> None:
+    """List the sources this archive follows."""
+    archive = open_archive(ctx)
+    sources = archive.config.sources
+    if as_json:
+        emit_json([{"slug": s.slug, "name": s.name, "feeds": s.feeds, "body": s.body, "selector": s.selector, "category": s.category, "interval": s.interval} for s in sources])
+        return
+    if not sources:
+        click.echo("no sources; add one with 'newsvault source add SLUG URL'")
+        return
+    rows = [["slug", "name", "body", "every", "feeds"]]
+    for s in sources:
+        body = s.body + (f" ({s.selector})" if s.selector else "")
+        rows.append([s.slug, s.name, body, f"{s.interval // 60} min", " ".join(s.feeds)])
+    for line in iter_lines(rows):
+        click.echo(line)
+
+
+@source.command("rm")
+@click.argument("slug")
+@click.pass_context
+def source_rm(ctx: click.Context, slug: str) -> None:
+    """Stop following SLUG (its archived articles stay)."""
+    archive = open_archive(ctx)
+    s = archive.config.source(slug)
+    if s is None:
+        raise ConfigError(f"no source {slug!r} in this archive")
+    archive.config.sources.remove(s)
+    _save_config(archive)
+    click.echo(f"removed source {slug}; its archived articles are kept")
+
+
+@source.command("import-opml")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def source_import_opml(ctx: click.Context, file: Path) -> None:
+    """Add the feeds of an OPML file (sources whose slug exists are skipped)."""
+    from ..collect.opml import read_opml
+
+    archive = open_archive(ctx)
+    imported = read_opml(file.read_bytes(), name=str(file))
+    added, skipped = [], []
+    for s in imported:
+        if archive.config.source(s.slug) is not None:
+            skipped.append(s.slug)
+        else:
+            archive.config.sources.append(s)
+            added.append(s.slug)
+    if added:
+        _save_config(archive)
+    click.echo(f"added {len(added)} source{'s' if len(added) != 1 else ''}" + (f": {', '.join(added)}" if added else ""))
+    if skipped:
+        click.echo(f"skipped {len(skipped)} existing: {', '.join(skipped)}")
+
+
+@source.command("export-opml")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@click.pass_context
+def source_export_opml(ctx: click.Context, output: Path | None) -> None:
+    """Write the sources as OPML (readable by any feed reader; round-trips through import-opml)."""
+    from ..collect.opml import write_opml
+
+    archive = open_archive(ctx)
+    text = write_opml(archive.config.sources, title=archive.config.name)
+    if output:
+        write_atomic(output, text)
+        click.echo(f"wrote {len(archive.config.sources)} sources to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# newsvault collect / watch
+# ---------------------------------------------------------------------------------------------
+
+
+def _print_report(report) -> None:
+    rows = []
+    for s in report.sources:
+        if s.failed:
+            status = f"FAILED: {s.reason}"
+        else:
+            status = f"{s.new} new, {s.revised} revised, {s.unchanged} unchanged"
+            extras = []
+            if s.not_modified:
+                extras.append(f"{s.not_modified} feed{'s' if s.not_modified > 1 else ''} not modified")
+            if s.skipped:
+                extras.append(f"{s.skipped} filtered out")
+            if s.duplicates:
+                extras.append(f"{s.duplicates} duplicates")
+            if extras:
+                status += f" ({', '.join(extras)})"
+        if s.failed and (s.new or s.revised):
+            status = f"{s.new} new, {s.revised} revised; " + status
+        rows.append([s.slug, status])
+    for line in iter_lines(rows):
+        click.echo(line)
+    for s in report.sources:
+        for w in s.warnings[:3]:
+            click.echo(f"{s.slug}: warning: {w}", err=True)
+    t = report.totals()
+    click.echo(f"{len(report.sources)} sources in {report.seconds:.1f} s: {t['new']} new, {t['revised']} revised, {t['failed']} failed")
+
+
+def _commit_and_push(archive: Archive, report, commit: bool, push: bool, quiet: bool = False) -> None:
+    from ..collect import commit_message
+    from ..collect.gitops import commit_paths
+    from ..collect.gitops import push as git_push
+
+    if commit:
+        sha = commit_paths(archive.root, report.paths, commit_message(report))
+        report.commit = sha
+        if not quiet:
+            click.echo(f"committed {sha[:10]}: {commit_message(report).splitlines()[0]}" if sha else "nothing new to commit")
+    if push:
+        git_push(archive.root)
+        if not quiet:
+            click.echo("pushed")
+
+
+@main.command()
+@click.option("--source", "slugs", multiple=True, help="Only this source (repeatable).")
+@click.option("--commit", is_flag=True, help="Make one git commit of what this pass archived (none when nothing changed).")
+@click.option("--push", is_flag=True, help="git push after the pass.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds to wait for a server, per attempt (default 20).")
+@click.option("--retries", type=click.IntRange(min=0), help="Retries after a failed attempt (default 3).")
+@click.pass_context
+def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool, as_json: bool, timeout: float | None, retries: int | None) -> None:
+    """Fetch every source once and archive what is new or changed.
+
+    Exit status: 0 when every source succeeded, 3 when some failed (the others were still
+    archived), 2 on usage errors.
+    """
+    from ..collect import run_pass
+    from ..collect.gitops import check_repo
+
+    archive = open_archive(ctx)
+    sources = _pick_sources(archive, slugs)
+    if commit or push:
+        check_repo(archive.root)
+    report = asyncio.run(run_pass(archive, sources, _policy(timeout, retries)))
+    if as_json:
+        try:
+            _commit_and_push(archive, report, commit, push, quiet=True)
+        finally:
+            emit_json(report.as_dict())
+    else:
+        _print_report(report)
+        _commit_and_push(archive, report, commit, push)
+    if not report.ok:
+        ctx.exit(EXIT_SOME_FAILED)
+
+
+@main.command()
+@click.option("--source", "slugs", multiple=True, help="Only this source (repeatable).")
+@click.option("--commit", is_flag=True, help="Commit after each pass that archived something.")
+@click.option("--push", is_flag=True, help="git push after each commit.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds to wait for a server, per attempt (default 20).")
+@click.option("--retries", type=click.IntRange(min=0), help="Retries after a failed attempt (default 3).")
+@click.pass_context
+def watch(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool, timeout: float | None, retries: int | None) -> None:
+    """Poll each source on its own interval until SIGTERM or Ctrl-C (finishing in-flight writes)."""
+    from ..collect import watch as run_watch
+    from ..collect.gitops import check_repo
+
+    archive = open_archive(ctx)
+    sources = _pick_sources(archive, slugs)
+    if commit or push:
+        check_repo(archive.root)
+
+    def after_pass(report) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        t = report.totals()
+        failed = [s.slug for s in report.sources if s.failed]
+        click.echo(
+            f"{stamp} pass over {len(report.sources)} source{'s' if len(report.sources) > 1 else ''}: "
+            f"{t['new']} new, {t['revised']} revised" + (f", failed: {', '.join(failed)}" if failed else "") + (" (interrupted)" if report.interrupted else "")
+        )
+        for s in report.sources:
+            if s.failed:
+                click.echo(f"  {s.slug}: {s.reason}", err=True)
+        if (commit and report.paths) or push:
+            try:
+                _commit_and_push(archive, report, commit and bool(report.paths), push and bool(report.paths))
+            except NewsvaultError as e:  # a failed push must not stop the daemon
+                click.echo(f"newsvault: error: {e}", err=True)
+        sys.stdout.flush()
+
+    click.echo(f"watching {len(sources)} source{'s' if len(sources) > 1 else ''}; stop with Ctrl-C or SIGTERM")
+    sys.stdout.flush()
+    passes = asyncio.run(run_watch(archive, sources, _policy(timeout, retries), after_pass=after_pass))
+    click.echo(f"stopped after {passes} pass{'es' if passes != 1 else ''}")

@@ -1,0 +1,369 @@
+"""One collect pass: sources → fetch → parse → [extract] → clean → archive.
+
+Every source runs as its own task; a source that fails (or is slow) only fails (or delays)
+itself. Nothing is written while a source is being fetched: its items are prepared in memory,
+then archived in a batch together with whatever other sources finished in the same half
+second (one disk sync, one catalog commit per batch). A fetch or parse failure therefore
+never touches the archive.
+
+What the collector remembers (``fetch.ValidatorStore``) is saved only after the batch that
+archived a feed's items has committed, and only for feeds whose every item was archived: a
+304 can never hide an item that a failed pass did not keep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from ..archive import Archive
+from ..clean import clean_html, clean_title, fallback_title, is_teaser, item_time
+from ..config import Source
+from ..errors import NewsvaultError
+from ..extract import extract_main, page_title
+from ..fetch import Fetcher, FetchPolicy, ValidatorStore
+from ..parse import FeedItem, parse_feed
+from ..record import Record
+from ..text import html_to_text
+from ..urls import canonical_url
+
+__all__ = ["SourceReport", "PassReport", "run_pass", "collect", "commit_message"]
+
+_FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+_PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_WRITE_WINDOW = 0.5  # seconds: sources finishing this close together share one write batch
+_MAX_ERRORS = 5  # per source, in reports (the rest are counted)
+
+
+@dataclass
+class SourceReport:
+    slug: str
+    new: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    items: int = 0  # entries in the fetched feeds
+    skipped: int = 0  # filtered out by the source's category regex
+    duplicates: int = 0  # the same article twice in one feed
+    not_modified: int = 0  # feeds that answered 304
+    undated: int = 0  # archived under the time first seen
+    future: int = 0  # dated in the future, clamped to now
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)  # files written
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    @property
+    def reason(self) -> str | None:
+        if not self.errors:
+            return None
+        more = len(self.errors) - _MAX_ERRORS
+        return "; ".join(self.errors[:_MAX_ERRORS]) + (f"; and {more} more" if more > 0 else "")
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.slug,
+            "ok": not self.failed,
+            "new": self.new,
+            "revised": self.revised,
+            "unchanged": self.unchanged,
+            "items": self.items,
+            "skipped": self.skipped,
+            "duplicates": self.duplicates,
+            "not_modified": self.not_modified,
+            "undated": self.undated,
+            "future": self.future,
+            "reason": self.reason,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "paths": self.paths,
+        }
+
+
+@dataclass
+class PassReport:
+    sources: list[SourceReport]
+    started: int  # epoch ms
+    seconds: float = 0.0
+    commit: str | None = None
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not any(s.failed for s in self.sources) and not self.interrupted
+
+    @property
+    def paths(self) -> list[str]:
+        return [p for s in self.sources for p in s.paths]
+
+    def totals(self) -> dict[str, int]:
+        keys = ("new", "revised", "unchanged", "items", "not_modified")
+        out = {k: sum(getattr(s, k) for s in self.sources) for k in keys}
+        out["failed"] = sum(1 for s in self.sources if s.failed)
+        return out
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "started": self.started,
+            "seconds": round(self.seconds, 3),
+            "totals": self.totals(),
+            "commit": self.commit,
+            "interrupted": self.interrupted,
+            "sources": [s.as_dict() for s in self.sources],
+        }
+
+
+def commit_message(report: PassReport) -> str:
+    """``rfi +3, bbc +1 (2 revised)``, then one line per source with its full counts."""
+    parts = []
+    for s in report.sources:
+        if not (s.new or s.revised):
+            continue
+        text = s.slug + (f" +{s.new}" if s.new else "")
+        if s.revised:
+            text += f" ({s.revised} revised)"
+        parts.append(text)
+    head = ", ".join(parts) or "no changes"
+    lines = [head, ""]
+    for s in report.sources:
+        status = f"failed: {s.reason}" if s.failed else "ok"
+        lines.append(f"{s.slug}: {s.new} new, {s.revised} revised, {s.unchanged} unchanged; {status}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Preparing a source (network and parsing; nothing is written here)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    source: Source
+    report: SourceReport
+    records: list[Record] = field(default_factory=list)
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Context:
+    archive: Archive
+    fetcher: Fetcher
+    store: ValidatorStore
+    seen: int  # epoch ms: "first seen" time of this pass
+    now: int
+
+
+@dataclass
+class _Built:
+    record: Record | None  # None: a page item already archived, unchanged in the feed
+    fingerprint: tuple[str, str] | None = None
+    warning: str | None = None
+    date_rule: str = "item"
+
+
+def _fingerprint(item: FeedItem, title: str) -> str:
+    return hashlib.sha256(f"{title}\x00{item.body}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _clean_link(link: str) -> str:
+    return re.sub(r"[\r\n\t]+", "", link.strip())
+
+
+async def _build(ctx: _Context, source: Source, item: FeedItem, feed_url: str) -> _Built:
+    title = clean_title(item.title)
+    link = _clean_link(item.link)
+    body_html, base = item.body, link or feed_url
+    page_wanted = bool(link) and link.startswith(("http://", "https://", "file://")) and (
+        source.body == "page" or is_teaser(item.body)
+    )
+    fingerprint = warning = None
+    if page_wanted:
+        key = canonical_url(link)
+        fp = _fingerprint(item, title)
+        if ctx.store.fingerprint(key) == fp and ctx.archive.catalog.lookup_url(key) is not None:
+            return _Built(None)  # archived before, and the feed entry has not changed: no page fetch
+        try:
+            page = await ctx.fetcher.get(link, accept=_PAGE_ACCEPT)
+            html = page.text()
+            extracted = await asyncio.to_thread(extract_main, html, page.url, source.selector)
+            if source.body == "page" or len(html_to_text(extracted)) > len(html_to_text(item.body)):
+                body_html, base = extracted, page.url
+            if not title:
+                title = clean_title(page_title(html))
+            fingerprint = (key, fp)
+        except NewsvaultError as e:
+            if source.body == "page":
+                raise
+            # A teaser is better than nothing; the page is tried again next pass.
+            warning = f"kept the feed's short text ({e})"
+    body = clean_html(body_html, base)
+    if not title:
+        title = fallback_title(body, link)
+    published, rule = item_time(item.published, ctx.seen, ctx.now)
+    return _Built(Record(title=title, url=link, published=published, body=body), fingerprint, warning, rule)
+
+
+def _dedupe_key(item: FeedItem) -> str:
+    canon = canonical_url(_clean_link(item.link))
+    if canon:
+        return canon
+    return "nolink:" + hashlib.sha256(f"{item.title}\x00{item.body}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
+    source, rep = prep.source, prep.report
+    etag, last_modified = ctx.store.validators(feed_url)
+    resp = await ctx.fetcher.get(feed_url, etag=etag, last_modified=last_modified, accept=_FEED_ACCEPT)
+    if resp.not_modified:
+        rep.not_modified += 1
+        return
+    feed = await asyncio.to_thread(parse_feed, resp.content, resp.url, content_type=resp.content_type, charset=resp.charset)
+    if feed.warning:
+        rep.warnings.append(f"{feed_url}: {feed.warning}")
+    category = re.compile(source.category) if source.category else None
+    keys: set[str] = set()
+    todo: list[FeedItem] = []
+    for item in feed.items:
+        rep.items += 1
+        if category is not None and not any(category.search(c) for c in item.categories):
+            rep.skipped += 1
+            continue
+        key = _dedupe_key(item)
+        if key in keys:
+            rep.duplicates += 1
+            continue
+        keys.add(key)
+        todo.append(item)
+    results = await asyncio.gather(*(_build(ctx, source, item, feed_url) for item in todo), return_exceptions=True)
+    failures = 0
+    for item, res in zip(todo, results):
+        if isinstance(res, BaseException):
+            if isinstance(res, asyncio.CancelledError):
+                raise res
+            failures += 1
+            reason = str(res) if isinstance(res, NewsvaultError) else f"{type(res).__name__}: {res}"
+            where = item.link or item.title or "?"
+            rep.errors.append(reason if reason.startswith(where) else f"{where}: {reason}")
+            continue
+        if res.warning:
+            rep.warnings.append(f"{item.link}: {res.warning}")
+        if res.record is None:
+            rep.unchanged += 1
+            continue
+        rep.undated += res.date_rule == "seen"
+        rep.future += res.date_rule == "clamped"
+        prep.records.append(res.record)
+        if res.fingerprint:
+            prep.fingerprints[res.fingerprint[0]] = res.fingerprint[1]
+    if not failures and (resp.etag or resp.last_modified):
+        prep.validators[feed_url] = (resp.etag, resp.last_modified)
+
+
+async def _prepare_source(ctx: _Context, source: Source) -> _Prepared:
+    prep = _Prepared(source, SourceReport(source.slug))
+
+    async def one(url: str) -> None:
+        try:
+            await _prepare_feed(ctx, prep, url)
+        except NewsvaultError as e:
+            prep.report.errors.append(str(e))
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # a bug or a library surprise must stay inside this source
+            prep.report.errors.append(f"{url}: unexpected {type(e).__name__}: {e}")
+
+    await asyncio.gather(*(one(url) for url in source.feeds))
+    return prep
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing (synchronous: a batch always completes or leaves no trace)
+# ---------------------------------------------------------------------------------------------
+
+
+def _archive(ctx: _Context, batch: list[_Prepared]) -> None:
+    counts: list[tuple[_Prepared, str, str | None]] = []
+    with ctx.archive.batch():
+        for prep in batch:
+            for record in prep.records:
+                result = ctx.archive.add(record, prep.source.slug, seen=ctx.seen)
+                counts.append((prep, result.status, result.path))
+    # Only now is everything on disk: count it, and remember validators and fingerprints.
+    for prep, status, path in counts:
+        rep = prep.report
+        if status == "new":
+            rep.new += 1
+        elif status == "revision":
+            rep.revised += 1
+        else:
+            rep.unchanged += 1
+        if path and status != "unchanged":
+            rep.paths.append(path)
+    validators: dict = {}
+    fingerprints: dict = {}
+    for prep in batch:
+        validators.update(prep.validators)
+        fingerprints.update(prep.fingerprints)
+    ctx.store.save(validators, fingerprints)
+
+
+async def run_pass(
+    archive: Archive,
+    sources: Iterable[Source],
+    policy: FetchPolicy | None = None,
+    *,
+    on_source: Callable[[SourceReport], None] | None = None,
+) -> PassReport:
+    """Collect every source once. Cancel the task to stop: finished batches stay archived."""
+    sources = list(sources)
+    now = int(time.time() * 1000)
+    started = time.perf_counter()
+    reports = {s.slug: SourceReport(s.slug) for s in sources}
+    report = PassReport([reports[s.slug] for s in sources], started=now)
+    store = ValidatorStore.for_archive(archive)
+    archive.catalog  # open (and recover) before any task needs it
+    try:
+        async with Fetcher(policy) as fetcher:
+            ctx = _Context(archive, fetcher, store, seen=now, now=now)
+            pending = {asyncio.create_task(_prepare_source(ctx, s)) for s in sources}
+            try:
+                while pending:
+                    done, pending = await asyncio.wait(pending, timeout=_WRITE_WINDOW)
+                    if not done:
+                        continue
+                    batch = [t.result() for t in done]
+                    for prep in batch:
+                        reports[prep.source.slug] = prep.report
+                    try:
+                        _archive(ctx, batch)
+                    except (NewsvaultError, OSError) as e:
+                        # Nothing of this batch was kept (the archive rolled it back).
+                        for prep in batch:
+                            prep.report.errors.append(f"not archived: {e}")
+                            prep.report.paths.clear()
+                    for prep in batch:
+                        if on_source:
+                            on_source(prep.report)
+            except asyncio.CancelledError:
+                report.interrupted = True
+                for t in pending:
+                    t.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        store.close()
+        report.sources = [reports[s.slug] for s in sources]
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+def collect(archive: Archive, sources: Iterable[Source] | None = None, policy: FetchPolicy | None = None) -> PassReport:
+    """Synchronous wrapper: one pass over ``sources`` (default: every configured source)."""
+    return asyncio.run(run_pass(archive, archive.config.sources if sources is None else sources, policy))

@@ -1,0 +1,36 @@
+"""The shape every feed format is turned into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Feed", "FeedItem"]
+
+
+@dataclass
+class FeedItem:
+    """One entry of a feed, before cleaning.
+
+    ``body`` is the fullest content the entry carries, as HTML (plain text is escaped and put in
+    paragraphs); ``body_from`` says where it came from (``content`` for content:encoded or Atom
+    content, ``summary`` for description / media:description / JSON Feed summary).
+    ``published`` is epoch milliseconds (UTC) or None when missing or unreadable.
+    """
+
+    title: str
+    link: str
+    body: str = ""
+    body_from: str = ""
+    published: int | None = None
+    guid: str = ""
+    categories: list[str] = field(default_factory=list)
+    author: str = ""
+
+
+@dataclass
+class Feed:
+    format: str  # "rss20", "rss10", "atom10", "json1", … (feedparser's version names)
+    title: str
+    link: str
+    items: list[FeedItem]
+    warning: str | None = None  # a recoverable problem (e.g. malformed XML that still parsed)

@@ -1,0 +1,397 @@
+"""Shared pieces of the collector tests: corpus articles, feed builders, a real local HTTP server.
+
+The server is a ``ThreadingHTTPServer`` on 127.0.0.1 whose routes can misbehave on purpose:
+fail with 500, fail then recover, never answer, reset the connection, redirect in a loop,
+stream an endless body, or answer conditional GETs with 304.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import html
+import json
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+
+from newsvault.record import Record, parse
+
+CORPUS = Path("/work/shared/corpus")
+TESTDATA = Path(__file__).parent / "testdata" / "collect"
+
+
+# ---------------------------------------------------------------------------------------------
+# Articles from the corpus
+# ---------------------------------------------------------------------------------------------
+
+_cache: dict[str, list[Record]] = {}
+
+
+def corpus_records(kind: str = "cdt", n: int = 10, max_bytes: int = 12_000) -> list[Record]:
+    """``n`` real records (smallest-first among those under ``max_bytes``), stable order.
+
+    ``kind``: ``cdt`` (China Digital Times), ``jekyll`` (canonical records after front matter)
+    or ``seed`` (the RFI record).
+    """
+    key = f"{kind}:{max_bytes}"
+    if key not in _cache:
+        if kind == "cdt":
+            files = sorted((CORPUS / "cdt" / "articles").glob("*.md"))
+        elif kind == "jekyll":
+            files = [p for p in sorted((CORPUS / "jekyll" / "_posts").glob("*.md")) if "\n<!--" in p.read_text(encoding="utf-8", errors="replace")[:2000]]
+        else:
+            files = sorted((CORPUS / "seed").iterdir())
+        records = []
+        for p in files:
+            data = p.read_bytes()
+            if len(data) > max_bytes and kind != "seed":
+                continue
+            try:
+                rec = parse(data, name=p.name)
+            except Exception:
+                continue
+            if rec.url and rec.title and len(rec.body) > 300:
+                records.append(rec)
+        _cache[key] = records
+    records = _cache[key]
+    if len(records) < n:
+        raise RuntimeError(f"corpus has only {len(records)} {kind} records under {max_bytes} bytes")
+    return records[:n]
+
+
+@dataclass
+class Item:
+    title: str | None
+    link: str | None
+    body: str
+    published: int | None = None  # epoch ms
+    categories: list[str] = field(default_factory=list)
+    teaser: str | None = None  # description, when different from the body
+
+    @classmethod
+    def of(cls, rec: Record, **kw) -> "Item":
+        return cls(rec.title, rec.url, rec.body, rec.published, **kw)
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _rfc822(ms: int) -> str:
+    return email.utils.formatdate(ms / 1000, usegmt=True)
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def rss20(items: list[Item], title: str = "测试订阅", link: str = "https://example.org/", encoding: str = "utf-8", content_encoded: bool = True) -> str:
+    out = [
+        f'<?xml version="1.0" encoding="{encoding}"?>',
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:media="http://search.yahoo.com/mrss/">',
+        f"<channel><title>{html.escape(title)}</title><link>{html.escape(link)}</link><description>fixture</description>",
+    ]
+    for it in items:
+        out.append("<item>")
+        if it.title is not None:
+            out.append(f"<title>{html.escape(it.title)}</title>")
+        if it.link is not None:
+            out.append(f"<link>{html.escape(it.link)}</link><guid>{html.escape(it.link)}</guid>")
+        if it.published is not None:
+            out.append(f"<pubDate>{_rfc822(it.published)}</pubDate>")
+        for c in it.categories:
+            out.append(f"<category>{html.escape(c)}</category>")
+        out.append(f"<description>{_cdata(it.teaser if it.teaser is not None else it.body[:120])}</description>")
+        if content_encoded and it.body:
+            out.append(f"<content:encoded>{_cdata(it.body)}</content:encoded>")
+        out.append("</item>")
+    out.append("</channel></rss>")
+    return "\n".join(out)
+
+
+def rdf(items: list[Item], title: str = "RDF fixture", link: str = "https://example.org/") -> str:
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/">',
+        f'<channel rdf:about="{html.escape(link)}"><title>{html.escape(title)}</title><link>{html.escape(link)}</link><description>d</description>',
+        "<items><rdf:Seq>" + "".join(f'<rdf:li rdf:resource="{html.escape(it.link or "")}"/>' for it in items) + "</rdf:Seq></items></channel>",
+    ]
+    for it in items:
+        out.append(f'<item rdf:about="{html.escape(it.link or "")}"><title>{html.escape(it.title or "")}</title><link>{html.escape(it.link or "")}</link>')
+        if it.published is not None:
+            out.append(f"<dc:date>{_iso(it.published)}</dc:date>")
+        out.append(f"<description>{html.escape(it.body)}</description></item>")
+    out.append("</rdf:RDF>")
+    return "\n".join(out)
+
+
+def atom(items: list[Item], title: str = "Atom fixture", link: str = "https://example.org/") -> str:
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        f'<title>{html.escape(title)}</title><id>{html.escape(link)}</id><link href="{html.escape(link)}"/><updated>2024-01-01T00:00:00Z</updated>',
+    ]
+    for it in items:
+        out.append("<entry>")
+        out.append(f"<title>{html.escape(it.title or '')}</title>")
+        if it.link:
+            out.append(f'<link rel="alternate" href="{html.escape(it.link)}"/><id>{html.escape(it.link)}</id>')
+        if it.published is not None:
+            out.append(f"<published>{_iso(it.published)}</published><updated>{_iso(it.published)}</updated>")
+        for c in it.categories:
+            out.append(f'<category term="{html.escape(c)}"/>')
+        out.append(f'<summary type="html">{html.escape(it.teaser if it.teaser is not None else it.body[:120])}</summary>')
+        out.append(f'<content type="html">{html.escape(it.body)}</content>')
+        out.append("</entry>")
+    out.append("</feed>")
+    return "\n".join(out)
+
+
+def json_feed(items: list[Item], title: str = "JSON fixture") -> str:
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": title,
+        "home_page_url": "https://example.org/",
+        "items": [
+            {
+                k: v
+                for k, v in {
+                    "id": it.link or hashlib.sha1(it.body.encode()).hexdigest(),
+                    "url": it.link,
+                    "title": it.title,
+                    "content_html": it.body,
+                    "date_published": _iso(it.published) if it.published is not None else None,
+                    "tags": it.categories or None,
+                }.items()
+                if v is not None
+            }
+            for it in items
+        ],
+    }
+    return json.dumps(doc, ensure_ascii=False)
+
+
+def page(title: str, body: str, charset: str = "utf-8", wrapper: str = '<div class="post-content">{}</div>') -> str:
+    """An article page with the boilerplate real sites have around the article."""
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="{charset}"><title>{html.escape(title)}</title>'
+        '<script>var tracking = 1;</script><style>body{color:red}</style></head><body>'
+        '<nav><a href="/">首页</a> <a href="/about">关于我们</a> <a href="/rss">订阅</a></nav>'
+        f'<header><h1>{html.escape(title)}</h1></header><article>' + wrapper.format(body) + "</article>"
+        '<aside class="related"><h3>相关文章</h3><ul><li><a href="/x">另一篇文章</a></li></ul></aside>'
+        "<footer>版权所有 © 2020 示例网站</footer></body></html>"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A real HTTP server with misbehaving routes
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Route = Callable[["_Handler"], None]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        self.server.owner._record(path, self)
+        route = self.server.owner.routes.get(path)
+        if route is None:
+            self.send(Reply(404, b"not found"))
+            return
+        route(self)
+
+    def send(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        for k, v in reply.headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+    owner: "FeedServer"
+
+    def handle_error(self, request, client_address) -> None:  # client aborts are expected here
+        pass
+
+
+class FeedServer:
+    """``with FeedServer() as srv: srv.static('/feed.xml', body); srv.url('/feed.xml')``."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: Counter[str] = Counter()
+        self.headers: dict[str, list[dict[str, str]]] = {}
+        self.released = threading.Event()
+        self.sent: Counter[str] = Counter()  # bytes written by streaming routes
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> "FeedServer":
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.httpd.owner = self
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.released.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def _record(self, path: str, handler: _Handler) -> None:
+        with self._lock:
+            self.hits[path] += 1
+            self.headers.setdefault(path, []).append({k.lower(): v for k, v in handler.headers.items()})
+
+    # -- routes -----------------------------------------------------------------------------------
+    def static(self, path: str, body: str | bytes, content_type: str = "application/rss+xml; charset=utf-8", conditional: bool = True) -> None:
+        """A resource with ETag and Last-Modified that answers 304 when they match."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
+        modified = email.utils.formatdate(1_700_000_000, usegmt=True)
+
+        def route(h: _Handler) -> None:
+            if conditional and (h.headers.get("If-None-Match") == etag or (not h.headers.get("If-None-Match") and h.headers.get("If-Modified-Since") == modified)):
+                h.send(Reply(304, b"", {"ETag": etag}))
+                return
+            headers = {"Content-Type": content_type}
+            if conditional:
+                headers.update({"ETag": etag, "Last-Modified": modified})
+            h.send(Reply(200, data, headers))
+
+        self.routes[path] = route
+
+    def sequence(self, path: str, replies: list[Reply], then: Route | None = None) -> None:
+        """Answer with ``replies`` in turn, then with ``then`` (or the last reply) for ever."""
+        state = {"n": 0}
+
+        def route(h: _Handler) -> None:
+            with self._lock:
+                n = state["n"]
+                state["n"] += 1
+            if n < len(replies):
+                h.send(replies[n])
+            elif then is not None:
+                then(h)
+            else:
+                h.send(replies[-1])
+
+        self.routes[path] = route
+
+    def hang(self, path: str) -> None:
+        """Accept the request and never answer (until the server stops)."""
+
+        def route(h: _Handler) -> None:
+            self.released.wait(30)
+            h.close_connection = True
+
+        self.routes[path] = route
+
+    def reset(self, path: str, times: int | None = None, then: Route | None = None) -> None:
+        """Reset the connection (TCP RST) instead of answering, ``times`` times (None: always)."""
+        state = {"n": 0}
+
+        def route(h: _Handler) -> None:
+            with self._lock:
+                state["n"] += 1
+                n = state["n"]
+            if times is not None and n > times and then is not None:
+                then(h)
+                return
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.connection.close()
+            h.close_connection = True
+
+        self.routes[path] = route
+
+    def redirect(self, path: str, to: str, status: int = 302) -> None:
+        def route(h: _Handler) -> None:
+            h.send(Reply(status, b"", {"Location": to}))
+
+        self.routes[path] = route
+
+    def endless(self, path: str, total: int, chunk: int = 64 * 1024, declare_length: bool = False) -> None:
+        """Stream ``total`` bytes of XML-ish filler; counts what was actually sent."""
+        filler = (b"<item><title>x</title></item>" * (chunk // 29 + 1))[:chunk]
+
+        def route(h: _Handler) -> None:
+            h.send_response(200)
+            h.send_header("Content-Type", "application/rss+xml")
+            if declare_length:
+                h.send_header("Content-Length", str(total))
+            h.send_header("Connection", "close")
+            h.end_headers()
+            h.close_connection = True
+            sent = 0
+            try:
+                h.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
+                while sent < total:
+                    h.wfile.write(filler)
+                    sent += len(filler)
+                    with self._lock:
+                        self.sent[path] += len(filler)
+            except OSError:
+                pass
+
+        self.routes[path] = route
+
+    def serve(self, path: str, fn: Route) -> None:
+        self.routes[path] = fn
+
+
+# ---------------------------------------------------------------------------------------------
+# Looking at an archive
+# ---------------------------------------------------------------------------------------------
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every tracked file of an archive (not derived state) with a hash of its bytes."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root).as_posix()
+        if p.is_file() and not rel.startswith((".newsvault/", ".git/")):
+            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*.md")}
