@@ -58,3 +58,89 @@ def history(ctx: click.Context, ref: str, as_json: bool, context: int) -> None:
         body = render_diff(c.segments, context=context, style=style)
         if body and not re.fullmatch(r"(⋯ .*\n?)*", body):
             click.echo(body)
+
+
+_AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _parse_age(value: str | None) -> float | None:
+    if value is None:
+        return None
+    m = _AGE.fullmatch(value.strip().lower())
+    if not m:
+        raise click.BadParameter(f"{value!r} is not an age; use e.g. 30m, 12h, 1d, 2w", param_hint="--older-than")
+    return float(m.group(1)) * _AGE_UNITS[m.group(2)]
+
+
+@main.command()
+@click.option("--source", help="Only articles of this source.")
+@click.option("--older-than", "older_than", metavar="AGE", help="Only articles not checked within AGE (30m, 12h, 1d, 2w); never-checked ones come first.")
+@click.option("--limit", type=click.IntRange(min=1), help="Check at most this many articles.")
+@click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Seconds between two requests to the same host.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True, help="Seconds before a request counts as failing.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: counts and every result.")
+@click.pass_context
+def recheck(ctx: click.Context, source: str | None, older_than: str | None, limit: int | None, delay: float, timeout: float, as_json: bool) -> None:
+    """Revisit archived articles at their source: live, changed (a new revision is archived),
+    gone (404/410), redirected away (a soft deletion) or failing (checked again next time).
+
+    Results are appended to checks/<source>.jsonl in the archive (commit them with the records).
+    """
+    from ..preserve.recheck import RecheckPolicy, recheck as run_recheck, select_articles
+    from ._app import Progress
+
+    age = _parse_age(older_than)
+    archive = open_archive(ctx)
+    if source and archive.catalog.count_articles(source) == 0:
+        raise click.BadParameter(f"no articles from source {source!r} in this archive", param_hint="--source")
+    articles = select_articles(archive, source=source, older_than=age, limit=limit)
+    with Progress("checking") as bar:
+        results = run_recheck(archive, articles=articles, policy=RecheckPolicy(delay=delay, timeout=timeout), progress=bar.update)
+    counts = {s: 0 for s in ("live", "changed", "gone", "redirected", "failing")}
+    for r in results:
+        counts[r.status] += 1
+    if as_json:
+        emit_json({"checked": len(results), **counts, "results": [r.as_dict() for r in results]})
+        return
+    click.echo(f"checked {len(results)}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    rows = []
+    for r in results:
+        if r.status == "live" and not r.final_url:
+            continue
+        detail = r.path if r.status == "changed" else (r.reason or "")
+        rows.append([r.status, r.id, r.url, detail])
+    for line in iter_lines(rows):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--source", help="Only this source.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_context
+def deleted(ctx: click.Context, source: str | None, as_json: bool) -> None:
+    """List articles deleted at their source (已删除), with the date it was noticed."""
+    from ..preserve.checks import deleted_articles, last_conclusive
+
+    archive = open_archive(ctx)
+    gone = deleted_articles(archive)
+    latest = last_conclusive(archive.root)
+    items = []
+    for aid, noticed in sorted(gone.items(), key=lambda kv: (-kv[1], kv[0])):
+        article = archive.catalog.get(aid)
+        if article is None or (source and article.source != source):
+            continue
+        last = latest.get(aid, {})
+        items.append({
+            "id": aid, "source": article.source, "title": article.title, "url": article.url, "noticed": noticed,
+            "status": last.get("status"), "http": last.get("http"), "reason": last.get("reason"), "last_checked": last.get("checked"),
+        })
+    if as_json:
+        emit_json(items)
+        return
+    if not items:
+        click.echo("no deleted articles noticed" + (" (run 'newsvault recheck' to check)" if not latest else ""))
+        return
+    rows = [[i["id"], f"已删除 {fmt_time(i['noticed'])[:10]}", i["source"], i["title"]] for i in items]
+    for line in iter_lines(rows):
+        click.echo(line)

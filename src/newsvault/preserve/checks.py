@@ -13,6 +13,7 @@ git): ``checks/<source>.jsonl``, one JSON object a line, appended, never rewritt
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 CHECKS_DIR = "checks"
@@ -30,9 +31,11 @@ def iter_checks(root: Path):
                 if not line:
                     continue
                 try:
-                    yield json.loads(line)
+                    obj = json.loads(line)
                 except ValueError:
                     continue  # a torn last line from a crash: ignored, the next check rewrites it
+                if isinstance(obj, dict):
+                    yield obj
 
 
 def deleted_articles(archive) -> dict[str, int]:
@@ -50,3 +53,47 @@ def deleted_articles(archive) -> dict[str, int]:
         else:
             state[aid] = None
     return {k: v for k, v in state.items() if v is not None}
+
+
+STATUSES = ("live", "changed", "gone", "redirected", "failing")
+
+
+def append_checks(root: Path, source: str, checks: list[dict]) -> Path:
+    """Append check results to ``checks/<source>.jsonl`` (created when missing), synced to disk.
+
+    A line torn by a crash is left as is (readers skip it); a newline is written first so that
+    the next result does not run into it."""
+    base = root / CHECKS_DIR
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / f"{source}.jsonl"
+    payload = "".join(json.dumps(c, ensure_ascii=False, sort_keys=True) + "\n" for c in checks).encode("utf-8")
+    with open(path, "a+b") as f:
+        f.seek(0, 2)
+        if f.tell() > 0:
+            f.seek(-1, 2)
+            if f.read(1) != b"\n":
+                payload = b"\n" + payload
+        f.write(payload)
+        f.flush()
+        os.fsync(f.fileno())
+    return path
+
+
+def latest_checks(root: Path) -> dict[str, dict]:
+    """Article id → its most recent check (any status)."""
+    latest: dict[str, dict] = {}
+    for c in iter_checks(root):
+        aid = c.get("id")
+        if aid and c.get("checked", 0) >= latest.get(aid, {}).get("checked", -1):
+            latest[aid] = c
+    return latest
+
+
+def last_conclusive(root: Path) -> dict[str, dict]:
+    """Article id → its most recent check that was not ``failing`` (what recheck schedules by)."""
+    latest: dict[str, dict] = {}
+    for c in iter_checks(root):
+        aid = c.get("id")
+        if aid and c.get("status") != "failing" and c.get("checked", 0) >= latest.get(aid, {}).get("checked", -1):
+            latest[aid] = c
+    return latest
