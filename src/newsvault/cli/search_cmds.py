@@ -1,1 +1,101 @@
-"""Commands of this stage are registered on newsvault.cli._app.main."""
+"""Search commands: ``newsvault search`` and ``newsvault index``."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from ..errors import QueryError
+from ..search import MAX_LIMIT, index_for, parse_day, search_archive
+from ._app import Progress, emit_json, fmt_time, is_tty, main, open_archive
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _day_option(value: str | None, param: str, end: bool) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_day(value, end=end, what=param)
+    except QueryError as e:
+        raise click.BadParameter(str(e), param_hint=param) from None
+
+
+def _terminal(html_text: str) -> str:
+    """A snippet for the terminal: matches in bold when it is one, plain text otherwise."""
+    import html
+
+    if is_tty():
+        html_text = _MARK.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow"), html_text)
+    else:
+        html_text = _MARK.sub(r"\1", html_text)
+    return html.unescape(html_text)
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--since", help="Published on or after this day (YYYY-MM-DD, UTC).")
+@click.option("--until", help="Published on or before this day (YYYY-MM-DD, UTC).")
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=10, show_default=True, help="How many results.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def search_cmd(ctx: click.Context, query: str, sources: tuple[str, ...], since: str | None, until: str | None, limit: int, as_json: bool) -> None:
+    """Search the archive: words, "phrases", OR, -word, title:word, source:slug, since:/until:DATE.
+
+    Simplified and Traditional Chinese find each other (臺灣 finds 台湾).
+    """
+    since_ms = _day_option(since, "--since", end=False)
+    until_ms = _day_option(until, "--until", end=True)
+    archive = open_archive(ctx)
+    with Progress("indexing") as bar:
+        hits = search_archive(archive, query, sources=list(sources), since=since_ms, until=until_ms, limit=limit, progress=bar.update)
+    if as_json:
+        results = []
+        for h in hits:
+            article = archive.catalog.get(h.id)
+            results.append({
+                "id": h.id,
+                "source": h.source,
+                "source_name": archive.source_display_name(h.source),
+                "title": h.title,
+                "url": article.url if article else None,
+                "published": h.published,
+                "published_utc": fmt_time(h.published, with_seconds=True),
+                "score": round(h.score, 4),
+                "snippet": h.snippet,
+                "snippet_html": h.snippet_html,
+                "title_html": h.title_html,
+            })
+        emit_json({"query": query, "count": len(results), "results": results})
+        return
+    if not hits:
+        click.echo("no matches", err=True)
+        return
+    for h in hits:
+        click.echo(f"{h.id}  {h.source}  {fmt_time(h.published)}  {_terminal(h.title_html)}")
+        click.echo(f"    {_terminal(h.snippet_html)}")
+
+
+@main.command("index")
+@click.option("--rebuild", is_flag=True, help="Drop the search index and build it again from the archive.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def index_cmd(ctx: click.Context, rebuild: bool, as_json: bool) -> None:
+    """Bring the search index up to date now (searches also do it when needed)."""
+    archive = open_archive(ctx)
+    idx = index_for(archive)
+    if rebuild:
+        with idx.transaction():
+            idx.clear()
+            idx.enqueue(a.id for a in archive.catalog.list_articles())
+    with Progress("indexing") as bar:
+        done = idx.catch_up(archive, progress=bar.update)
+    if done and rebuild:
+        idx.optimize()
+    info = {"indexed": done, "articles": idx.count(), "bytes": idx.size_bytes()}
+    if as_json:
+        emit_json(info)
+    else:
+        click.echo(f"indexed {done} articles; the index holds {info['articles']} ({info['bytes'] / 1e6:.1f} MB)")

@@ -1,1 +1,46 @@
-"""Search: a Chinese-aware SQLite FTS5 index over the archive (see index.py)."""
+"""Search: a Chinese-aware SQLite FTS5 index over the archive.
+
+Public API::
+
+    from newsvault.search import search_archive, index_for, QueryError
+
+    hits = search_archive(archive, "七国集团 加沙", sources=["rfi"], limit=10)
+    hits[0].id, hits[0].title, hits[0].snippet_html   # snippet: original text, matches in <mark>
+
+* :mod:`.tokens` - folding (Traditional → Simplified, case) and bigram tokens;
+* :mod:`.index`  - the FTS5 database in ``.newsvault/search.sqlite`` and the archive listener;
+* :mod:`.query`  - the query language, its safe FTS5 translation, ranking and snippets.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from ..errors import QueryError
+from .index import SearchIndex, index_for, update_index
+from .query import MAX_LIMIT, Hit, parse_day, parse_query, search
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+
+__all__ = ["search_archive", "index_for", "update_index", "SearchIndex", "Hit", "QueryError", "parse_query", "parse_day", "MAX_LIMIT"]
+
+
+def search_archive(
+    archive: "Archive",
+    q: str,
+    *,
+    sources: list[str] | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Hit]:
+    """Search ``archive``: first index whatever is still queued, then run the query."""
+    parse_query(q)  # refuse bad queries before doing any indexing work
+    archive.catalog  # opening the catalog may rebuild it, which queues the whole index
+    idx = index_for(archive)
+    if idx.pending_count():
+        idx.catch_up(archive, progress=progress)
+    return search(idx, q, sources=sources, since=since, until=until, limit=limit, offset=offset)

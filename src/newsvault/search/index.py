@@ -1,8 +1,292 @@
-"""Search index (issue 5 fills this in): kept current by Archive listeners."""
+"""The search index: SQLite FTS5 over pre-tokenised text, in ``.newsvault/search.sqlite``.
+
+Derived data (rebuildable from the catalog and the record files at any time). Tables:
+
+* ``docs``   - one row per article: rowid, article id, source, published (narrow, for ranking);
+* ``texts``  - the original title and plain text (for snippets; never shown as HTML);
+* ``fts``    - contentless FTS5 table (title, body) over the tokens of :mod:`.tokens`;
+* ``pending``- articles waiting to be indexed;
+* ``meta``   - tokenizer version (a change means a rebuild).
+
+Keeping current: :func:`update_index` is an :class:`~newsvault.archive.Archive` listener run
+after each committed batch. Small batches (an hourly collect) are indexed at once. Large ones (a
+bulk import, a rebuild) are only *queued*, because indexing costs several times more than
+importing; every query first catches up with the queue (:meth:`SearchIndex.catch_up`), and
+``newsvault index`` does it on demand.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-def update_index(archive, versions, rebuild: bool = False) -> None:
-    """Bring the search index up to date with ``versions`` just added to ``archive``."""
-    return None
+from ..errors import CatalogError, RecordError
+from .tokens import TOKENIZER_VERSION, extract_text, fold, index_tokens
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+    from ..catalog import Version
+
+__all__ = ["Doc", "SearchIndex", "SEARCH_FILE", "update_index", "index_for", "SYNC_LIMIT"]
+
+SEARCH_FILE = "search.sqlite"
+# Batches touching more articles than this are queued instead of indexed during the write.
+SYNC_LIMIT = 300
+# Catch-up works in chunks: one transaction each, so an interrupted catch-up keeps its progress.
+CHUNK = 1000
+# Plain text kept per article (scraped pages can be huge; real articles are far shorter).
+MAX_TEXT = 200_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs(
+    rowid INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    published INTEGER
+);
+CREATE TABLE IF NOT EXISTS texts(rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, content='', tokenize='ascii', detail=full);
+"""
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What the index needs of one article (plain text, not HTML)."""
+
+    article_id: str
+    source: str
+    title: str
+    text: str
+    published: int | None
+
+
+class SearchIndex:
+    """One search database. Thread-safe: calls are serialised on one connection."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            row = self.db.execute("SELECT value FROM meta WHERE key='tokenizer'").fetchone()
+            if row is None or row[0] != TOKENIZER_VERSION:
+                self._reset_tables()
+        except sqlite3.DatabaseError as e:
+            raise CatalogError(f"{self.path}: cannot open the search index ({e}); delete it and run 'newsvault index'") from None
+
+    def _reset_tables(self) -> None:
+        # Rows indexed by another tokenizer could not be deleted correctly: start over.
+        with self.transaction():
+            pending = [r[0] for r in self.db.execute("SELECT article_id FROM docs")]
+            self.db.execute("DELETE FROM docs")
+            self.db.execute("DELETE FROM texts")
+            self.db.execute("INSERT INTO fts(fts) VALUES('delete-all')")
+            self.db.executemany("INSERT OR IGNORE INTO pending(article_id) VALUES (?)", ((a,) for a in pending))
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('tokenizer', ?)", (TOKENIZER_VERSION,))
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    # -- transactions ------------------------------------------------------------------------
+    class _Tx:
+        def __init__(self, index: "SearchIndex"):
+            self.index = index
+
+        def __enter__(self) -> None:
+            self.index.lock.acquire()
+            self.outer = self.index.db.in_transaction
+            if not self.outer:
+                self.index.db.execute("BEGIN IMMEDIATE")
+
+        def __exit__(self, exc_type, exc, tb) -> None:
+            try:
+                if not self.outer:
+                    self.index.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            finally:
+                self.index.lock.release()
+
+    def transaction(self) -> "SearchIndex._Tx":
+        return SearchIndex._Tx(self)
+
+    # -- writing -------------------------------------------------------------------------------
+    def add_documents(self, docs: Iterable[Doc], batch: int = 2000) -> tuple[int, int]:
+        """Index ``docs`` (replacing earlier rows of the same articles). Returns (docs, text bytes)."""
+        count = size = 0
+        chunk: list[Doc] = []
+        for doc in docs:
+            chunk.append(doc)
+            if len(chunk) >= batch:
+                size += self._add_chunk(chunk)
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            size += self._add_chunk(chunk)
+            count += len(chunk)
+        return count, size
+
+    def _add_chunk(self, docs: list[Doc]) -> int:
+        # Tokenise outside the lock: it is the expensive part, and pure.
+        rows = []
+        size = 0
+        for d in docs:
+            text = d.text[:MAX_TEXT]
+            size += len(text.encode("utf-8"))
+            rows.append((d, text, index_tokens(fold(d.title)), index_tokens(fold(text))))
+        with self.transaction():
+            self._delete_articles([d.article_id for d in docs])
+            start = (self.db.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0) + 1
+            ids = range(start, start + len(rows))
+            self.db.executemany(
+                "INSERT INTO docs(rowid, article_id, source, published) VALUES (?,?,?,?)",
+                ((i, d.article_id, d.source, d.published) for i, (d, *_r) in zip(ids, rows)),
+            )
+            self.db.executemany(
+                "INSERT INTO texts(rowid, title, body) VALUES (?,?,?)",
+                ((i, d.title, text) for i, (d, text, *_r) in zip(ids, rows)),
+            )
+            self.db.executemany(
+                "INSERT INTO fts(rowid, title, body) VALUES (?,?,?)",
+                ((i, title_tokens, body_tokens) for i, (_d, _t, title_tokens, body_tokens) in zip(ids, rows)),
+            )
+            self.db.executemany("DELETE FROM pending WHERE article_id=?", ((d.article_id,) for d in docs))
+        return size
+
+    def _delete_articles(self, article_ids: list[str]) -> None:
+        """Remove the rows of these articles (a contentless FTS5 row is deleted by giving back its tokens)."""
+        found = []
+        for i in range(0, len(article_ids), 500):
+            part = article_ids[i : i + 500]
+            found += self.db.execute(
+                f"SELECT d.rowid, t.title, t.body FROM docs d JOIN texts t ON t.rowid = d.rowid WHERE d.article_id IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+        for rowid, title, body in found:
+            self.db.execute(
+                "INSERT INTO fts(fts, rowid, title, body) VALUES('delete', ?, ?, ?)",
+                (rowid, index_tokens(fold(title)), index_tokens(fold(body))),
+            )
+            self.db.execute("DELETE FROM docs WHERE rowid=?", (rowid,))
+            self.db.execute("DELETE FROM texts WHERE rowid=?", (rowid,))
+
+    def remove(self, article_ids: Iterable[str]) -> None:
+        ids = list(article_ids)
+        with self.transaction():
+            self._delete_articles(ids)
+            self.db.executemany("DELETE FROM pending WHERE article_id=?", ((a,) for a in ids))
+
+    def clear(self) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM docs")
+            self.db.execute("DELETE FROM texts")
+            self.db.execute("DELETE FROM pending")
+            self.db.execute("INSERT INTO fts(fts) VALUES('delete-all')")
+
+    def enqueue(self, article_ids: Iterable[str]) -> None:
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO pending(article_id) VALUES (?)", ((a,) for a in article_ids))
+
+    def optimize(self) -> None:
+        """Merge the index into one b-tree (smaller, faster queries); worth it after bulk builds."""
+        with self.transaction():
+            self.db.execute("INSERT INTO fts(fts) VALUES('optimize')")
+
+    # -- reading -------------------------------------------------------------------------------
+    def pending_count(self) -> int:
+        with self.lock:
+            return self.db.execute("SELECT count(*) FROM pending").fetchone()[0]
+
+    def count(self) -> int:
+        with self.lock:
+            return self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+
+    # -- keeping up with an archive -----------------------------------------------------------------
+    def catch_up(self, archive: "Archive", progress: Callable[[int, int], None] | None = None) -> int:
+        """Index every queued article (its latest version). Returns how many were indexed."""
+        done = 0
+        total = self.pending_count()
+        while True:
+            with self.lock:
+                ids = [r[0] for r in self.db.execute("SELECT article_id FROM pending LIMIT ?", (CHUNK,))]
+            if not ids:
+                return done
+            self.index_articles(archive, ids)
+            done += len(ids)
+            if progress:
+                progress(done, total)
+
+    def index_articles(self, archive: "Archive", article_ids: list[str]) -> None:
+        """(Re)index these articles from the archive; ones no longer there leave the index."""
+        docs = list(documents(archive, article_ids))
+        found = {d.article_id for d in docs}
+        gone = [a for a in article_ids if a not in found]  # no longer in the catalog, or unreadable
+        with self.transaction():
+            if gone:
+                self.remove(gone)
+            if docs:
+                self._add_chunk(docs)
+
+
+def documents(archive: "Archive", article_ids: list[str]) -> Iterator[Doc]:
+    """The latest version of each article as a :class:`Doc` (articles that cannot be read are skipped)."""
+    for article in archive.catalog.list_articles(ids=article_ids):
+        try:
+            record = archive.read(article.latest_path)
+        except (OSError, RecordError):
+            continue
+        yield Doc(article.id, article.source, record.title, extract_text(record.body), article.published)
+
+
+_indexes: "weakref.WeakKeyDictionary[Archive, SearchIndex]" = weakref.WeakKeyDictionary()
+_indexes_lock = threading.Lock()
+
+
+def index_for(archive: "Archive") -> SearchIndex:
+    """The search index of ``archive`` (opened once per Archive object, closed with it)."""
+    with _indexes_lock:
+        idx = _indexes.get(archive)
+        if idx is None:
+            idx = SearchIndex(archive.state_dir / SEARCH_FILE)
+            _indexes[archive] = idx
+            weakref.finalize(archive, idx.close)
+        return idx
+
+
+def update_index(archive: "Archive", versions: "list[Version]", rebuild: bool = False) -> None:
+    """Bring the search index up to date with ``versions`` just added to ``archive``.
+
+    Registered by :class:`~newsvault.archive.Archive` as a listener: runs after each committed
+    batch, and after ``reindex`` with ``rebuild=True`` (everything is dropped and queued).
+    """
+    idx = index_for(archive)
+    if rebuild:
+        with idx.transaction():
+            idx.clear()
+            idx.enqueue(a.id for a in archive.catalog.list_articles())
+        return
+    ids = list(dict.fromkeys(v.article_id for v in versions))
+    if len(ids) > SYNC_LIMIT:
+        idx.enqueue(ids)
+    elif ids:
+        idx.index_articles(archive, ids)
+
+
+def build(index: SearchIndex, docs: Iterable[Doc]) -> dict:
+    """Index an iterable of documents directly (benchmarks: no record files needed)."""
+    t0 = time.perf_counter()
+    count, size = index.add_documents(docs)
+    return {"docs": count, "bytes": size, "seconds": time.perf_counter() - t0}

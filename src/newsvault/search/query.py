@@ -1,0 +1,343 @@
+"""The query language, its safe translation to FTS5, ranking, and highlighted snippets.
+
+Query language (what ``newsvault search`` and ``/api/search?q=`` accept)::
+
+    七国集团 加沙            every word (AND); a Chinese word matches its characters in sequence
+    "一个声音"              a phrase: these words, adjacent, in this order
+    以色列 OR 哈马斯         either (OR binds tighter than the implied AND)
+    加沙 -停火               exclude articles with 停火 (also -"a phrase")
+    title:加沙              only in titles (also title:"a phrase")
+    source:rfi              only this source (repeat for several)
+    since:2023-11-01        published on or after this day (UTC)
+    until:2023-11-30        published on or before this day (a full timestamp is exact)
+    climat*                 a Latin word prefix
+
+Simplified and Traditional match each other (臺灣 = 台灣 = 台湾), Latin case does not matter.
+Every word becomes quoted FTS5 strings made of known-safe tokens, so no user input can reach the
+FTS5 parser as syntax: a query is either answered or refused with a :class:`QueryError` whose
+message says why (empty, too long, a bad date).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from ..errors import QueryError
+from .tokens import fold, is_cjk, query_tokens
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+    from .index import SearchIndex
+
+__all__ = ["Query", "Term", "Hit", "parse_query", "to_match", "search", "parse_day", "MAX_QUERY", "MAX_LIMIT"]
+
+MAX_QUERY = 500  # characters: longer input is refused, never sent on
+MAX_TERMS = 32
+MAX_LIMIT = 200
+TITLE_WEIGHT = 4.0  # bm25 column weight of titles (bodies weigh 1)
+RECENCY = 0.1  # at most a 10% boost for the newest articles, fading over about a year
+SNIPPET_CHARS = 160
+
+# One lexical item: an optional '-', an optional 'field:', then a "quoted phrase" (the closing
+# quote may be missing) or a bare word.
+_ITEM = re.compile(r'(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
+
+
+@dataclass
+class Term:
+    text: str  # as typed (for highlighting)
+    tokens: list[str]
+    phrase: bool = False
+    title_only: bool = False
+    prefix: bool = False
+
+
+@dataclass
+class Query:
+    groups: list[list[Term]] = field(default_factory=list)  # AND of OR-groups
+    excluded: list[Term] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    since: int | None = None  # epoch ms, inclusive
+    until: int | None = None  # epoch ms, exclusive
+
+    @property
+    def terms(self) -> list[Term]:
+        return [t for g in self.groups for t in g]
+
+
+@dataclass
+class Hit:
+    id: str
+    source: str
+    title: str
+    published: int | None
+    score: float
+    snippet: str  # plain text
+    snippet_html: str  # escaped, matches in <mark>
+    title_html: str
+
+
+def parse_day(value: str, end: bool = False, what: str = "date") -> int:
+    """A date as epoch ms (UTC unless an offset is given). ``end``: a bare day means its end."""
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            return int(((day + timedelta(days=1)) if end else day).timestamp() * 1000)
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        raise QueryError(f"{what} {value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp() * 1000)
+
+
+def _term(text: str, phrase: bool, title_only: bool) -> Term | None:
+    prefix = not phrase and text.endswith("*")
+    tokens = query_tokens(text)
+    if not tokens:
+        return None
+    # A lone CJK character is a prefix of the bigrams that start with it (see tokens.py).
+    if len(tokens) == 1 and len(tokens[0]) == 1 and is_cjk(tokens[0]):
+        prefix = True
+    if len(tokens) > 1:
+        prefix = False
+    return Term(text.rstrip("*"), tokens, phrase=phrase, title_only=title_only, prefix=prefix)
+
+
+def parse_query(q: str) -> Query:
+    """Parse the query language (module docstring). Raises QueryError on what cannot be answered."""
+    if q is None or not q.strip():
+        raise QueryError("empty query: type some words to search for")
+    if len(q) > MAX_QUERY:
+        raise QueryError(f"query too long ({len(q)} characters; at most {MAX_QUERY})")
+    query = Query()
+    pending_or = False
+    for m in _ITEM.finditer(q):
+        neg, fieldname, quoted, bare = m.groups()
+        fieldname = (fieldname or "").lower()
+        phrase = quoted is not None
+        value = quoted if phrase else bare
+        if fieldname and fieldname not in ("title", "source", "since", "until"):
+            # Not one of ours ("http:", "12:30"): search for the whole thing as text.
+            value = m.group(0).lstrip("-") if not phrase else f"{fieldname} {value}"
+            fieldname = ""
+        if not phrase and not fieldname and not neg and value == "OR":
+            pending_or = bool(query.groups)
+            continue
+        if fieldname == "source":
+            if value.strip():
+                query.sources.append(value.strip().lower())
+            continue
+        if fieldname in ("since", "until"):
+            ms = parse_day(value, end=fieldname == "until", what=fieldname + ":")
+            if fieldname == "since":
+                query.since = ms if query.since is None else max(query.since, ms)
+            else:
+                query.until = ms if query.until is None else min(query.until, ms)
+            continue
+        term = _term(value, phrase, fieldname == "title")
+        if term is None:
+            continue  # only punctuation (FTS syntax characters and the like): nothing to find
+        if neg:
+            query.excluded.append(term)
+        elif pending_or and query.groups:
+            query.groups[-1].append(term)
+        else:
+            query.groups.append([term])
+        pending_or = False
+    if len(query.terms) + len(query.excluded) > MAX_TERMS:
+        raise QueryError(f"too many words ({len(query.terms) + len(query.excluded)}; at most {MAX_TERMS})")
+    if not query.groups:
+        if query.excluded:
+            raise QueryError("a query cannot only exclude: add a word to look for")
+        raise QueryError(f"nothing to search for in {q.strip()[:80]!r}: use words, not only punctuation or filters")
+    return query
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _fts_term(term: Term) -> str:
+    col = "title : " if term.title_only else ""
+    if term.prefix:
+        return f"{col}{_quote(term.tokens[0])} *"
+    if term.phrase or len(term.tokens) == 1:
+        # One FTS5 phrase: its tokens must be adjacent and in order.
+        return col + " + ".join(_quote(t) for t in term.tokens)
+    # An unquoted word that tokenises into several tokens: all of them, anywhere.
+    return "(" + " AND ".join(col + _quote(t) for t in term.tokens) + ")"
+
+
+def to_match(query: Query) -> str:
+    """The FTS5 MATCH expression for ``query`` (every token quoted: no user syntax gets through)."""
+    groups = []
+    for group in query.groups:
+        parts = [_fts_term(t) for t in group]
+        groups.append(parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
+    expr = " AND ".join(groups)
+    if query.excluded:
+        expr = f"({expr}) NOT (" + " OR ".join(_fts_term(t) for t in query.excluded) + ")"
+    return expr
+
+
+# -- running a query ---------------------------------------------------------------------------------
+
+def search(
+    index: "SearchIndex",
+    q: str,
+    *,
+    sources: list[str] | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    now_ms: int | None = None,
+) -> list[Hit]:
+    """Best matches first: BM25 (titles weigh more) with a gentle preference for recent articles."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise QueryError(f"offset must be 0 or more, not {offset}")
+    query = parse_query(q)
+    all_sources = [s.lower() for s in (sources or [])] + query.sources
+    if since is not None:
+        query.since = since if query.since is None else max(query.since, since)
+    if until is not None:
+        query.until = until if query.until is None else min(query.until, until)
+    where = ["fts MATCH ?"]
+    args: list = [to_match(query)]
+    if all_sources:
+        where.append(f"d.source IN ({','.join('?' * len(all_sources))})")
+        args += all_sources
+    if query.since is not None:
+        where.append("d.published >= ?")
+        args.append(query.since)
+    if query.until is not None:
+        where.append("d.published < ?")
+        args.append(query.until)
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    # bm25() is negative (lower is better); multiplying by up to 1+RECENCY favours newer ones.
+    sql = (
+        f"SELECT d.rowid, d.article_id, d.source, d.published, bm25(fts, {TITLE_WEIGHT}, 1.0) AS r "
+        f"FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE {' AND '.join(where)} "
+        f"ORDER BY r * (1.0 + {RECENCY} / (1.0 + max(0, ? - coalesce(d.published, 0)) / 31557600000.0)) "
+        "LIMIT ? OFFSET ?"
+    )
+    args += [now, limit, offset]
+    with index.lock:
+        rows = index.db.execute(sql, args).fetchall()
+        texts = {}
+        if rows:
+            ids = [r[0] for r in rows]
+            texts = {
+                r[0]: (r[1], r[2])
+                for r in index.db.execute(f"SELECT rowid, title, body FROM texts WHERE rowid IN ({','.join('?' * len(ids))})", ids)
+            }
+    needles = _needles(query)
+    hits = []
+    for rowid, aid, source, published, score in rows:
+        title, body = texts.get(rowid, ("", ""))
+        plain, marked = snippet(body, needles)
+        hits.append(Hit(aid, source, title, published, -score, plain, marked, highlight(title, needles)))
+    return hits
+
+
+# -- snippets ------------------------------------------------------------------------------------------
+
+Needle = tuple[str, bool]  # (folded string to find, may be a word prefix)
+
+
+def _needles(query: Query) -> list[Needle]:
+    """What to look for in the original text (folded): whole words first, then their tokens."""
+    found: dict[str, bool] = {}
+    for t in query.terms:
+        if any(is_cjk(tok[0]) for tok in t.tokens):
+            # CJK: the typed word, folded and without punctuation, is the string to find.
+            whole = re.sub(r"[\W_]+", "", fold(t.text))
+        else:
+            whole = " ".join(t.tokens)
+        for n in [whole] if t.phrase else [whole, *t.tokens]:
+            if n:
+                found[n] = found.get(n, False) or t.prefix
+    # Longest first, so that the regex prefers 七国集团 to 七国.
+    return sorted(found.items(), key=lambda x: len(x[0]), reverse=True)
+
+
+def _fold_aligned(text: str) -> str:
+    """``text`` folded, with the same length so that positions map back to the original."""
+    folded = fold(text)
+    if len(folded) != len(text):  # OpenCC changed the length (rare phrase conversions)
+        folded = "".join(f if len(f := fold(c)) == 1 else c for c in text)
+    return folded
+
+
+def _pattern(needles: list[Needle]) -> re.Pattern[str] | None:
+    parts = []
+    for n, prefix in needles:
+        p = re.escape(n).replace(r"\ ", r"\W+")
+        if n[0].isascii() and n[0].isalnum():  # Latin words match whole (or as a prefix)
+            p = r"(?<![a-z0-9])" + p + ("" if prefix else r"(?![a-z0-9])")
+        parts.append(p)
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _spans(text: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
+    if pattern is None or not text:
+        return []
+    return [(m.start(), m.end()) for m in pattern.finditer(_fold_aligned(text))]
+
+
+def _mark(text: str, spans: list[tuple[int, int]]) -> str:
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(html.escape(text[pos:a]))
+        out.append("<mark>" + html.escape(text[a:b]) + "</mark>")
+        pos = b
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def highlight(text: str, needles: list[Needle]) -> str:
+    """``text`` HTML-escaped with every match in <mark>."""
+    return _mark(text, _spans(text, _pattern(needles)))
+
+
+def _first_match(text: str, pattern: re.Pattern[str], longest: int, limit: int = 20_000, step: int = 2_000) -> int | None:
+    # Fold piece by piece: the first match is usually early, and folding all of a long text for
+    # every hit would cost more than the query itself.
+    for i in range(0, min(len(text), limit), step):
+        m = pattern.search(_fold_aligned(text[i : i + step + longest]))
+        if m:
+            return i + m.start()
+    return None
+
+
+def snippet(text: str, needles: list[Needle], width: int = SNIPPET_CHARS) -> tuple[str, str]:
+    """A window of the original text around the first match: (plain, HTML with <mark>)."""
+    pattern = _pattern(needles)
+    first = _first_match(text, pattern, max(len(n) for n, _p in needles) + 8) if pattern else None
+    start = 0
+    if first is not None:
+        start = max(0, first - width // 4)
+        # Do not start in the middle of a Latin word (but do not walk back far).
+        while start > 0 and start > first - width // 2 and text[start - 1].isascii() and text[start - 1].isalnum():
+            start -= 1
+    end = min(len(text), start + width)
+    window = text[start:end]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return prefix + window + suffix, prefix + _mark(window, _spans(window, pattern)) + suffix
+
+
+def recency_factor(published: int | None, now_ms: int) -> float:
+    """The multiplier used in ranking (exposed for tests and docs)."""
+    age_years = max(0, now_ms - (published or 0)) / 31_557_600_000
+    return 1.0 + RECENCY / (1.0 + age_years)
+
