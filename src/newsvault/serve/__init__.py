@@ -1,0 +1,9 @@
+"""The local reader server (ASGI, Starlette + uvicorn): live pages, server-side search, JSON API.
+
+    from newsvault.serve import create_app
+    app = create_app("path/to/archive")     # then: uvicorn.run(app, host="127.0.0.1", port=8080)
+"""
+
+from .app import SECURITY_HEADERS, create_app
+
+__all__ = ["create_app", "SECURITY_HEADERS"]
