@@ -16,7 +16,6 @@ must not sort an article above everything else for days).
 from __future__ import annotations
 
 import re
-import unicodedata
 from urllib.parse import urljoin
 
 import lxml.html
@@ -60,15 +59,17 @@ _TRACKER_SRC = re.compile(
 )
 _LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-actualsrc")
 _KEEP_EMPTY = {"img", "br", "hr", "td", "th"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
-_TITLE_SPACE = re.compile(r"[\s\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+_TITLE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
 def clean_title(title: str) -> str:
-    """A title on one line: control characters gone, runs of space collapsed, trimmed."""
-    title = unicodedata.normalize("NFC", title)
-    title = _CONTROL.sub("", title)
-    return _TITLE_SPACE.sub(" ", title).strip()
+    """A title on one line: control characters (line breaks included) removed, then trimmed.
+
+    Exactly what the original archivers did, so that an article already in an imported
+    archive keeps the same title (a different title would count as a revision).
+    """
+    return _TITLE_CONTROL.sub("", title).strip()
 
 
 def fallback_title(body_html: str, link: str, limit: int = 40) -> str:

@@ -243,7 +243,7 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
         keys.add(key)
         todo.append(item)
     results = await asyncio.gather(*(_build(ctx, source, item, feed_url) for item in todo), return_exceptions=True)
-    failures = 0
+    failures = 0  # items not archived in full: the feed must be fetched again next pass
     for item, res in zip(todo, results):
         if isinstance(res, BaseException):
             if isinstance(res, asyncio.CancelledError):
@@ -254,6 +254,7 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
             rep.errors.append(reason if reason.startswith(where) else f"{where}: {reason}")
             continue
         if res.warning:
+            failures += 1  # archived a fallback: keep the feed's validators out, retry next pass
             rep.warnings.append(f"{item.link}: {res.warning}")
         if res.record is None:
             rep.unchanged += 1
@@ -327,6 +328,7 @@ async def run_pass(
     now = int(time.time() * 1000)
     started = time.perf_counter()
     reports = {s.slug: SourceReport(s.slug) for s in sources}
+    order = {s.slug: n for n, s in enumerate(sources)}
     report = PassReport([reports[s.slug] for s in sources], started=now)
     store = ValidatorStore.for_archive(archive)
     archive.catalog  # open (and recover) before any task needs it
@@ -339,7 +341,9 @@ async def run_pass(
                     done, pending = await asyncio.wait(pending, timeout=_WRITE_WINDOW)
                     if not done:
                         continue
-                    batch = [t.result() for t in done]
+                    # Config order within a batch, so that which source "owns" an article seen in
+                    # two feeds at once does not depend on set iteration order.
+                    batch = sorted((t.result() for t in done), key=lambda p: order[p.source.slug])
                     for prep in batch:
                         reports[prep.source.slug] = prep.report
                     try:

@@ -60,7 +60,7 @@ def _body(entry: dict) -> tuple[str, str]:
 
 def _time_ms(entry: dict) -> int | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)  # not entry.get: feedparser's fallback mapping warns
         if parsed:
             try:
                 return calendar.timegm(parsed) * 1000
