@@ -141,6 +141,23 @@ def _current_at(versions: list[Version], seen: int) -> Version:
     return current
 
 
+def _writer_alive(temp_name: str) -> bool:
+    """Whether the process that wrote temp file ``.nv-<name>.<pid>.tmp`` is still running."""
+    try:
+        pid = int(temp_name[: -len(TEMP_SUFFIX)].rsplit(".", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _write_atomic(path: Path, data: bytes, fsync: bool = True) -> None:
     tmp = path.parent / f"{TEMP_PREFIX}{path.name}.{os.getpid()}{TEMP_SUFFIX}"
     try:
@@ -290,10 +307,11 @@ class Archive:
             raise
         finally:
             self._batch = None
-        (self.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
         if b.versions:
             for listener in self.listeners:
                 listener(self, b.versions, rebuild=False)
+        # Only now: a writer killed before its listeners ran leaves the journal for recover().
+        (self.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
 
     def add(
         self,
@@ -379,25 +397,50 @@ class Archive:
         raise ArchiveError(f"no free file name for {name} in {folder}")
 
     # -- recovery and rebuild -----------------------------------------------------------------------
-    def recover(self) -> list[str]:
-        """Finish a batch that a killed process left half-renamed (roll forward, then catalog)."""
+    def _roll_forward(self) -> list[tuple[str, str]] | None:
+        """Finish the renames of a journalled batch whose writer died. None when there is no
+        journal, or when its writer is still alive (a batch in progress in another process)."""
         journal = self.state_dir / JOURNAL_FILE
         if not journal.exists():
-            return []
+            return None
         try:
-            entries = json.loads(journal.read_text())
-        except (ValueError, OSError):
+            entries = [(str(t), str(f)) for t, f in json.loads(journal.read_text())]
+        except (ValueError, OSError, TypeError):
             entries = []
-        done = []
+        if self._batch is None and any(_writer_alive(Path(t).name) for t, _ in entries):
+            return None
         for tmp_rel, final_rel in entries:
             tmp, final = self.root / tmp_rel, self.root / final_rel
             if tmp.exists() and not final.exists():
                 os.replace(tmp, final)  # temp files were synced before the journal was written
             tmp.unlink(missing_ok=True)
-            if final.exists() and self.catalog.version_at(final_rel) is None:
-                self._index_file(final)
+        return entries
+
+    def recover(self) -> list[str]:
+        """Finish a batch that a killed process left half-done: roll the renames forward, add
+        the files to the catalog, and tell the listeners (the search index) about all of them,
+        since a writer killed after its commit never did."""
+        entries = self._roll_forward()
+        if entries is None:
+            return []
+        done = []
+        versions = []
+        for _tmp_rel, final_rel in entries:
+            final = self.root / final_rel
+            if not final.exists():
+                continue
+            version = self.catalog.version_at(final_rel)
+            if version is None:
+                try:
+                    version = self._index_file(final)
+                except RecordError:
+                    continue  # not a record (cannot happen for files we wrote); fsck reports it
                 done.append(final_rel)
-        journal.unlink(missing_ok=True)
+            versions.append(version)
+        if versions:
+            for listener in self.listeners:
+                listener(self, versions, rebuild=False)
+        (self.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
         return done
 
     def read_version(self, path: Path) -> tuple[Record, Version]:
@@ -437,9 +480,11 @@ class Archive:
         """Rebuild the catalog from the files alone. Returns counts and unreadable files."""
         catalog = self.catalog if self._catalog is not None else open_catalog(self.state_dir / CATALOG_FILE)
         self._catalog = catalog
+        self._install_default_listeners()  # so that the search index is rebuilt too
         errors: list[dict] = []
         added: list[Version] = []
         with catalog.transaction():
+            self._roll_forward()  # files of an interrupted batch are records too
             catalog.clear()
             for n, path in enumerate(self.record_files(), 1):
                 try:

@@ -144,3 +144,35 @@ def deleted(ctx: click.Context, source: str | None, as_json: bool) -> None:
     rows = [[i["id"], f"已删除 {fmt_time(i['noticed'])[:10]}", i["source"], i["title"]] for i in items]
     for line in iter_lines(rows):
         click.echo(line)
+
+
+@main.command()
+@click.option("--repair", is_flag=True, help="Rebuild what is derived (catalog, search index), finish interrupted writes, remove stray temp files. Never touches a record file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def fsck(ctx: click.Context, repair: bool, as_json: bool) -> None:
+    """Check record files, catalog, revisions and search index against each other.
+
+    Exits 0 when the archive is consistent (after repair, with --repair), 1 when problems remain.
+    """
+    from ..preserve.fsck import fsck as run_fsck
+    from ._app import Progress
+
+    archive = open_archive(ctx)
+    with Progress("checking") as bar:
+        report = run_fsck(archive, repair=repair, progress=bar.update)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        for p in report.repaired:
+            click.echo(f"repaired  {p.kind:<18} {p.path or ''}  {p.detail}")
+        for a in report.actions:
+            click.echo(f"action    {a}")
+        for p in report.problems:
+            tag = "problem " if p.repairable else "DAMAGED "
+            click.echo(f"{tag}  {p.kind:<18} {p.path or ''}  {p.detail}")
+        state = "clean" if report.clean else f"{len(report.problems)} problem{'s' if len(report.problems) > 1 else ''}"
+        hint = "" if report.clean or repair or not any(p.repairable for p in report.problems) else "; 'newsvault fsck --repair' mends the derivable ones"
+        click.echo(f"{report.files} record files, {report.catalogued} catalogued: {state}{hint} ({report.seconds:.2f} s)")
+    if not report.clean:
+        ctx.exit(1)

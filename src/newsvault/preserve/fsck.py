@@ -1,0 +1,314 @@
+"""Integrity check of an archive: record files ↔ catalog ↔ revisions ↔ search index.
+
+The record files are the truth; everything in ``.newsvault/`` is derived from them. So fsck
+reports every disagreement, and ``repair`` rebuilds what is derived (the catalog via
+``Archive.reindex``, which also rebuilds the search index through its listener), finishes an
+interrupted write (the journal), and removes temp files that no live process owns. It never
+deletes or rewrites a record file: a damaged record is reported with how to restore it.
+
+Checking does not change anything: it reads the catalog file directly instead of opening the
+archive's catalog, which would recover or rebuild on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import record as recordfmt
+from ..archive import _writer_alive, ARTICLES, CATALOG_FILE, JOURNAL_FILE, REVISIONS, STATE_DIR, TEMP_PREFIX, TEMP_SUFFIX, Archive
+from ..catalog import open_catalog
+from ..errors import CatalogError, RecordError
+
+__all__ = ["Problem", "FsckReport", "fsck", "KINDS", "temp_owner_alive"]
+
+# kind -> (what it means, whether repair can mend it)
+KINDS: dict[str, tuple[str, bool]] = {
+    "catalog-missing": ("the catalog is missing", True),
+    "catalog-damaged": ("the catalog cannot be read", True),
+    "journal": ("an interrupted write left its journal", True),
+    "temp-file": ("a stray temp file of an interrupted write", True),
+    "unparseable": ("a record file that cannot be read as a record", False),
+    "not-in-catalog": ("a record file the catalog does not list", True),
+    "missing-file": ("the catalog lists a file that does not exist", True),
+    "hash-mismatch": ("a record file changed since it was catalogued", True),
+    "orphan-revision": ("a revision whose article (version 0) is missing", False),
+    "misplaced-revision": ("a revision filed under another article", False),
+    "bad-revision-name": ("a revision not named <seen epoch seconds>.md", False),
+    "index-missing": ("an article the search index neither holds nor has queued", True),
+    "index-stale": ("a search index entry for an article not in the catalog", True),
+    "index-damaged": ("the search index cannot be read", True),
+}
+
+
+@dataclass
+class Problem:
+    kind: str
+    path: str | None
+    detail: str
+
+    @property
+    def repairable(self) -> bool:
+        return KINDS[self.kind][1]
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "repairable": self.repairable}
+
+
+@dataclass
+class FsckReport:
+    files: int = 0
+    catalogued: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[Problem] = field(default_factory=list)  # found, then mended by repair
+    actions: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict:
+        return {
+            "clean": self.clean,
+            "files": self.files,
+            "catalogued": self.catalogued,
+            "problems": [p.as_dict() for p in self.problems],
+            "repaired": [p.as_dict() for p in self.repaired],
+            "actions": self.actions,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def temp_owner_alive(name: str) -> bool:
+    """Whether the process that wrote temp file ``.nv-<name>.<pid>.tmp`` is still running."""
+    return _writer_alive(name)
+
+
+def _git_hint(root: Path, rel: str) -> str:
+    """How to get a record back: from git when the archive is a repository that has it."""
+    if not (root / ".git").exists():
+        return "restore it from a backup or clone"
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"HEAD:{rel}"], capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "restore it from a backup or clone"
+    if proc.returncode == 0:
+        return f"restore it with: git -C {root} checkout -- '{rel}'"
+    return "it is not in git HEAD either; restore it from a backup or clone"
+
+
+def _scan_temp_files(archive: Archive) -> list[Problem]:
+    problems = []
+    for dirpath, dirnames, filenames in os.walk(archive.root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX) and not temp_owner_alive(name):
+                path = Path(dirpath) / name
+                problems.append(Problem("temp-file", archive.rel(path), f"{path.stat().st_size} bytes, its writer is gone"))
+    return problems
+
+
+def _journal_problem(archive: Archive) -> Problem | None:
+    journal = archive.state_dir / JOURNAL_FILE
+    if not journal.exists():
+        return None
+    try:
+        entries = json.loads(journal.read_text())
+    except (ValueError, OSError):
+        return Problem("journal", f"{STATE_DIR}/{JOURNAL_FILE}", "unreadable journal")
+    if any(temp_owner_alive(Path(tmp).name) for tmp, _ in entries):
+        return None  # a writer is at work right now
+    pending = sum(1 for tmp, final in entries if (archive.root / tmp).exists() and not (archive.root / final).exists())
+    return Problem("journal", f"{STATE_DIR}/{JOURNAL_FILE}", f"{len(entries)} files in the interrupted write, {pending} not yet in place")
+
+
+def _catalog_state(archive: Archive) -> tuple[dict[str, tuple[str, str, str, str | None]] | None, Problem | None]:
+    """path -> (file_hash, article_id, article's version-0 path, canonical url), or a problem."""
+    path = archive.state_dir / CATALOG_FILE
+    if not path.exists():
+        return None, Problem("catalog-missing", f"{STATE_DIR}/{CATALOG_FILE}", "no catalog file")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            ok = db.execute("PRAGMA quick_check").fetchone()[0]
+            if ok != "ok":
+                raise sqlite3.DatabaseError(ok)
+        finally:
+            db.close()
+        catalog = open_catalog(path)
+    except (sqlite3.DatabaseError, CatalogError) as e:
+        return None, Problem("catalog-damaged", f"{STATE_DIR}/{CATALOG_FILE}", str(e))
+    try:
+        rows: dict[str, tuple[str, str, str, str | None]] = {}
+        first: dict[str, str] = {}
+        for p in catalog.paths():
+            v = catalog.version_at(p)
+            if v is None:
+                continue
+            rows[p] = (v.file_hash, v.article_id, "", v.canonical_url)
+            if v.rev == 0:
+                first[v.article_id] = p
+        return {p: (h, a, first.get(a, ""), u) for p, (h, a, _, u) in rows.items()}, None
+    except sqlite3.DatabaseError as e:
+        return None, Problem("catalog-damaged", f"{STATE_DIR}/{CATALOG_FILE}", str(e))
+    finally:
+        catalog.close()
+
+
+def _revision_problems(archive: Archive, rel: str, owner: str | None) -> list[Problem]:
+    """A revision file ``revisions/<source>/<stem>/<seen>.md`` must sit under its version 0."""
+    parts = rel.split("/")
+    if len(parts) != 4:
+        return [Problem("bad-revision-name", rel, "expected revisions/<source>/<stem>/<seen>.md")]
+    stem, name = parts[2], parts[3]
+    problems = []
+    if not name[:-3].isdigit():
+        problems.append(Problem("bad-revision-name", rel, f"{name!r} is not <seen epoch seconds>.md"))
+    source = parts[1]
+    first = archive.root / ARTICLES / source / f"{stem}.md"
+    flat = archive.root / ARTICLES / f"{stem}.md"  # single-outlet archives (old CDT layout)
+    if not first.is_file() and not (source == archive.fallback_source and flat.is_file()):
+        problems.append(Problem("orphan-revision", rel, f"no {ARTICLES}/{source}/{stem}.md holds this article's first version"))
+        return problems
+    if owner is not None and not owner.startswith(REVISIONS + "/") and owner.rsplit("/", 1)[-1][:-3] != stem:
+        problems.append(Problem("misplaced-revision", rel, f"its text belongs to the article of {owner}"))
+    return problems
+
+
+def _index_problems(archive: Archive, article_ids: set[str]) -> list[Problem]:
+    """Articles missing from the search index (and not queued for it), and stale entries."""
+    from ..search import index as search_index
+
+    path = archive.state_dir / getattr(search_index, "SEARCH_FILE", "search.sqlite")
+    if not path.exists():
+        if not article_ids:
+            return []
+        return [Problem("index-missing", None, f"no search index: {len(article_ids)} articles unsearchable")]
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            indexed = {r[0] for r in db.execute("SELECT article_id FROM docs")}
+            queued = {r[0] for r in db.execute("SELECT article_id FROM pending")}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as e:
+        return [Problem("index-damaged", f"{STATE_DIR}/{path.name}", str(e))]
+    problems = []
+    missing = sorted(article_ids - indexed - queued)
+    stale = sorted(indexed - article_ids)
+    if missing:
+        problems.append(Problem("index-missing", None, f"{len(missing)} articles neither indexed nor queued, e.g. {', '.join(missing[:5])}"))
+    if stale:
+        problems.append(Problem("index-stale", None, f"{len(stale)} index entries for articles not in the catalog, e.g. {', '.join(stale[:5])}"))
+    return problems
+
+
+def check(archive: Archive, progress: Callable[[int], None] | None = None) -> FsckReport:
+    """Find every problem; change nothing."""
+    started = time.perf_counter()
+    report = FsckReport()
+    problems = report.problems
+    problems.extend(_scan_temp_files(archive))
+    journal = _journal_problem(archive)
+    if journal:
+        problems.append(journal)
+    rows, catalog_problem = _catalog_state(archive)
+    if catalog_problem:
+        problems.append(catalog_problem)
+    seen_paths: set[str] = set()
+    for n, path in enumerate(archive.record_files(), 1):
+        rel = archive.rel(path)
+        seen_paths.add(rel)
+        report.files += 1
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            problems.append(Problem("unparseable", rel, f"unreadable: {e.strerror or e}; {_git_hint(archive.root, rel)}"))
+            continue
+        row = rows.get(rel) if rows is not None else None
+        digest = hashlib.sha256(data).hexdigest()
+        if row is None or row[0] != digest:
+            try:
+                recordfmt.parse(data, name=path.name)
+            except RecordError as e:
+                problems.append(Problem("unparseable", rel, f"{e} ({len(data)} bytes); {_git_hint(archive.root, rel)}"))
+                continue
+            if rows is not None and row is None:
+                problems.append(Problem("not-in-catalog", rel, "a record the catalog does not list"))
+            elif row is not None:
+                problems.append(Problem("hash-mismatch", rel, f"edited since it was catalogued (records are never rewritten); {_git_hint(archive.root, rel)}"))
+        if rel.startswith(REVISIONS + "/"):
+            problems.extend(_revision_problems(archive, rel, row[2] if row else None))
+        if progress:
+            progress(n)
+    if rows is not None:
+        report.catalogued = len(rows)
+        for rel in sorted(set(rows) - seen_paths):
+            problems.append(Problem("missing-file", rel, f"catalogued but not on disk; {_git_hint(archive.root, rel)}"))
+        problems.extend(_index_problems(archive, {r[1] for r in rows.values()}))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None] | None = None) -> FsckReport:
+    """Check the archive; with ``repair``, mend what is derivable and check again.
+
+    The report's ``problems`` are what remains; ``repaired`` what was found and mended."""
+    report = check(archive, progress)
+    if not repair or report.clean:
+        return report
+    found = report.problems
+    actions: list[str] = []
+    kinds = {p.kind for p in found}
+    # 1. Temp files nobody owns: an interrupted batch that never reached its journal.
+    journal_temps: set[str] = set()
+    journal_path = archive.state_dir / JOURNAL_FILE
+    if "journal" in kinds:
+        try:
+            journal_temps = {tmp for tmp, _ in json.loads(journal_path.read_text())}
+        except (ValueError, OSError):
+            pass
+    for p in found:
+        if p.kind == "temp-file" and p.path not in journal_temps:  # the journal's are rolled forward
+            (archive.root / p.path).unlink(missing_ok=True)
+            actions.append(f"removed {p.path}")
+    # 2. A damaged catalog is derived data: set it aside, it is rebuilt below.
+    if "catalog-damaged" in kinds:
+        archive.close()
+        catalog_path = archive.state_dir / CATALOG_FILE
+        aside = catalog_path.with_name(f"{CATALOG_FILE}.damaged-{int(time.time())}")
+        os.replace(catalog_path, aside)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{catalog_path}{suffix}").unlink(missing_ok=True)
+        actions.append(f"moved the damaged catalog to {STATE_DIR}/{aside.name}")
+    if "index-damaged" in kinds:
+        from ..search import index as search_index
+
+        archive.close()
+        ipath = archive.state_dir / getattr(search_index, "SEARCH_FILE", "search.sqlite")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{ipath}{suffix}").unlink(missing_ok=True)
+        actions.append(f"removed the damaged search index {STATE_DIR}/{ipath.name}")
+    # 3. Opening the catalog rolls an interrupted write forward (the journal), or rebuilds a
+    # missing catalog from the files; then whatever else is derived is rebuilt from the files.
+    if kinds & {"journal", "catalog-missing", "catalog-damaged"}:
+        archive.catalog
+        actions.append("finished the interrupted write" if "journal" in kinds else "rebuilt the catalog")
+    rebuilt = bool(kinds & {"catalog-missing", "catalog-damaged"})  # opening it just did
+    if not rebuilt and kinds & {"not-in-catalog", "missing-file", "hash-mismatch", "index-missing", "index-stale", "index-damaged"}:
+        result = archive.reindex()
+        actions.append(f"rebuilt the catalog and search index from {result['versions']} record files")
+    after = check(archive, progress)
+    remaining = {(p.kind, p.path) for p in after.problems}
+    after.repaired = [p for p in found if (p.kind, p.path) not in remaining]
+    after.actions = actions
+    after.seconds += report.seconds
+    return after

@@ -1,0 +1,184 @@
+"""fsck finds each kind of damage, and --repair mends what is derivable without touching records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsvault.archive import Archive
+from newsvault.importer import import_paths
+from newsvault.preserve.fsck import check, fsck
+
+from preserve_helpers import CORPUS, REPO, history_files
+
+
+def dead_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def snapshot(archive: Archive) -> dict[str, str]:
+    return {archive.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in archive.record_files()}
+
+
+def kinds(report) -> list[tuple[str, str | None]]:
+    return sorted((p.kind, p.path) for p in report.problems)
+
+
+@pytest.fixture
+def archive(tmp_path):
+    a = Archive.init(tmp_path / "archive")
+    import_paths(a, history_files())
+    import_paths(a, sorted((CORPUS / "cdt" / "articles").glob("*.md"))[:40])
+    yield a
+    a.close()
+
+
+def _cli(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "newsvault", "-C", str(root), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_clean_archive_is_clean(archive):
+    report = check(archive)
+    assert report.clean, report.problems
+    assert report.files == report.catalogued == len(list(archive.catalog.paths())) > 200
+    proc = _cli(archive.root, "fsck")
+    assert proc.returncode == 0 and "clean" in proc.stdout
+
+
+def test_each_damage_found_and_repaired(archive):
+    root = archive.root
+    versions = {v: archive.catalog.version_at(v) for v in archive.catalog.paths()}
+    revisions = [p for p in versions if p.startswith("revisions/")]
+    firsts = [p for p in versions if p.startswith("articles/") and not any(r.split("/")[2] == Path(p).stem for r in revisions)]
+    # 1. A record truncated to nothing (unreadable: reported, never "repaired" away).
+    empty = firsts[0]
+    (root / empty).write_bytes(b"")
+    # 2. A record truncated to half (still parses: its text changed behind the catalog's back).
+    half = firsts[1]
+    data = (root / half).read_bytes()
+    (root / half).write_bytes(data[: len(data) // 2])
+    # 3. A record edited without a catalog update.
+    edited = firsts[2]
+    (root / edited).write_bytes((root / edited).read_bytes().replace(b"</p>", b"</p><p>\xe6\x94\xb9</p>", 1))
+    # 4. A stray temp file of a writer that died before its journal.
+    stray = root / "articles" / "cdt" / f".nv-0000000001_aaaaaaaaaaaa.md.{dead_pid()}.tmp"
+    stray.write_bytes(b"half a rec")
+    # 5. A stale journal: a writer died after its journal, before renaming its file.
+    pid = dead_pid()
+    rec = (CORPUS / "seed" / "000_e886f203c780aee1.txt").read_bytes()
+    final = "articles/rfi/8300640697_e886f203c780.md"
+    (root / "articles" / "rfi").mkdir(parents=True)
+    tmp = f"articles/rfi/.nv-8300640697_e886f203c780.md.{pid}.tmp"
+    (root / tmp).write_bytes(rec)
+    (root / ".newsvault" / "journal.json").write_text(json.dumps([[tmp, final]]))
+    # 6. A record file that vanished (its catalog row stays).
+    gone = firsts[3]
+    (root / gone).unlink()
+    # 7. A revision left without its version 0 (a record moved away by hand).
+    orphan_rev = revisions[0]
+    stem = orphan_rev.split("/")[2]
+    moved = root / "articles" / "cdt" / f"{stem}.md"
+    moved_to = root / f"{stem}.md.bak"
+    os.replace(moved, moved_to)
+    archive.close()
+
+    before = snapshot(archive)
+    report = check(archive)
+    found = {k for k, _ in kinds(report)}
+    assert found >= {"unparseable", "hash-mismatch", "temp-file", "journal", "missing-file", "orphan-revision"}, kinds(report)
+    by = {(p.kind, p.path) for p in report.problems}
+    assert ("unparseable", empty) in by and ("hash-mismatch", half) in by and ("hash-mismatch", edited) in by
+    assert ("temp-file", archive.rel(stray)) in by and ("temp-file", tmp) in by
+    assert ("missing-file", gone) in by and ("missing-file", f"articles/cdt/{stem}.md") in by
+    assert any(k == "orphan-revision" and p.startswith(f"revisions/cdt/{stem}/") for k, p in by)
+    assert snapshot(archive) == before  # checking changes nothing
+
+    # The CLI says the same, in one line each, and exits 1.
+    proc = _cli(root, "fsck", "--json")
+    assert proc.returncode == 1
+    assert sorted((p["kind"], p["path"]) for p in json.loads(proc.stdout)["problems"]) == kinds(report)
+
+    repaired = fsck(archive, repair=True)
+    after = snapshot(archive)
+    # No record file was deleted or rewritten; the interrupted write was finished.
+    assert {k: v for k, v in after.items() if k != final} == before
+    assert after[final] == hashlib.sha256(rec).hexdigest()
+    assert not stray.exists() and not (root / tmp).exists() and not (root / ".newsvault" / "journal.json").exists()
+    # What remains is what cannot be derived: the empty record and the orphaned revisions.
+    left = {k for k, _ in kinds(repaired)}
+    assert left == {"unparseable", "orphan-revision"}, kinds(repaired)
+    assert {k for k, _ in ((p.kind, p.path) for p in repaired.repaired)} >= {"hash-mismatch", "temp-file", "journal", "missing-file"}
+    assert archive.catalog.version_at(edited).file_hash == hashlib.sha256((root / edited).read_bytes()).hexdigest()
+    assert archive.catalog.version_at(final) is not None
+    # Putting the moved record back (what the hint says to do) makes the archive clean again.
+    os.replace(moved_to, moved)
+    (root / empty).unlink()  # (or restore it from git)
+    assert fsck(archive, repair=True).clean
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage", "truncated"])
+def test_missing_or_damaged_catalog_is_rebuilt(archive, damage):
+    root = archive.root
+    rows = sorted((v.path, v.article_id, v.rev, v.content_hash, v.file_hash, v.seen) for v in map(archive.catalog.version_at, archive.catalog.paths()))
+    archive.close()
+    cat = root / ".newsvault" / "catalog.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{cat}{suffix}").unlink(missing_ok=True)
+    if damage == "deleted":
+        cat.unlink()
+    elif damage == "garbage":
+        cat.write_bytes(b"this is not a database" * 100)
+    else:
+        data = cat.read_bytes()
+        cat.write_bytes(data[: len(data) // 3])
+    before = snapshot(archive)
+    report = check(archive)
+    assert {p.kind for p in report.problems} == {"catalog-missing" if damage == "deleted" else "catalog-damaged"}, kinds(report)
+    proc = _cli(root, "fsck", "--repair", "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["clean"] and out["repaired"]
+    assert snapshot(archive) == before
+    fresh = Archive.open(root)
+    assert sorted((v.path, v.article_id, v.rev, v.content_hash, v.file_hash, v.seen) for v in map(fresh.catalog.version_at, fresh.catalog.paths())) == rows
+    fresh.close()
+
+
+def test_search_index_missing_and_stale(archive):
+    root = archive.root
+    idx = root / ".newsvault" / "search.sqlite"
+    if not idx.exists():
+        pytest.skip("the search index is not built by this tree")
+    from newsvault.search.index import Doc, SearchIndex
+
+    archive.close()
+    extra = SearchIndex(idx)
+    extra.add_documents([Doc("ffffffffffff", "cdt", "不存在的文章", "正文", 0)])
+    extra.close()
+    fresh = Archive.open(root)
+    assert {p.kind for p in check(fresh).problems} == {"index-stale"}
+    assert fsck(fresh, repair=True).clean
+    fresh.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{idx}{suffix}").unlink(missing_ok=True)
+    fresh = Archive.open(root)
+    assert {p.kind for p in check(fresh).problems} == {"index-missing"}
+    assert fsck(fresh, repair=True).clean
+    fresh.close()
+
+
+def test_live_writer_temp_files_are_not_strays(archive):
+    # A temp file whose writer is running (this test's parent process) is a write in progress.
+    live = archive.root / "articles" / "cdt" / f".nv-x.md.{os.getppid()}.tmp"
+    live.write_bytes(b"in progress")
+    assert check(archive).clean
+    assert fsck(archive, repair=True).clean and live.exists()
