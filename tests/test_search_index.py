@@ -1,0 +1,109 @@
+"""The index keeps up with the archive: small batches at once, bulk ones queued, rebuilds."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from newsvault.archive import Archive
+from newsvault.search import index_for, search_archive
+from newsvault.search import index as index_mod
+from newsvault.search.index import SEARCH_FILE, Doc, SearchIndex
+from newsvault.search.query import search
+
+from search_helpers import record
+
+
+def ids(hits):
+    return [h.id for h in hits]
+
+
+def test_new_articles_are_searchable_right_after_the_batch(archive):
+    r = archive.add(record("臺灣選舉觀察", "<p>投票率創新高</p>", 1), "rfa")
+    idx = index_for(archive)
+    assert idx.pending_count() == 0  # a small batch is indexed during the write, not queued
+    assert ids(search(idx, "台湾 投票率")) == [r.article_id]
+    assert ids(search(idx, "臺灣")) == [r.article_id]
+
+
+def test_a_revision_replaces_the_old_text(archive):
+    first = archive.add(record("标题", "<p>旧的说法：停火</p>", 2), "rfi")
+    second = archive.add(record("标题", "<p>新的说法：休战</p>", 2), "rfi", seen=1_800_000_000_000)
+    assert second.status == "revision" and second.article_id == first.article_id
+    idx = index_for(archive)
+    assert ids(search(idx, "休战")) == [first.article_id]
+    assert search(idx, "停火") == []
+    assert idx.count() == 1
+    # the FTS rows of the old version really left (a contentless table needs them given back)
+    assert idx.db.execute("SELECT count(*) FROM fts WHERE fts MATCH '\"停火\"'").fetchone()[0] == 0
+
+
+def test_bulk_batches_are_queued_then_caught_up_by_the_first_search(archive, monkeypatch):
+    monkeypatch.setattr(index_mod, "SYNC_LIMIT", 3)
+    with archive.batch():
+        added = [archive.add(record(f"第{n}篇 加沙 报道", f"<p>内容 {n} 号</p>", 100 + n), "voa") for n in range(5)]
+    idx = index_for(archive)
+    assert idx.pending_count() == 5 and idx.count() == 0
+    hits = search_archive(archive, "加沙", limit=10)
+    assert sorted(ids(hits)) == sorted(a.article_id for a in added)
+    assert idx.pending_count() == 0
+
+
+def test_reindex_rebuilds_from_the_catalog(archive):
+    archive.add(record("香港政情", "<p>立法会</p>", 3), "rfa")
+    idx = index_for(archive)
+    idx.clear()  # lose the index entirely
+    assert search(idx, "立法会") == []
+    archive.reindex()
+    assert idx.pending_count() == 1
+    assert len(search_archive(archive, "立法会")) == 1
+
+
+def test_index_survives_reopening_and_a_missing_file_is_rebuilt(tmp_path):
+    root = tmp_path / "a"
+    with Archive.init(root) as a:
+        aid = a.add(record("德国之声", "<p>柏林消息</p>", 4), "dw").article_id
+    with Archive.open(root) as a:
+        assert ids(search_archive(a, "柏林")) == [aid]
+    (root / ".newsvault" / SEARCH_FILE).unlink()
+    for extra in (root / ".newsvault").glob(SEARCH_FILE + "-*"):
+        extra.unlink()
+    with Archive.open(root) as a:
+        # a fresh, empty index: 'newsvault index --rebuild' (or reindex) fills it
+        idx = index_for(a)
+        assert idx.count() == 0
+        idx.enqueue(x.id for x in a.catalog.list_articles())
+        assert ids(search_archive(a, "柏林")) == [aid]
+
+
+def test_a_tokenizer_change_resets_and_requeues(tmp_path, monkeypatch):
+    path = tmp_path / SEARCH_FILE
+    idx = SearchIndex(path)
+    idx.add_documents([Doc("aaaa00000001", "rfi", "加沙", "停火", 1)])
+    idx.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value='old' WHERE key='tokenizer'")
+    db.commit()
+    db.close()
+    idx = SearchIndex(path)
+    assert idx.count() == 0 and idx.pending_count() == 1
+
+
+def test_add_documents_from_an_iterable_replaces_by_article_id(tmp_path):
+    idx = SearchIndex(tmp_path / SEARCH_FILE)
+    n, size = idx.add_documents(Doc(f"{i:012x}", "rfi", f"标题{i}", "七国集团 加沙" if i % 2 else "无关", i) for i in range(10))
+    assert n == 10 and size > 0
+    assert len(search(idx, "七国集团 加沙", limit=50)) == 5
+    idx.add_documents([Doc(f"{1:012x}", "rfi", "标题", "改写了", 1)])
+    assert idx.count() == 10 and len(search(idx, "七国集团 加沙", limit=50)) == 4
+
+
+def test_limits_are_checked(archive):
+    from newsvault.errors import QueryError
+
+    idx = index_for(archive)
+    with pytest.raises(QueryError):
+        search(idx, "加沙", limit=0)
+    with pytest.raises(QueryError):
+        search(idx, "加沙", offset=-1)

@@ -1,0 +1,66 @@
+"""The relevance set (tests/testdata/search/relevance.toml) over the whole corpus."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from newsvault.archive import Archive
+from newsvault.search import search_archive
+
+from search_helpers import SEED_ID, corpus_archive, relevance_cases  # noqa: F401
+
+CASES = relevance_cases()
+
+
+def test_the_set_is_big_and_varied_enough():
+    kinds = Counter(c["kind"] for c in CASES)
+    assert len(CASES) >= 30
+    for kind in ("simplified", "traditional", "mixed", "english", "two-char", "phrase", "source"):
+        assert kinds[kind] >= 1, kind
+
+
+@pytest.fixture(scope="module")
+def corpus(corpus_archive):
+    a = Archive.open(corpus_archive)
+    yield a
+    a.close()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["q"] for c in CASES])
+def test_relevance(corpus, case):
+    hits = search_archive(corpus, case["q"], sources=[case["source"]] if "source" in case else None, limit=3)
+    got = [h.id for h in hits]
+    shown = [(h.id, h.title[:40]) for h in hits]
+    if "first" in case:
+        assert got and got[0] == case["first"], shown
+    for aid in case.get("top3", []):
+        assert aid in got, shown
+    for aid in case.get("absent", []):
+        assert aid not in got, shown
+    if "source" in case:
+        assert all(h.source == case["source"] for h in hits)
+
+
+def test_seed_first_with_a_highlighted_snippet(corpus):
+    hit = search_archive(corpus, "七国集团 加沙", limit=1)[0]
+    assert hit.id == SEED_ID
+    assert "<mark>七国集团</mark>" in hit.snippet_html
+    assert "<mark>加沙</mark>" in hit.title_html
+
+
+def test_traditional_article_found_by_simplified_query_keeps_its_script_in_snippets(corpus):
+    hit = search_archive(corpus, "极限时刻 香港变局", limit=1)[0]
+    assert "<mark>香港變局</mark>" in hit.title_html or "<mark>極限時刻</mark>" in hit.title_html
+
+
+def test_filters_narrow_results(corpus):
+    everywhere = search_archive(corpus, "香港", limit=50)
+    only = search_archive(corpus, "香港", sources=["matters"], limit=50)
+    assert {h.source for h in everywhere} - {"matters"}  # other sources have 香港 too
+    assert only and {h.source for h in only} == {"matters"}
+    assert [h.id for h in search_archive(corpus, "加沙 since:2023-11-07 until:2023-11-07", limit=50)] == [SEED_ID]
+    assert SEED_ID in [h.id for h in search_archive(corpus, "加沙", limit=50)]
+    assert SEED_ID not in [h.id for h in search_archive(corpus, "加沙 until:2023-11-06", limit=50)]
+    assert SEED_ID not in [h.id for h in search_archive(corpus, "加沙", since=1_699_400_000_000, limit=50)]
