@@ -22,11 +22,16 @@ def demo_sources(dest_dir: Path | str) -> list[Source]:
     """Copy the sample feeds into ``dest_dir`` and return Sources that read them there.
 
     The copies (not the installed package files) are what the sources point at, so a demo can
-    edit a feed and collect again to show a revision being archived.
+    edit a feed and collect again to show a revision being archived. Existing copies are kept.
     """
     dest = Path(dest_dir).resolve()
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(DEMO_FEEDS, dest, dirs_exist_ok=True)
+    for path in sorted(DEMO_FEEDS.rglob("*")):
+        target = dest / path.relative_to(DEMO_FEEDS)
+        if path.is_dir():
+            target.mkdir(exist_ok=True)
+        elif not target.exists():  # never undo an edit made to a copy
+            shutil.copyfile(path, target)
     cdt = next(s for s in DEFAULT_SOURCES if s.slug == "cdt")
     return [
         Source("rfi", "法广", [(dest / "rfi.xml").as_uri()]),
