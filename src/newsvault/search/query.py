@@ -24,7 +24,7 @@ import html
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..errors import QueryError
@@ -88,7 +88,8 @@ def parse_day(value: str, end: bool = False, what: str = "date") -> int:
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-            return int(((day + timedelta(days=1)) if end else day).timestamp() * 1000)
+            ms = int(day.timestamp() * 1000)
+            return ms + 86_400_000 if end else ms  # (no datetime arithmetic: 9999-12-31 + 1 day overflows)
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError):
         raise QueryError(f"{what} {value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None

@@ -46,6 +46,7 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"interest-cohort=()"),
 ]
 _ID = re.compile(r"[0-9a-fA-F]{4,64}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class SecurityHeaders:
@@ -103,7 +104,7 @@ class Readers:
 
 def _int(request: Request, name: str, default: int | None, lo: int, hi: int | None = None) -> int | None:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -115,9 +116,12 @@ def _int(request: Request, name: str, default: int | None, lo: int, hi: int | No
 
 
 def _day(request: Request, name: str) -> int | None:
+    """A whole day, ``YYYY-MM-DD`` (UTC), as the OpenAPI document says; anything else is a 400."""
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
+    if not _DAY.fullmatch(raw):
+        raise QueryError(f"{name} {raw[:40]!r} is not a date; use YYYY-MM-DD")
     return parse_day(raw, end=name == "until", what=name)
 
 

@@ -21,8 +21,8 @@ def _date_param(name: str, doc: str) -> dict:
         "name": name,
         "in": "query",
         "required": False,
-        "description": doc + " `YYYY-MM-DD` (a whole day, UTC) or an ISO 8601 timestamp.",
-        "schema": {"type": "string"},
+        "description": doc + " `YYYY-MM-DD` (a whole day, UTC).",
+        "schema": {"type": "string", "format": "date"},
     }
 
 
@@ -87,7 +87,7 @@ def openapi_document(title: str = "newsvault") -> dict[str, Any]:
                     "description": 'Query language: words (all must match), "phrases", OR, -exclusion, title:word, '
                     "source:slug, since:YYYY-MM-DD, until:YYYY-MM-DD.",
                     "parameters": [
-                        {"name": "q", "in": "query", "required": True, "description": f"The query (at most {MAX_QUERY} characters).", "schema": {"type": "string"}},
+                        {"name": "q", "in": "query", "required": True, "description": f"The query (at most {MAX_QUERY} characters). Queries with nothing to look for (only punctuation, only exclusions or filters) are refused with 400.", "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY}},
                         _SOURCE,
                         _date_param("since", "Published on or after."),
                         _date_param("until", "Published on or before."),

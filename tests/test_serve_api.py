@@ -1,0 +1,143 @@
+"""The reader server over real HTTP on a free loopback port: pages, API, headers, bad input."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from search_helpers import SEED_ID, corpus_archive, server_url  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def client(server_url):
+    with httpx.Client(base_url=server_url, timeout=30) as c:
+        yield c
+
+
+def assert_secure(r: httpx.Response) -> None:
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-frame-options"] == "DENY"
+
+
+def error_of(r: httpx.Response, status: int) -> str:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert body["error"]["status"] == status
+    assert "Traceback" not in r.text
+    return body["error"]["message"]
+
+
+def test_api_search(client):
+    r = client.get("/api/search", params={"q": "七國集團 加沙", "limit": 3})
+    assert r.status_code == 200
+    assert_secure(r)
+    data = r.json()
+    assert data["results"][0]["id"] == SEED_ID
+    assert "<mark>加沙</mark>" in data["results"][0]["title_html"]
+    r = client.get("/api/search", params={"q": "香港", "source": "matters", "limit": 5, "offset": 1})
+    assert r.status_code == 200 and r.json()["offset"] == 1
+    assert {h["source"] for h in r.json()["results"]} == {"matters"}
+
+
+def test_api_articles_list_and_filters(client):
+    data = client.get("/api/articles", params={"limit": 5}).json()
+    assert len(data["articles"]) == 5 and data["total"] > 2000
+    pub = [a["published"] for a in data["articles"]]
+    assert pub == sorted(pub, reverse=True)
+    data = client.get("/api/articles", params={"source": "rfi"}).json()
+    assert [a["id"] for a in data["articles"]] == [SEED_ID] and data["total"] == 1
+    data = client.get("/api/articles", params={"since": "2023-11-07", "until": "2023-11-07"}).json()
+    assert SEED_ID in [a["id"] for a in data["articles"]]
+    page2 = client.get("/api/articles", params={"limit": 5, "offset": 5}).json()["articles"]
+    assert not {a["id"] for a in page2} & {a["id"] for a in client.get("/api/articles", params={"limit": 5}).json()["articles"]}
+
+
+def test_api_article_with_sanitised_body(client):
+    r = client.get(f"/api/articles/{SEED_ID}")
+    assert r.status_code == 200
+    a = r.json()
+    assert a["id"] == SEED_ID and a["source"] == "rfi" and a["rev"] == 0 and len(a["versions"]) == 1
+    assert "七国集团" in a["body_html"]
+    assert "<script" not in a["body_html"].lower() and "style=" not in a["body_html"] and "分享 :" not in a["body_html"]
+    assert client.get(f"/api/articles/{SEED_ID[:6]}").json()["id"] == SEED_ID  # a unique prefix
+
+
+@pytest.mark.parametrize(
+    "path, params, status, message",
+    [
+        ("/api/search", {}, 400, "missing q"),
+        ("/api/search", {"q": ""}, 400, "empty query"),
+        ("/api/search", {"q": "   "}, 400, "empty query"),
+        ("/api/search", {"q": "x" * 10_000}, 400, "too long"),
+        ("/api/search", {"q": '"'}, 400, "nothing to search for"),
+        ("/api/search", {"q": "-加沙"}, 400, "only exclude"),
+        ("/api/search", {"q": "加沙", "since": "2023-02-30"}, 400, "not a date"),
+        ("/api/search", {"q": "加沙", "limit": "abc"}, 400, "whole number"),
+        ("/api/search", {"q": "加沙", "limit": "100000"}, 400, "between"),
+        ("/api/articles", {"until": "soon"}, 400, "not a date"),
+        ("/api/articles", {"offset": "-1"}, 400, "0 or more"),
+        ("/api/articles/ffffffffffff", {}, 404, "no article"),
+        ("/api/articles/not-an-id", {}, 404, "no article"),
+        (f"/api/articles/{SEED_ID}", {"rev": "7"}, 404, "versions 0–0"),
+        (f"/api/articles/{SEED_ID}", {"rev": "x"}, 400, "whole number"),
+        ("/api/nothing", {}, 404, "no such page"),
+    ],
+)
+def test_api_bad_input_is_a_clear_4xx(client, path, params, status, message):
+    r = client.get(path, params=params)
+    assert message in error_of(r, status)
+    assert_secure(r)
+
+
+@pytest.mark.parametrize("q", ['加沙 "一个声音', 'NEAR(加沙) AND OR NOT ^ * : {title}', '"" "" ""', "加沙 title:", "\x00加沙"])
+def test_fts_syntax_and_unbalanced_quotes_never_break_search(client, q):
+    r = client.get("/api/search", params={"q": q})
+    assert r.status_code in (200, 400), r.text
+    assert "fts5" not in r.text.lower() and "syntax error" not in r.text.lower()
+
+
+def test_read_only(client):
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        r = client.request(method, "/api/articles")
+        assert r.status_code == 405
+        assert "read-only" in r.json()["error"]["message"]
+        assert_secure(r)
+
+
+def test_html_pages_live(client):
+    for path in ("/", "/?page=2", "/sources/rfi", "/days/", "/days/2023-11-07", f"/articles/{SEED_ID}", "/search?q=%E8%87%BA%E7%81%A3", "/search"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["content-type"].startswith("text/html")
+        assert_secure(r)
+    page = client.get(f"/articles/{SEED_ID}").text
+    assert "布林肯呼吁七国集团" in page and "<script>" not in page
+    found = client.get("/search", params={"q": "七國集團 加沙"}).text
+    assert f"/articles/{SEED_ID}" in found
+    assert client.get("/static/style.css").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/nope", "/sources/nonesuch", "/days/2023-02-30", "/days/1999-01-01", "/articles/ffffffffffff", "/articles/../../etc/passwd", "/?page=99999", "/?page=x"])
+def test_html_not_found_is_a_404_page(client, path):
+    r = client.get(path)
+    assert r.status_code == 404, path
+    assert r.headers["content-type"].startswith("text/html")
+    assert "Traceback" not in r.text
+    assert_secure(r)
+
+
+def test_bad_html_search_is_a_400_page(client):
+    r = client.get("/search", params={"q": "x" * 10_000})
+    assert r.status_code == 400 and "too long" in r.text
+
+
+def test_openapi_document_is_valid(client):
+    from openapi_spec_validator import validate
+
+    doc = client.get("/openapi.json").json()
+    validate(doc)
+    assert {"/api/articles", "/api/articles/{id}", "/api/search"} <= set(doc["paths"])
