@@ -1,1 +1,48 @@
-"""Commands of this stage are registered on newsvault.cli._app.main."""
+"""Publish commands: build (lists and README in the archive; with --site, the static mirror)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._app import emit_json, main, open_archive
+
+
+@main.command()
+@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path), help="Also build the static site into this folder.")
+@click.option("--base-url", help="Public address of the site (makes Atom feed links absolute), e.g. https://example.org/mirror/.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes rendering article pages (default: CPU count).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.pass_context
+def build(ctx: click.Context, site_dir: Path | None, base_url: str | None, workers: int | None, as_json: bool) -> None:
+    """Write lists/ and README.md into the archive, and with --site the static mirror site.
+
+    Rebuilds are incremental: only files whose inputs changed are rewritten.
+    """
+    from ..publish.lists import build_lists
+
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://", param_hint="--base-url")
+    archive = open_archive(ctx)
+    lists = build_lists(archive)
+    out: dict = {"lists": lists.as_dict()}
+    site = None
+    if site_dir is not None:
+        from ..publish.site import build_site
+
+        site = build_site(archive, site_dir, base_url=base_url, workers=workers)
+        out["site"] = site.as_dict()
+    if as_json:
+        emit_json(out)
+        return
+    for rel in lists.written:
+        click.echo(f"wrote {rel}")
+    click.echo(f"lists: {len(lists.written)} written, {lists.unchanged} unchanged")
+    if site is not None:
+        click.echo(
+            f"site {site.site}: {site.written} files written ({site.articles_rendered} articles rendered), "
+            f"{site.skipped} unchanged, {site.removed} removed in {site.seconds:.1f} s"
+        )
+        for e in site.errors[:20]:
+            click.echo(f"skipped unreadable record {e['path']}: {e['reason']}", err=True)

@@ -21,7 +21,8 @@ URL scheme:
 page               live (absolute paths)                 static (files; links are relative)
 =================  ====================================  ===========================================
 home               ``/``, ``/?page=2``                   ``index.html`` (newest PAGE_SIZE)
-source             ``/sources/<slug>``, ``?page=2``      ``sources/<slug>/index.html``, ``page-2.html``
+source             ``/sources/<slug>``, ``?page=2``      ``sources/<slug>/index.html`` (newest), then
+                   (page 1 = newest)                     ``page-K.html`` with K = 1 the *oldest*
 day                ``/days/<YYYY-MM-DD>``                ``days/<YYYY-MM-DD>.html``
 days index         ``/days/``                            ``days/index.html``
 article            ``/articles/<id>``                    ``articles/<id[:2]>/<id>.html``
@@ -33,3 +34,389 @@ static assets      ``/static/<file>``                    ``static/<file>``
 
 :data:`STATIC_DIR` is the folder holding the CSS/JS files to serve under ``/static/``.
 """
+
+from __future__ import annotations
+
+
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+from urllib.parse import quote
+
+import jinja2
+
+from ..archive import Archive, write_atomic
+from ..catalog import Article, Version
+from ..errors import NotFound, RecordError
+from ..record import Record
+from ..sanitize import sanitize_html
+
+__all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+STATIC_DIR = PACKAGE_DIR / "static"
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+PAGE_SIZE = 50
+# China has kept UTC+8 without daylight saving since 1991: a fixed offset is exact for every
+# archived article and much faster than a zoneinfo lookup per date at 100,000 articles.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+# Bump when the page-making code changes in a way the templates' hash does not capture.
+RENDER_VERSION = "1"
+
+_env: jinja2.Environment | None = None
+
+
+def environment() -> jinja2.Environment:
+    """One compiled-template environment per process (templates are compiled once)."""
+    global _env
+    if _env is None:
+        _env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+    return _env
+
+
+def site_version() -> str:
+    """Changes whenever templates, static files or render code change: every page is then stale."""
+    h = hashlib.sha256(RENDER_VERSION.encode())
+    for folder in (TEMPLATE_DIR, STATIC_DIR):
+        for p in sorted(folder.iterdir()):
+            if p.is_file():
+                h.update(p.name.encode())
+                h.update(p.read_bytes())
+    for module in ("render.py", "../sanitize.py"):
+        h.update((Path(__file__).parent / module).read_bytes())
+    return h.hexdigest()[:16]
+
+
+# -- times ------------------------------------------------------------------------------------
+
+def shanghai(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=SHANGHAI)
+
+
+def day_of(ms: int | None) -> str | None:
+    """The publication day in Asia/Shanghai, ``YYYY-MM-DD`` (what day pages group by)."""
+    return None if ms is None else local_minute(ms)[:10]
+
+
+def local_minute(ms: int) -> str:
+    """``YYYY-MM-DD HH:MM`` in Asia/Shanghai (hot path of list pages: no strftime)."""
+    d = datetime.fromtimestamp(ms / 1000, tz=SHANGHAI)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
+
+
+def fmt(ms: int | None, tz=timezone.utc, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=tz).strftime(pattern)
+
+
+# -- bodies -------------------------------------------------------------------------------------
+
+class ExtractCache:
+    """trafilatura's main-content extraction of scraped pages, cached by content hash."""
+
+    def __init__(self, archive: Archive | None):
+        self.dir = archive.state_dir / "publish" / "extract" if archive is not None else None
+
+    def extract(self, record: Record) -> str:
+        key = hashlib.sha256(record.body.encode("utf-8", "surrogatepass")).hexdigest()
+        path = self.dir / key[:2] / f"{key}.html" if self.dir is not None else None
+        if path is not None and path.exists():
+            return path.read_text(encoding="utf-8")
+        html = _extract_main(record.body)
+        if path is not None:
+            try:
+                write_atomic(path, html)
+            except OSError:
+                pass  # a cache that cannot be written only costs time
+        return html
+
+
+def _extract_main(page: str) -> str:
+    import trafilatura
+
+    try:
+        out = trafilatura.extract(page, output_format="html", include_images=True)
+        if not out:  # fragments without <html><body> are often judged empty
+            out = trafilatura.extract(f"<html><body>{page}</body></html>", output_format="html", include_images=True)
+    except Exception:  # trafilatura raises assorted errors on odd markup; the raw page still reads
+        out = None
+    return out or page
+
+
+def publish_body(record: Record, extractor: ExtractCache | None = None) -> str:
+    """The body as published: main content of scraped pages, then sanitised."""
+    body = record.body
+    if record.variant == "jekyll-page":
+        body = (extractor or ExtractCache(None)).extract(record)
+    return sanitize_html(body, record.url)
+
+
+def safe_link(url: str) -> str | None:
+    """The original URL as a link target, only when it is http(s)."""
+    u = url.strip()
+    return u if u.lower().startswith(("http://", "https://")) and not any(c in u for c in "\"<>\x00\n\r\t") else None
+
+
+# -- URLs -----------------------------------------------------------------------------------------
+
+class Links:
+    """Where things are, as seen from one page: relative file paths (static) or absolute paths (live)."""
+
+    def __init__(self, mode: str, here: str = ""):
+        self.live = mode == "live"
+        self.up = "" if self.live else "../" * here.count("/")
+        self.here = here
+
+    def _static(self, path: str) -> str:
+        return self.up + quote(path)
+
+    def home(self, page: int = 1) -> str:
+        if self.live:
+            return "/" if page <= 1 else f"/?page={page}"
+        return self._static("index.html")
+
+    def source(self, slug: str, page: int = 1) -> str:
+        if self.live:
+            return f"/sources/{quote(slug)}" + (f"?page={page}" if page > 1 else "")
+        return self._static(source_path(slug, page))
+
+    def day(self, day: str) -> str:
+        return f"/days/{day}" if self.live else self._static(day_path(day))
+
+    def days(self) -> str:
+        return "/days/" if self.live else self._static("days/index.html")
+
+    def article(self, aid: str, rev: int | None = None) -> str:
+        if self.live:
+            return f"/articles/{aid}" + (f"?rev={rev}" if rev is not None else "")
+        return self._static(article_path(aid, rev))
+
+    def search(self) -> str:
+        return "/search" if self.live else self._static("search.html")
+
+    def feed(self, slug: str | None = None) -> str:
+        name = f"feeds/{slug or 'all'}.xml"
+        return "/" + quote(name) if self.live else self._static(name)
+
+    def static(self, name: str) -> str:
+        return f"/static/{name}" if self.live else self._static(f"static/{name}")
+
+    def search_data(self, name: str) -> str:
+        return self._static(f"search/{name}")
+
+
+def source_path(slug: str, page: int = 1, numbered: bool = False) -> str:
+    """Static files of a source: ``index.html`` (the newest), and with ``numbered`` the archive
+    page ``page-K.html``, counted from the oldest so that pages stay put as articles arrive."""
+    return f"sources/{slug}/page-{page}.html" if numbered else f"sources/{slug}/index.html"
+
+
+def day_path(day: str) -> str:
+    return f"days/{day}.html"
+
+
+def article_path(aid: str, rev: int | None = None) -> str:
+    return f"articles/{aid[:2]}/{aid}" + (f".r{rev}" if rev is not None else "") + ".html"
+
+
+# -- view models ---------------------------------------------------------------------------------
+
+@dataclass
+class Item:
+    """One row of a list page."""
+
+    id: str
+    title: str
+    source: str
+    source_name: str
+    published: int | None
+    versions: int
+    deleted: bool
+
+    @property
+    def date(self) -> str:
+        return "-" if self.published is None else local_minute(self.published)
+
+    @property
+    def iso(self) -> str:
+        return fmt(self.published, timezone.utc, "%Y-%m-%dT%H:%M:%SZ")
+
+
+class PageRenderer:
+    """Renders every page of the site from ``archive`` (see the module docstring)."""
+
+    def __init__(self, archive: Archive, mode: str = "static"):
+        if mode not in ("static", "live"):
+            raise ValueError("mode must be 'static' or 'live'")
+        self.archive = archive
+        self.mode = mode
+        self.env = environment()
+        self.extractor = ExtractCache(archive)
+        self._deleted: dict[str, int] | None = None
+        self.site_name = archive.config.name
+
+    # -- shared data ---------------------------------------------------------------------------
+    @property
+    def deleted(self) -> dict[str, int]:
+        if self._deleted is None:
+            from ..preserve.checks import deleted_articles
+
+            self._deleted = deleted_articles(self.archive)
+        return self._deleted
+
+    def refresh(self) -> None:
+        """Forget cached deletion state (the live server calls this when checks change)."""
+        self._deleted = None
+
+    def item(self, a: Article) -> Item:
+        return Item(a.id, a.title, a.source, self.archive.source_display_name(a.source), a.published, a.versions, a.id in self.deleted)
+
+    def sources(self) -> list[dict]:
+        """Every source with articles, in config order, then the rest by slug."""
+        stats = self.archive.catalog.stats()["sources"]
+        order = [s.slug for s in self.archive.config.sources]
+        slugs = [s for s in order if s in stats] + sorted(s for s in stats if s not in order)
+        return [{"slug": s, "name": self.archive.source_display_name(s), "count": stats[s]["records"]} for s in slugs]
+
+    def _page(self, template: str, here: str, **ctx) -> str:
+        links = Links(self.mode, here)
+        return self.env.get_template(template).render(
+            u=links, site_name=self.site_name, live=self.mode == "live", **ctx
+        )
+
+    # -- pages -----------------------------------------------------------------------------------
+    def home(self, page: int = 1, *, sources: list[dict] | None = None, items: Sequence[Item] | None = None, total: int | None = None) -> str:
+        catalog = self.archive.catalog
+        total = catalog.count_articles() if total is None else total
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        if page < 1 or (page > pages and page != 1):
+            raise NotFound(f"no page {page} (the home pages are 1–{pages})")
+        if self.mode == "static":
+            pages = 1  # the static home shows the newest; older ones are under sources and days
+        if items is None:
+            items = [self.item(a) for a in catalog.list_articles(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)]
+        links = Links(self.mode, "index.html")
+        return self._page(
+            "home.html", "index.html", items=items, sources=sources if sources is not None else self.sources(),
+            page=page, pages=pages, total=total,
+            newer=links.home(page - 1) if page > 1 else None, older=links.home(page + 1) if page < pages else None,
+        )
+
+    def source(self, slug: str, page: int = 1, *, items: Sequence[Item] | None = None, total: int | None = None) -> str:
+        catalog = self.archive.catalog
+        total = catalog.count_articles(source=slug) if total is None else total
+        if total == 0:
+            raise NotFound(f"no source {slug!r} in this archive")
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        if not 1 <= page <= pages:
+            raise NotFound(f"no page {page} of {slug} (pages 1–{pages})")
+        if items is None:
+            items = [self.item(a) for a in catalog.list_articles(source=slug, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)]
+        links = Links(self.mode, source_path(slug, page))
+        return self._page(
+            "source.html", source_path(slug, page), items=items, slug=slug,
+            source_name=self.archive.source_display_name(slug), page=page, pages=pages, total=total,
+            newer=links.source(slug, page - 1) if page > 1 else None,
+            older=links.source(slug, page + 1) if page < pages else None,
+        )
+
+    def source_static(self, slug: str, k: int | None, pages: int, items: Sequence[Item], total: int) -> str:
+        """A static source page: the newest (``k`` None, ``index.html``) or archive page ``k``
+        (1 = oldest). Used by the site build."""
+        here = source_path(slug, k or 1, numbered=k is not None)
+        up = "" if k is None else "./"
+        if k is None:
+            newer, older = None, (f"page-{pages - 1}.html" if pages > 1 else None)
+            label = None
+        else:
+            newer = "index.html" if k >= pages - 1 else f"page-{k + 1}.html"
+            older = f"page-{k - 1}.html" if k > 1 else None
+            label = f"存档第 {k} / {pages} 页"
+        return self._page(
+            "source.html", here, items=items, slug=slug, source_name=self.archive.source_display_name(slug),
+            page=k or 1, pages=pages, total=total, newer=newer and up + newer, older=older and up + older, label=label,
+        )
+
+    def day(self, date_str: str, *, items: Sequence[Item] | None = None, neighbours: tuple[str | None, str | None] = (None, None)) -> str:
+        try:
+            start = datetime.strptime(date_str, "%Y-%m-%d").replace(tzinfo=SHANGHAI)
+        except ValueError:
+            raise NotFound(f"{date_str!r} is not a day (use YYYY-MM-DD)") from None
+        if items is None:
+            since = int(start.timestamp() * 1000)
+            until = int((start + timedelta(days=1)).timestamp() * 1000)
+            items = [self.item(a) for a in self.archive.catalog.list_articles(since=since, until=until)]
+        if not items:
+            raise NotFound(f"no articles published on {date_str}")
+        return self._page("day.html", day_path(date_str), items=items, day=date_str, prev_day=neighbours[0], next_day=neighbours[1])
+
+    def days(self, days: Sequence[tuple[str, int]] | None = None) -> str:
+        """Index of day pages: ``days`` is [(YYYY-MM-DD, count)], newest first."""
+        if days is None:
+            counts: dict[str, int] = {}
+            for a in self.archive.catalog.list_articles():
+                d = day_of(a.published)
+                if d:
+                    counts[d] = counts.get(d, 0) + 1
+            days = sorted(counts.items(), reverse=True)
+        months: dict[str, list[tuple[str, int]]] = {}
+        for d, n in days:
+            months.setdefault(d[:7], []).append((d, n))
+        return self._page("days.html", "days/index.html", months=months)
+
+    def article(self, article_id: str, rev: int | None = None, **prepared) -> str:
+        return self.article_parts(article_id, rev, **prepared)[0]
+
+    def article_parts(self, article_id: str, rev: int | None = None, **prepared) -> tuple[str, str]:
+        """(page HTML, published body HTML); ``prepared`` may pass article, versions, record."""
+        article = prepared.get("article") or self.archive.catalog.get(article_id)
+        if article is None:
+            raise NotFound(f"no article {article_id!r} in this archive")
+        versions = prepared.get("versions")
+        if versions is None:
+            versions = self.archive.catalog.versions(article.id) if article.versions > 1 else None
+        if rev is not None and not 0 <= rev < article.versions:
+            raise NotFound(f"article {article.id} has versions 0–{article.versions - 1}, not {rev}")
+        path = article.latest_path if rev is None else versions[rev].path if versions else article.path
+        record = prepared.get("record")
+        if record is None:
+            try:
+                record = self.archive.read(path)
+            except (OSError, RecordError) as e:
+                raise NotFound(f"article {article.id}: record {path} cannot be read ({e})") from None
+        body = publish_body(record, self.extractor)
+        shown_rev = (article.versions - 1) if rev is None else rev
+        deleted_ms = self.deleted.get(article.id)
+        return self._page(
+            "article.html", article_path(article.id, rev),
+            a=article, record=record, body=body, source_name=self.archive.source_display_name(article.source),
+            published_utc=fmt(record.published if record.published is not None else article.published, timezone.utc),
+            published_local=fmt(record.published if record.published is not None else article.published, SHANGHAI),
+            day=day_of(article.published), original=safe_link(record.url),
+            versions=[
+                {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, SHANGHAI), "title": v.title}
+                for v in versions
+            ] if versions and len(versions) > 1 else None,
+            shown_rev=shown_rev, is_latest=rev is None or rev == article.versions - 1,
+            deleted=fmt(deleted_ms, SHANGHAI, "%Y-%m-%d") if deleted_ms is not None else None,
+        ), body
+
+    def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None) -> str:
+        """Static mode (results None): the page that searches the prebuilt index in the browser.
+        Live mode: the server passes its results, rendered as a list."""
+        items = [self.item(a) for a in results] if results is not None else None
+        return self._page("search.html", "search.html", query=query, items=items, client_side=items is None)
+
+    def not_found(self, message: str) -> str:
+        return self._page("notfound.html", "404.html", message=message)

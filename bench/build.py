@@ -1,0 +1,133 @@
+"""Benchmark `newsvault build --site`: a full build of an archive of N scaled records, then an
+incremental rebuild after adding 100 more, each beside the time to copy as many files as the
+build wrote (same machine, same run, same disk).
+
+    python bench/build.py [-n 100000] [--dir /tmp/nv-bench-build] [--reuse]
+
+Goals (issue 4): full build < 120 s, incremental < 5 s at 100,000 records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from scale import make_archive, variants  # noqa: E402
+
+from newsvault.archive import Archive  # noqa: E402
+from newsvault.publish.lists import build_lists  # noqa: E402
+from newsvault.publish.site import build_site  # noqa: E402
+
+
+def copy_files(archive: Archive, n: int, dest: Path) -> float:
+    """Seconds to copy n record files (the baseline: plain file I/O of the same count)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    files = []
+    for p in archive.record_files():
+        files.append(p)
+        if len(files) >= n:
+            break
+    while len(files) < n:  # fewer records than files written: copy some twice
+        files += files[: n - len(files)]
+    t = time.perf_counter()
+    for i, p in enumerate(files):
+        shutil.copyfile(p, dest / f"{i}.md")
+    took = time.perf_counter() - t
+    shutil.rmtree(dest)
+    return took
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=100_000)
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/nv-bench-build"))
+    ap.add_argument("--reuse", action="store_true", help="reuse an archive of N records left by an earlier run")
+    ap.add_argument("--out", type=Path, help="write the figures (markdown) here as well")
+    args = ap.parse_args()
+
+    root = args.dir / "archive"
+    site = args.dir / "site"
+    if args.reuse and root.exists():
+        archive = Archive.open(root)
+        # An earlier run may have added the extra 100: start again from a copy-free state by
+        # dropping the site only; the incremental step below adds 100 new, unseen variants.
+    else:
+        if args.dir.exists():
+            shutil.rmtree(args.dir)
+        args.dir.mkdir(parents=True)
+        t = time.perf_counter()
+        archive = make_archive(root, args.n)
+        print(f"setup: {args.n} records written through the archive in {time.perf_counter() - t:.0f} s (not counted)")
+    if site.exists():
+        shutil.rmtree(site)
+    for p in (archive.state_dir / "publish").glob("site-*.json"):
+        p.unlink()
+    for p in (archive.state_dir / "publish").glob("search-*.json"):
+        p.unlink()
+    stats = archive.catalog.stats()["total"]
+    records = stats["records"] + stats["revisions"]
+    print(f"archive: {stats['records']} articles + {stats['revisions']} revisions = {records} records, cpus={os.cpu_count()}")
+
+    rows = []
+    t = time.perf_counter()
+    lists = build_lists(archive)
+    lists_s = time.perf_counter() - t
+    t = time.perf_counter()
+    full = build_site(archive, site)
+    full_s = time.perf_counter() - t
+    copy_full = copy_files(archive, full.written, args.dir / "copy")
+    rows.append(("full build: site", full.written, full_s, copy_full))
+    rows.append(("full build: lists", len(lists.written), lists_s, None))
+    print(f"full: site {full_s:.1f} s ({full.written} files, {full.articles_rendered} articles), lists {lists_s:.1f} s; copy {full.written} files {copy_full:.1f} s")
+
+    # Incremental: 100 new articles (variants past the ones already archived).
+    existing = archive.catalog.count_articles()
+    extra = [x for i, x in enumerate(variants(records + 100)) if i >= records]
+    with archive.batch():
+        for source, rec in extra:
+            archive.add(rec, source)
+    added = archive.catalog.count_articles() - existing
+    t = time.perf_counter()
+    lists2 = build_lists(archive)
+    lists2_s = time.perf_counter() - t
+    t = time.perf_counter()
+    inc = build_site(archive, site)
+    inc_s = time.perf_counter() - t
+    copy_inc = copy_files(archive, inc.written, args.dir / "copy")
+    rows.append(("incremental: site (+100 records)", inc.written, inc_s, copy_inc))
+    rows.append(("incremental: lists", len(lists2.written), lists2_s, None))
+    print(f"incremental (+{len(extra)} records, {added} new articles): site {inc_s:.2f} s ({inc.written} files, {inc.skipped} unchanged), lists {lists2_s:.2f} s; copy {inc.written} files {copy_inc:.2f} s")
+
+    size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
+    search = sum(f.stat().st_size for f in (site / "search").rglob("*") if f.is_file())
+    lines = [
+        f"# Build benchmark ({records} records: {stats['records']} articles + {stats['revisions']} revisions)",
+        "",
+        f"Command: `python bench/build.py -n {args.n}` on {os.cpu_count()} CPUs.",
+        "",
+        "| step | files written | time | copying as many files |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, files, secs, base in rows:
+        lines.append(f"| {name} | {files} | {secs:.2f} s | {'-' if base is None else f'{base:.2f} s'} |")
+    lines += [
+        "",
+        f"Site: {size / 1e6:.0f} MB, of which search index {search / 1e6:.0f} MB; goals: full < 120 s, incremental < 5 s.",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Atom 1.0 feeds of the mirror: one per source and one for all, newest entries in full.
+
+Entry ids are ``tag:`` URIs built from article ids, so they stay the same wherever the mirror is
+hosted. Links point at the mirror's article pages: absolute when a ``base_url`` is given (what
+feed readers need), else relative to the feed file (resolved by readers against its address).
+Each entry also links the original article (``rel="related"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Sequence
+from urllib.parse import quote
+from xml.sax.saxutils import escape, quoteattr
+
+from ..catalog import Article
+from .render import article_path, safe_link
+
+__all__ = ["FeedEntry", "feed_xml", "FEED_SIZE"]
+
+FEED_SIZE = 50
+_XML_BAD = dict.fromkeys(list(range(0, 9)) + [11, 12] + list(range(14, 32)) + [0xFFFE, 0xFFFF])
+
+
+def _x(text: str) -> str:
+    """Escaped XML text, without the characters XML 1.0 forbids."""
+    return escape(text.translate(_XML_BAD))
+
+
+def _a(text: str) -> str:
+    return quoteattr(text.translate(_XML_BAD))
+
+
+def _time(ms: int | None) -> str:
+    ms = 0 if ms is None else ms
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class FeedEntry:
+    article: Article
+    source_name: str
+    title: str
+    url: str  # the original article
+    published: int | None
+    updated: int | None
+    content_html: str  # already sanitised
+
+
+def feed_xml(
+    title: str,
+    feed_id: str,
+    entries: Sequence[FeedEntry],
+    *,
+    self_href: str,
+    home_href: str,
+    base_url: str | None = None,
+    article_href=None,
+) -> str:
+    """The Atom document. ``self_href``/``home_href`` are relative to the site root."""
+
+    def site(rel: str) -> str:
+        if base_url:
+            return base_url.rstrip("/") + "/" + quote(rel)
+        return "../" + quote(rel)  # feeds live in feeds/
+
+    updated = max((e.updated or e.published or 0 for e in entries), default=0)
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh">\n',
+        f"<title>{_x(title)}</title>\n<id>{_x(feed_id)}</id>\n<updated>{_time(updated)}</updated>\n",
+        f'<link rel="self" type="application/atom+xml" href={_a(site(self_href))}/>\n',
+        f'<link rel="alternate" type="text/html" href={_a(site(home_href))}/>\n',
+        "<generator>newsvault</generator>\n",
+    ]
+    for e in entries:
+        a = e.article
+        href = article_href(a.id) if article_href else site(article_path(a.id))
+        out.append("<entry>\n")
+        out.append(f"<title>{_x(e.title or '(无标题)')}</title>\n<id>tag:newsvault,2024:{a.id}</id>\n")
+        out.append(f'<link rel="alternate" type="text/html" href={_a(href)}/>\n')
+        original = safe_link(e.url)
+        if original:
+            out.append(f'<link rel="related" type="text/html" href={_a(original)}/>\n')
+        out.append(f"<published>{_time(e.published)}</published>\n<updated>{_time(e.updated or e.published)}</updated>\n")
+        out.append(f"<author><name>{_x(e.source_name)}</name></author>\n")
+        out.append(f'<category term={_a(a.source)} label={_a(e.source_name)}/>\n')
+        out.append(f'<content type="html">{_x(e.content_html)}</content>\n</entry>\n')
+    out.append("</feed>\n")
+    return "".join(out)
