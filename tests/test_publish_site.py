@@ -1,0 +1,216 @@
+"""The static site: pages, relative links, article contents, feeds, incremental rebuilds, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import feedparser
+import pytest
+
+from newsvault.errors import ArchiveError, NotFound
+from newsvault.publish.render import PageRenderer, article_path
+from newsvault.publish.site import build_site
+from newsvault.record import Record, parse
+
+from conftest import run_cli
+from publish_helpers import SEED, SEEN_BASE, TAIWAN_POST, links_of, make_archive, mark_deleted, seed_id
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    archive = make_archive(root / "archive")
+    mark_deleted(archive, seed_id(archive), "https://www.rfi.fr/cn/x", SEEN_BASE + 7_200_000)
+    report = build_site(archive, root / "site")
+    yield archive, root / "site", report
+    archive.close()
+
+
+def all_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_every_page_links_relatively_and_every_link_resolves(built):
+    archive, site, report = built
+    assert report.errors == []
+    pages = all_pages(site)
+    assert len(pages) > 60
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "<script" not in html or page.name == "search.html"
+        for link in links_of(html):
+            parts = urlsplit(link)
+            if parts.scheme in ("http", "https", "mailto", "data"):
+                continue  # original article links and images
+            assert not link.startswith("/"), (page, link)
+            target = (page.parent / unquote(parts.path)).resolve()
+            assert target.is_file(), (page.relative_to(site), link)
+
+
+def test_article_page_shows_everything_a_reader_needs(built):
+    archive, site, _ = built
+    sid = seed_id(archive)
+    html = (site / article_path(sid)).read_text(encoding="utf-8")
+    seed = parse(SEED.read_bytes())
+    assert "<h1>布林肯呼吁七国集团在加沙问题上以“一个声音”说话</h1>" in html
+    assert "法广" in html
+    assert "2023-11-07 20:15</time> 北京时间 · 2023-11-07 12:15 UTC" in html
+    assert f'href="{seed.url}" rel="noopener noreferrer nofollow">原文链接' in html
+    assert "已删除（2023-11-15 发现原文已被删除）" in html
+    # revisions block linking every version; the latest text is shown
+    assert "2 个版本" in html and "安东尼-美国国务卿布林肯" in html
+    v0 = site / article_path(sid, 0)
+    assert f'href="../../articles/{sid[:2]}/{sid}.r0.html"' in html and v0.is_file()
+    old = v0.read_text(encoding="utf-8")
+    assert "这是第 1 版（共 2 版）" in old and "安东尼-美国国务卿布林肯" not in old
+    # sanitised: share bar and promo placeholders gone, images lazy
+    assert "分享 :" not in html and "selfpromo" not in html
+    assert 'loading="lazy"' in html and "https://s.rfi.fr/media/display/" in html
+
+
+def test_scraped_pages_are_reduced_to_their_main_content(built):
+    archive, site, _ = built
+    rec = parse(TAIWAN_POST.read_bytes())
+    article, _ = archive.resolve(rec.url)
+    html = (site / article_path(article.id)).read_text(encoding="utf-8")
+    body = html.split('<div class="body">', 1)[1]
+    assert "台湾" in body
+    if rec.variant == "jekyll-page":
+        assert "<nav" not in body and "<script" not in body
+        assert list((archive.state_dir / "publish" / "extract").rglob("*.html"))  # cached
+
+
+def test_home_sources_days_and_pagination(built):
+    archive, site, _ = built
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for name in ("法广", "中国数字时代", "BBC中文"):
+        assert name in home
+    xss_total = archive.catalog.count_articles(source="xss")
+    assert xss_total > 50  # two numbered pages
+    index = (site / "sources/xss/index.html").read_text(encoding="utf-8")
+    assert 'href="page-1.html"' in index and index.count('<li><time') == 50
+    p1 = (site / "sources/xss/page-1.html").read_text(encoding="utf-8")
+    p2 = (site / "sources/xss/page-2.html").read_text(encoding="utf-8")
+    assert p1.count("<li><time") == 50 and p2.count("<li><time") == xss_total - 50
+    days = (site / "days/index.html").read_text(encoding="utf-8")
+    assert 'href="../days/2023-11-07.html"' in days
+    day = (site / "days/2023-11-07.html").read_text(encoding="utf-8")
+    assert "布林肯" in day
+
+
+def test_atom_feeds_are_valid_and_complete(built):
+    archive, site, _ = built
+    feeds = sorted((site / "feeds").glob("*.xml"))
+    assert {f.stem for f in feeds} == {"all", "rfi", "cdt", "bbc", "xss"}
+    for f in feeds:
+        parsed = feedparser.parse(f.read_bytes())
+        assert parsed.bozo == 0, (f, parsed.get("bozo_exception"))
+        assert parsed.version == "atom10"
+        assert 0 < len(parsed.entries) <= 50
+        for e in parsed.entries:
+            assert e.id.startswith("tag:newsvault,2024:") and e.title and e.content[0].value
+    everything = feedparser.parse((site / "feeds/all.xml").read_bytes())
+    assert len(everything.entries) == 50
+    rfi = feedparser.parse((site / "feeds/rfi.xml").read_bytes())
+    content = rfi.entries[0].content[0].value
+    assert "七国集团外长本周二" in content and "分享 :" not in content and "<script" not in content
+    xss = feedparser.parse((site / "feeds/xss.xml").read_bytes())
+    for e in xss.entries:
+        assert "<script" not in e.content[0].value.lower() and "javascript:" not in e.content[0].value.lower()
+
+
+def test_incremental_rebuild_writes_only_what_changed(tmp_path):
+    archive = make_archive(tmp_path / "a", xss=False)
+    site = tmp_path / "site"
+    first = build_site(archive, site)
+    assert first.written > 30
+    mtimes = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    again = build_site(archive, site)
+    assert again.articles_rendered == 0 and again.written == 1  # search/meta.js only
+    assert {p for p in mtimes if p.stat().st_mtime_ns != mtimes[p]} == {site / "search/meta.js"}
+
+    seed = parse(SEED.read_bytes())
+    with archive.batch():
+        result = archive.add(Record("新来的文章：台北", "https://www.rfi.fr/cn/new-1", seed.published + 60_000, "<p>新的正文</p>"), "rfi")
+    third = build_site(archive, site)
+    assert third.articles_rendered == 1
+    changed = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file() and (p not in mtimes or p.stat().st_mtime_ns != mtimes[p])}
+    assert article_path(result.article_id) in changed
+    assert {"index.html", "sources/rfi/index.html", "feeds/all.xml", "feeds/rfi.xml", "days/2023-11-07.html"} <= changed
+    untouched_articles = [p for p in changed if p.startswith("articles/") and result.article_id not in p]
+    assert untouched_articles == []
+    assert not any(p.startswith(("sources/cdt", "sources/bbc", "feeds/cdt")) for p in changed)
+    # deletion noticed: only that article's pages (and lists showing it) change
+    mark_deleted(archive, result.article_id, "https://www.rfi.fr/cn/new-1", SEEN_BASE + 10_000_000)
+    fourth = build_site(archive, site)
+    assert fourth.articles_rendered == 1
+    assert "已删除" in (site / article_path(result.article_id)).read_text(encoding="utf-8")
+
+
+def test_pages_of_vanished_articles_are_removed(tmp_path):
+    archive = make_archive(tmp_path / "a", xss=False)
+    site = tmp_path / "site"
+    build_site(archive, site)
+    victim = archive.catalog.list_articles(source="cdt")[0]
+    page = site / article_path(victim.id)
+    assert page.is_file()
+    (archive.root / victim.path).unlink()
+    archive.reindex()
+    report = build_site(archive, site)
+    assert report.removed >= 1 and not page.exists()
+
+
+def test_bad_site_folders_are_refused_without_touching_them(tmp_path):
+    archive = make_archive(tmp_path / "a", xss=False)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    with pytest.raises(ArchiveError, match="not empty"):
+        build_site(archive, busy)
+    assert [p.name for p in busy.iterdir()] == ["notes.txt"]
+    with pytest.raises(ArchiveError, match="must not contain the archive"):
+        build_site(archive, tmp_path)
+    archive.close()
+    proc = run_cli("-C", str(tmp_path / "a"), "build", "--site", str(busy))
+    assert proc.returncode == 1 and "not empty" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("-C", str(tmp_path / "a"), "build", "--site", str(tmp_path / "s"), "--base-url", "ftp://x")
+    assert proc.returncode == 2
+
+
+def test_build_command_json_and_base_url(tmp_path):
+    archive = make_archive(tmp_path / "a", xss=False)
+    archive.close()
+    proc = run_cli("-C", str(tmp_path / "a"), "build", "--site", str(tmp_path / "s"), "--base-url", "https://mirror.example.org/news/", "--json", check=True)
+    out = json.loads(proc.stdout)
+    assert out["site"]["articles_rendered"] > 10 and out["site"]["errors"] == []
+    assert "lists/法广.md" in out["lists"]["written"]
+    feed = feedparser.parse((tmp_path / "s" / "feeds" / "all.xml").read_bytes())
+    assert feed.bozo == 0
+    assert all(e.link.startswith("https://mirror.example.org/news/articles/") for e in feed.entries)
+    proc = run_cli("-C", str(tmp_path / "a"), "build", "--site", str(tmp_path / "s"), "--base-url", "https://mirror.example.org/news/", check=True)
+    assert "0 articles rendered" in proc.stdout
+
+
+def test_live_renderer_uses_absolute_urls_and_raises_not_found(built):
+    archive, _site, _ = built
+    r = PageRenderer(archive, mode="live")
+    sid = seed_id(archive)
+    html = r.article(sid)
+    assert 'href="/static/style.css"' in html and 'href="/sources/rfi"' in html
+    assert f'href="/articles/{sid}?rev=0"' in html
+    assert "安东尼-美国国务卿布林肯" not in r.article(sid, rev=0)
+    home2 = r.home(page=2)
+    assert '<a rel="prev" href="/">' in home2 and 'rel="next"' not in home2  # two pages of ~75
+    assert 'href="/sources/xss?page=2"' in r.source("xss")
+    assert "布林肯" in r.day("2023-11-07")
+    results = r.search_page("加沙", results=[archive.catalog.get(sid)])
+    assert f'href="/articles/{sid}"' in results and "<script" not in results
+    for call in (lambda: r.article("ffffffffffff"), lambda: r.source("nope"), lambda: r.day("2023-13-01"),
+                 lambda: r.day("1999-01-01"), lambda: r.article(sid, rev=5), lambda: r.home(page=999)):
+        with pytest.raises(NotFound):
+            call()
+    assert "找不到" in r.not_found("没有这篇")
