@@ -157,3 +157,29 @@ def test_revert_is_kept_and_rerun_is_noop(archive):
     h = article_history(archive, archive.catalog.list_articles()[0])
     assert len(h.versions) == 3 and len(h.changes) == 2
     assert render_diff(h.changes[1].segments) == "{+甲+}[-乙-]" or render_diff(h.changes[1].segments) == "[-乙-]{+甲+}"
+
+
+def test_history_colours_on_a_terminal(replayed):
+    import os
+    import pty  # noqa: F401  (POSIX only, like the rest of the suite)
+
+    archive, _ = replayed
+    article = next(a for a in archive.catalog.list_articles() if a.versions == 3)
+    master, slave = os.openpty()
+    env = {"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin", "TERM": "xterm", "COLUMNS": "200"}
+    proc = subprocess.Popen([sys.executable, "-m", "newsvault", "-C", str(archive.root), "history", article.id],
+                            stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(60) == 0
+    text = out.decode("utf-8", "replace")
+    assert "\x1b[" in text and "[-" not in text and "{+" not in text  # colour instead of marks
