@@ -107,3 +107,12 @@ def test_limits_are_checked(archive):
         search(idx, "加沙", limit=0)
     with pytest.raises(QueryError):
         search(idx, "加沙", offset=-1)
+
+
+def test_articles_gone_from_the_catalog_are_not_returned(archive):
+    keep = archive.add(record("留下的文章", "<p>维吾尔 新闻</p>", 5), "rfa")
+    gone = archive.add(record("删掉的文章", "<p>维吾尔 报道</p>", 6), "rfa")
+    assert len(search_archive(archive, "维吾尔")) == 2
+    archive.catalog.remove_paths([gone.path])
+    assert [h.id for h in search_archive(archive, "维吾尔")] == [keep.article_id]
+    assert index_for(archive).count() == 1  # and it left the index

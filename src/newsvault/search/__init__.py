@@ -43,4 +43,11 @@ def search_archive(
     idx = index_for(archive)
     if idx.pending_count():
         idx.catch_up(archive, progress=progress)
-    return search(idx, q, sources=sources, since=since, until=until, limit=limit, offset=offset)
+    hits = search(idx, q, sources=sources, since=since, until=until, limit=limit, offset=offset)
+    # Articles taken out of the catalog since they were indexed (fsck --repair, a reindex that
+    # lost files) leave the index now and are not shown.
+    present = {a.id for a in archive.catalog.list_articles(ids=[h.id for h in hits])}
+    gone = [h.id for h in hits if h.id not in present]
+    if gone:
+        idx.remove(gone)
+    return [h for h in hits if h.id in present]

@@ -21,6 +21,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -39,6 +40,10 @@ SEARCH_FILE = "search.sqlite"
 SYNC_LIMIT = 300
 # Catch-up works in chunks: one transaction each, so an interrupted catch-up keeps its progress.
 CHUNK = 1000
+# In-memory FTS buffer during bulk builds (SQLite's default is 1 MiB).
+BULK_HASH = 64 * 1024 * 1024
+# Catch-ups bigger than this use bulk settings.
+BULK_MIN = 2000
 # Plain text kept per article (scraped pages can be huge; real articles are far shorter).
 MAX_TEXT = 200_000
 
@@ -78,6 +83,7 @@ class SearchIndex:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA mmap_size=268435456")
             self.db.executescript(_SCHEMA)
             row = self.db.execute("SELECT value FROM meta WHERE key='tokenizer'").fetchone()
             if row is None or row[0] != TOKENIZER_VERSION:
@@ -197,6 +203,24 @@ class SearchIndex:
         with self.transaction():
             self.db.executemany("INSERT OR IGNORE INTO pending(article_id) VALUES (?)", ((a,) for a in article_ids))
 
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Settings for building many documents at once: a big in-memory buffer, no merging
+        while inserting, one full merge at the end (about twice as fast as the defaults)."""
+        with self.lock:
+            self.db.execute(f"INSERT INTO fts(fts, rank) VALUES('hashsize', {BULK_HASH})")
+            self.db.execute("INSERT INTO fts(fts, rank) VALUES('automerge', 0)")
+            self.db.execute("INSERT INTO fts(fts, rank) VALUES('crisismerge', 2000)")
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.db.execute("INSERT INTO fts(fts, rank) VALUES('hashsize', 1048576)")
+                self.db.execute("INSERT INTO fts(fts, rank) VALUES('automerge', 4)")
+                self.db.execute("INSERT INTO fts(fts, rank) VALUES('crisismerge', 16)")
+                self.optimize()
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def optimize(self) -> None:
         """Merge the index into one b-tree (smaller, faster queries); worth it after bulk builds."""
         with self.transaction():
@@ -217,8 +241,14 @@ class SearchIndex:
     # -- keeping up with an archive -----------------------------------------------------------------
     def catch_up(self, archive: "Archive", progress: Callable[[int, int], None] | None = None) -> int:
         """Index every queued article (its latest version). Returns how many were indexed."""
-        done = 0
         total = self.pending_count()
+        if total >= BULK_MIN:
+            with self.bulk():
+                return self._catch_up(archive, total, progress)
+        return self._catch_up(archive, total, progress)
+
+    def _catch_up(self, archive: "Archive", total: int, progress: Callable[[int, int], None] | None) -> int:
+        done = 0
         while True:
             with self.lock:
                 ids = [r[0] for r in self.db.execute("SELECT article_id FROM pending LIMIT ?", (CHUNK,))]

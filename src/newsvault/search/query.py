@@ -212,35 +212,18 @@ def search(
         query.since = since if query.since is None else max(query.since, since)
     if until is not None:
         query.until = until if query.until is None else min(query.until, until)
-    where = ["fts MATCH ?"]
-    args: list = [to_match(query)]
-    if all_sources:
-        where.append(f"d.source IN ({','.join('?' * len(all_sources))})")
-        args += all_sources
-    if query.since is not None:
-        where.append("d.published >= ?")
-        args.append(query.since)
-    if query.until is not None:
-        where.append("d.published < ?")
-        args.append(query.until)
+    expr = to_match(query)
     now = now_ms if now_ms is not None else int(time.time() * 1000)
-    # bm25() is negative (lower is better); multiplying by up to 1+RECENCY favours newer ones.
-    sql = (
-        f"SELECT d.rowid, d.article_id, d.source, d.published, bm25(fts, {TITLE_WEIGHT}, 1.0) AS r "
-        f"FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE {' AND '.join(where)} "
-        f"ORDER BY r * (1.0 + {RECENCY} / (1.0 + max(0, ? - coalesce(d.published, 0)) / 31557600000.0)) "
-        "LIMIT ? OFFSET ?"
-    )
-    args += [now, limit, offset]
     with index.lock:
-        rows = index.db.execute(sql, args).fetchall()
+        ranked = _top(index, expr, all_sources, query.since, query.until, offset + limit, now)[offset:]
         texts = {}
-        if rows:
-            ids = [r[0] for r in rows]
+        if ranked:
+            ids = [r[1] for r in ranked]
             texts = {
                 r[0]: (r[1], r[2])
                 for r in index.db.execute(f"SELECT rowid, title, body FROM texts WHERE rowid IN ({','.join('?' * len(ids))})", ids)
             }
+    rows = [(rowid, aid, source, published, score) for score, rowid, aid, source, published in ranked]
     needles = _needles(query)
     hits = []
     for rowid, aid, source, published, score in rows:
@@ -248,6 +231,71 @@ def search(
         plain, marked = snippet(body, needles)
         hits.append(Hit(aid, source, title, published, -score, plain, marked, highlight(title, needles)))
     return hits
+
+
+def _recency(published: int | None, now: int) -> float:
+    return 1.0 + RECENCY / (1.0 + max(0, now - (published or 0)) / 31_557_600_000)
+
+
+def _top(index: "SearchIndex", expr: str, sources: list[str], since: int | None, until: int | None, need: int, now: int) -> list[tuple]:
+    """The ``need`` best (score, rowid, article_id, source, published), best first.
+
+    Score = bm25 × recency factor (1 to 1+RECENCY). FTS5 ranks by bm25 alone fastest
+    (``ORDER BY rank`` inside the virtual table, no join), so take its top k, apply filters and
+    the factor, and stop when no document outside those k could still make it: one beyond has
+    bm25 no better than the k-th, so at best that times (1+RECENCY). Otherwise k grows; past a
+    point one exact SQL query (join and sort of every match) is cheaper.
+    """
+    k = max(50, 2 * need)
+    rank = f"bm25({TITLE_WEIGHT}, 1.0)"
+    while k <= 20_000:
+        hits = index.db.execute(
+            "SELECT rowid, rank FROM fts WHERE fts MATCH ? AND rank MATCH ? ORDER BY rank LIMIT ?", (expr, rank, k)
+        ).fetchall()
+        meta = {}
+        for i in range(0, len(hits), 500):
+            part = [h[0] for h in hits[i : i + 500]]
+            for row in index.db.execute(
+                f"SELECT rowid, article_id, source, published FROM docs WHERE rowid IN ({','.join('?' * len(part))})", part
+            ):
+                meta[row[0]] = row
+        out = []
+        for rowid, bm in hits:
+            m = meta.get(rowid)
+            if m is None:
+                continue
+            _r, aid, source, published = m
+            if sources and source not in sources:
+                continue
+            if since is not None and (published is None or published < since):
+                continue
+            if until is not None and (published is None or published >= until):
+                continue
+            out.append((bm * _recency(published, now), rowid, aid, source, published))
+        out.sort()
+        if len(hits) < k:  # every match was seen: exact
+            return out[:need]
+        bound = hits[-1][1] * (1.0 + RECENCY)
+        if len(out) >= need and out[need - 1][0] <= bound:
+            return out[:need]
+        k *= 4
+    where = ["fts MATCH ?"]
+    args: list = [expr]
+    if sources:
+        where.append(f"d.source IN ({','.join('?' * len(sources))})")
+        args += sources
+    if since is not None:
+        where.append("d.published >= ?")
+        args.append(since)
+    if until is not None:
+        where.append("d.published < ?")
+        args.append(until)
+    sql = (
+        f"SELECT bm25(fts, {TITLE_WEIGHT}, 1.0) * (1.0 + {RECENCY} / (1.0 + max(0, ? - coalesce(d.published, 0)) / 31557600000.0)) AS s, "
+        f"d.rowid, d.article_id, d.source, d.published FROM fts JOIN docs d ON d.rowid = fts.rowid "
+        f"WHERE {' AND '.join(where)} ORDER BY s LIMIT ?"
+    )
+    return index.db.execute(sql, [now, *args, need]).fetchall()
 
 
 # -- snippets ------------------------------------------------------------------------------------------
@@ -286,7 +334,7 @@ def _pattern(needles: list[Needle]) -> re.Pattern[str] | None:
         if n[0].isascii() and n[0].isalnum():  # Latin words match whole (or as a prefix)
             p = r"(?<![a-z0-9])" + p + ("" if prefix else r"(?![a-z0-9])")
         parts.append(p)
-    return re.compile("|".join(parts)) if parts else None
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
 def _spans(text: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
@@ -311,8 +359,12 @@ def highlight(text: str, needles: list[Needle]) -> str:
 
 
 def _first_match(text: str, pattern: re.Pattern[str], longest: int, limit: int = 20_000, step: int = 2_000) -> int | None:
-    # Fold piece by piece: the first match is usually early, and folding all of a long text for
-    # every hit would cost more than the query itself.
+    # Most texts match as they are (Simplified, or the needle has no Traditional form): try that
+    # first. Otherwise fold piece by piece: folding all of a long text for every hit would cost
+    # more than the query itself.
+    m = pattern.search(text, 0, limit)
+    if m:
+        return m.start()
     for i in range(0, min(len(text), limit), step):
         m = pattern.search(_fold_aligned(text[i : i + step + longest]))
         if m:
@@ -337,8 +389,4 @@ def snippet(text: str, needles: list[Needle], width: int = SNIPPET_CHARS) -> tup
     return prefix + window + suffix, prefix + _mark(window, _spans(window, pattern)) + suffix
 
 
-def recency_factor(published: int | None, now_ms: int) -> float:
-    """The multiplier used in ranking (exposed for tests and docs)."""
-    age_years = max(0, now_ms - (published or 0)) / 31_557_600_000
-    return 1.0 + RECENCY / (1.0 + age_years)
 
