@@ -1,1 +1,66 @@
-"""Commands of this stage are registered on newsvault.cli._app.main."""
+"""``newsvault demo``: a guided first run that works offline.
+
+It runs the real commands, printing each one as ``$ newsvault …`` before its output, so that a new
+user sees what to type next time: init, import the sample records shipped with newsvault, add
+sample sources (local ``file://`` feeds), collect, build the lists and the static site, search.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import click
+
+from ..archive import Archive, is_archive
+from ..collect import demo_sources
+from ..errors import ArchiveError
+from ._app import main
+
+DEMO_RECORDS = Path(__file__).resolve().parent.parent / "demo" / "records"
+
+
+def _run(*args: str, allowed: tuple[int, ...] = (0,)) -> None:
+    click.secho("\n$ newsvault " + " ".join(shlex.quote(a) for a in args), bold=True)
+    code = main.main(list(args), prog_name="newsvault", standalone_mode=False)
+    if (code or 0) not in allowed:
+        raise ArchiveError(f"demo step 'newsvault {' '.join(args)}' failed (exit {code})")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("newsvault-demo"))
+def demo(directory: Path) -> None:
+    """Build a sample archive in DIRECTORY, offline: import, collect, build the site, search."""
+    directory = directory.resolve()
+    archive_dir = directory / "archive"
+    if directory.exists() and any(directory.iterdir()) and not is_archive(archive_dir):
+        raise ArchiveError(f"{directory} is not empty; give a new folder for the demo")
+    a = str(archive_dir)
+    if not is_archive(archive_dir):
+        _run("init", a, "--name", "newsvault demo")
+    _run("-C", a, "import", str(DEMO_RECORDS))
+
+    archive = Archive.open(archive_dir)
+    known = {s.slug for s in archive.config.sources}
+    archive.close()
+    for s in demo_sources(directory / "feeds"):
+        if s.slug in known:
+            continue
+        args = ["-C", a, "source", "add", s.slug, *s.feeds, "--name", s.name]
+        if s.body != "feed":
+            args += ["--body", s.body]
+        if s.selector:
+            args += ["--selector", s.selector]
+        if s.category:
+            args += ["--category", s.category]
+        _run(*args)
+    _run("-C", a, "collect", allowed=(0, 3))
+    _run("-C", a, "build", "--site", str(directory / "site"))
+    _run("-C", a, "search", "七国集团 加沙", "--limit", "3")
+    _run("-C", a, "search", "台灣", "--limit", "3")
+
+    click.secho("\nDone. Next:", bold=True)
+    click.echo(f"  open {directory / 'site' / 'index.html'} in a browser (works offline, search included)")
+    click.echo(f"  newsvault -C {a} serve          # the reader server on http://127.0.0.1:8080")
+    click.echo(f"  newsvault -C {a} ls | head      # what is archived; 'show ID' reads one")
+    click.echo(f"  newsvault -C {a} history ID     # versions of an edited article, with diffs")
