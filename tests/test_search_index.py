@@ -83,7 +83,7 @@ def test_a_tokenizer_change_resets_and_requeues(tmp_path, monkeypatch):
     idx.add_documents([Doc("aaaa00000001", "rfi", "加沙", "停火", 1)])
     idx.close()
     db = sqlite3.connect(path)
-    db.execute("UPDATE meta SET value='old' WHERE key='tokenizer'")
+    db.execute("UPDATE meta SET value='old' WHERE key='schema'")
     db.commit()
     db.close()
     idx = SearchIndex(path)
@@ -116,3 +116,41 @@ def test_articles_gone_from_the_catalog_are_not_returned(archive):
     archive.catalog.remove_paths([gone.path])
     assert [h.id for h in search_archive(archive, "维吾尔")] == [keep.article_id]
     assert index_for(archive).count() == 1  # and it left the index
+
+
+def test_row_ids_follow_publication_time_and_filters_run_in_fts(tmp_path):
+    from newsvault.search import query as query_mod
+    from newsvault.search.index import published_of
+
+    idx = SearchIndex(tmp_path / SEARCH_FILE)
+    day = 86_400_000
+    docs = [Doc(f"{i:012x}", "泡泡" if i % 2 else "nei.st", f"标题{i}", "加沙 停火", 1_700_000_000_000 + i * day) for i in range(6)]
+    docs += [Doc("undated00001", "rfi", "无日期", "加沙 停火", None), Doc("samems000001", "rfi", "同一毫秒", "加沙 停火", 1_700_000_000_000)]
+    idx.add_documents(reversed(docs))  # insertion order does not matter
+    rows = idx.db.execute("SELECT rowid, article_id, published FROM docs ORDER BY rowid").fetchall()
+    assert rows[0][1] == "undated00001"
+    assert [published_of(r) for r, _a, p in rows[1:]] == [p for _r, _a, p in rows[1:]]
+    assert len({r for r, *_ in rows}) == len(rows)
+    # source filter (a non-ASCII slug and a dotted one) and date filters
+    assert {h.source for h in search(idx, "加沙", sources=["泡泡"], limit=50)} == {"泡泡"}
+    assert len(search(idx, "加沙", sources=["nei.st"], limit=50)) == 3
+    got = search(idx, "加沙", since=1_700_000_000_000 + 2 * day, until=1_700_000_000_000 + 4 * day, limit=50)
+    assert sorted(h.id for h in got) == [f"{2:012x}", f"{3:012x}"]
+    assert "undated00001" in [h.id for h in search(idx, "加沙", limit=50)]
+    assert "undated00001" not in [h.id for h in search(idx, "加沙", until=1_800_000_000_000, limit=50)]
+    # equal texts: the recency factor puts the newest first
+    assert search(idx, "停火", limit=1)[0].id == f"{5:012x}"
+
+
+def test_very_common_queries_are_ranked_among_their_newest_matches(tmp_path, monkeypatch):
+    from newsvault.search import query as query_mod
+
+    idx = SearchIndex(tmp_path / SEARCH_FILE)
+    # the oldest article is by far the most relevant (the word in its title, many times)
+    idx.add_documents([Doc("old000000000", "rfi", "香港 香港 香港", "香港 " * 50, 1_000_000_000_000)])
+    idx.add_documents(Doc(f"{i:012x}", "rfi", f"新闻{i}", "香港 消息", 1_700_000_000_000 + i) for i in range(20))
+    assert search(idx, "香港", limit=1)[0].id == "old000000000"
+    monkeypatch.setattr(query_mod, "RANK_CAP", 5)
+    hits = search(idx, "香港", limit=10)
+    assert len(hits) == 5 and "old000000000" not in [h.id for h in hits]
+    assert {h.id for h in hits} == {f"{i:012x}" for i in range(15, 20)}

@@ -2,11 +2,16 @@
 
 Derived data (rebuildable from the catalog and the record files at any time). Tables:
 
-* ``docs``   - one row per article: rowid, article id, source, published (narrow, for ranking);
+* ``docs``   - one row per article: rowid, article id, source, published;
 * ``texts``  - the original title and plain text (for snippets; never shown as HTML);
-* ``fts``    - contentless FTS5 table (title, body) over the tokens of :mod:`.tokens`;
+* ``fts``    - contentless FTS5 table (title, body, src) over the tokens of :mod:`.tokens`;
+  ``src`` holds one token naming the source, so source filters run inside FTS5;
 * ``pending``- articles waiting to be indexed;
-* ``meta``   - tokenizer version (a change means a rebuild).
+* ``meta``   - schema/tokenizer version (a change means a rebuild).
+
+Row ids follow publication time: ``rowid = published_ms * 1000 + n`` (n keeps them unique;
+undated articles get ids below every dated one). So ``rowid`` ranges are date filters that
+FTS5 applies itself, ``ORDER BY rowid DESC`` is newest first, and a hit's date needs no lookup.
 
 Keeping current: :func:`update_index` is an :class:`~newsvault.archive.Archive` listener run
 after each committed batch. Small batches (an hourly collect) are indexed at once. Large ones (a
@@ -17,6 +22,7 @@ importing; every query first catches up with the queue (:meth:`SearchIndex.catch
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -57,8 +63,28 @@ CREATE TABLE IF NOT EXISTS docs(
 );
 CREATE TABLE IF NOT EXISTS texts(rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, content='', tokenize='ascii', detail=full);
 """
+_FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, src, content='', tokenize='ascii', detail=full)"
+SCHEMA_VERSION = f"2/{TOKENIZER_VERSION}"
+# Row ids: published ms × ROWID_SCALE + n; undated articles count up from UNDATED.
+ROWID_SCALE = 1000
+UNDATED = -(2**62)
+_MAX_MS = 10**15  # clamp absurd dates so that row ids stay in range
+
+
+def rowid_base(published: int | None) -> int:
+    if published is None:
+        return UNDATED
+    return max(-_MAX_MS, min(_MAX_MS, published)) * ROWID_SCALE
+
+
+def published_of(rowid: int) -> int | None:
+    return None if rowid < -_MAX_MS * ROWID_SCALE else rowid // ROWID_SCALE
+
+
+def source_token(slug: str) -> str:
+    """The one token standing for a source in the ``src`` column (any slug, even 泡泡 or nei.st)."""
+    return "s" + hashlib.blake2b(slug.encode("utf-8"), digest_size=6).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -85,21 +111,23 @@ class SearchIndex:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA mmap_size=268435456")
             self.db.executescript(_SCHEMA)
-            row = self.db.execute("SELECT value FROM meta WHERE key='tokenizer'").fetchone()
-            if row is None or row[0] != TOKENIZER_VERSION:
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None or row[0] != SCHEMA_VERSION:
                 self._reset_tables()
         except sqlite3.DatabaseError as e:
             raise CatalogError(f"{self.path}: cannot open the search index ({e}); delete it and run 'newsvault index'") from None
 
     def _reset_tables(self) -> None:
-        # Rows indexed by another tokenizer could not be deleted correctly: start over.
+        # Rows made by another tokenizer or layout cannot be deleted correctly: start over, and
+        # queue every article that was indexed.
         with self.transaction():
             pending = [r[0] for r in self.db.execute("SELECT article_id FROM docs")]
             self.db.execute("DELETE FROM docs")
             self.db.execute("DELETE FROM texts")
-            self.db.execute("INSERT INTO fts(fts) VALUES('delete-all')")
+            self.db.execute("DROP TABLE IF EXISTS fts")
+            self.db.execute(_FTS)
             self.db.executemany("INSERT OR IGNORE INTO pending(article_id) VALUES (?)", ((a,) for a in pending))
-            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('tokenizer', ?)", (TOKENIZER_VERSION,))
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)", (SCHEMA_VERSION,))
 
     def close(self) -> None:
         with self.lock:
@@ -152,8 +180,7 @@ class SearchIndex:
             rows.append((d, text, index_tokens(fold(d.title)), index_tokens(fold(text))))
         with self.transaction():
             self._delete_articles([d.article_id for d in docs])
-            start = (self.db.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0) + 1
-            ids = range(start, start + len(rows))
+            ids = self._allocate([d.published for d in docs])
             self.db.executemany(
                 "INSERT INTO docs(rowid, article_id, source, published) VALUES (?,?,?,?)",
                 ((i, d.article_id, d.source, d.published) for i, (d, *_r) in zip(ids, rows)),
@@ -163,11 +190,26 @@ class SearchIndex:
                 ((i, d.title, text) for i, (d, text, *_r) in zip(ids, rows)),
             )
             self.db.executemany(
-                "INSERT INTO fts(rowid, title, body) VALUES (?,?,?)",
-                ((i, title_tokens, body_tokens) for i, (_d, _t, title_tokens, body_tokens) in zip(ids, rows)),
+                "INSERT INTO fts(rowid, title, body, src) VALUES (?,?,?,?)",
+                ((i, tt, bt, source_token(d.source)) for i, (d, _t, tt, bt) in zip(ids, rows)),
             )
             self.db.executemany("DELETE FROM pending WHERE article_id=?", ((d.article_id,) for d in docs))
         return size
+
+    def _allocate(self, published: list[int | None]) -> list[int]:
+        """Free row ids in publication order (see the module docstring)."""
+        taken: set[int] = set()
+        out = []
+        for p in published:
+            base = rowid_base(p)
+            span = 2**40 if p is None else ROWID_SCALE
+            row = self.db.execute("SELECT max(rowid) FROM docs WHERE rowid >= ? AND rowid < ?", (base, base + span)).fetchone()
+            candidate = base if row[0] is None else row[0] + 1
+            while candidate in taken or self.db.execute("SELECT 1 FROM docs WHERE rowid=?", (candidate,)).fetchone():
+                candidate += 1
+            taken.add(candidate)
+            out.append(candidate)
+        return out
 
     def _delete_articles(self, article_ids: list[str]) -> None:
         """Remove the rows of these articles (a contentless FTS5 row is deleted by giving back its tokens)."""
@@ -175,13 +217,13 @@ class SearchIndex:
         for i in range(0, len(article_ids), 500):
             part = article_ids[i : i + 500]
             found += self.db.execute(
-                f"SELECT d.rowid, t.title, t.body FROM docs d JOIN texts t ON t.rowid = d.rowid WHERE d.article_id IN ({','.join('?' * len(part))})",
+                f"SELECT d.rowid, t.title, t.body, d.source FROM docs d JOIN texts t ON t.rowid = d.rowid WHERE d.article_id IN ({','.join('?' * len(part))})",
                 part,
             ).fetchall()
-        for rowid, title, body in found:
+        for rowid, title, body, source in found:
             self.db.execute(
-                "INSERT INTO fts(fts, rowid, title, body) VALUES('delete', ?, ?, ?)",
-                (rowid, index_tokens(fold(title)), index_tokens(fold(body))),
+                "INSERT INTO fts(fts, rowid, title, body, src) VALUES('delete', ?, ?, ?, ?)",
+                (rowid, index_tokens(fold(title)), index_tokens(fold(body)), source_token(source)),
             )
             self.db.execute("DELETE FROM docs WHERE rowid=?", (rowid,))
             self.db.execute("DELETE FROM texts WHERE rowid=?", (rowid,))

@@ -20,6 +20,7 @@ message says why (empty, too long, a bad date).
 
 from __future__ import annotations
 
+import heapq
 import html
 import re
 import time
@@ -28,6 +29,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..errors import QueryError
+from .index import published_of, rowid_base, source_token
 from .tokens import fold, is_cjk, query_tokens
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ MAX_LIMIT = 200
 TITLE_WEIGHT = 4.0  # bm25 column weight of titles (bodies weigh 1)
 RECENCY = 0.1  # at most a 10% boost for the newest articles, fading over about a year
 SNIPPET_CHARS = 160
+RANK_CAP = 2000  # queries matching more documents are ranked among their newest RANK_CAP
 
 # One lexical item: an optional '-', an optional 'field:', then a "quoted phrase" (the closing
 # quote may be missing) or a bare word.
@@ -240,62 +243,41 @@ def _recency(published: int | None, now: int) -> float:
 def _top(index: "SearchIndex", expr: str, sources: list[str], since: int | None, until: int | None, need: int, now: int) -> list[tuple]:
     """The ``need`` best (score, rowid, article_id, source, published), best first.
 
-    Score = bm25 × recency factor (1 to 1+RECENCY). FTS5 ranks by bm25 alone fastest
-    (``ORDER BY rank`` inside the virtual table, no join), so take its top k, apply filters and
-    the factor, and stop when no document outside those k could still make it: one beyond has
-    bm25 no better than the k-th, so at best that times (1+RECENCY). Otherwise k grows; past a
-    point one exact SQL query (join and sort of every match) is cheaper.
+    Score = bm25 × recency factor (1 to 1+RECENCY). Source filters are a column of the FTS
+    table and date filters a row-id range (row ids follow publication time, see index.py), so
+    FTS5 applies both itself. bm25 costs a few microseconds per matching document, so a query
+    matching more than RANK_CAP documents (a word like 中国 in a big archive) is ranked among
+    its RANK_CAP newest matches: the newest news about a common word, not a slow query.
     """
-    k = max(50, 2 * need)
-    rank = f"bm25({TITLE_WEIGHT}, 1.0)"
-    while k <= 20_000:
-        hits = index.db.execute(
-            "SELECT rowid, rank FROM fts WHERE fts MATCH ? AND rank MATCH ? ORDER BY rank LIMIT ?", (expr, rank, k)
-        ).fetchall()
-        meta = {}
-        for i in range(0, len(hits), 500):
-            part = [h[0] for h in hits[i : i + 500]]
-            for row in index.db.execute(
-                f"SELECT rowid, article_id, source, published FROM docs WHERE rowid IN ({','.join('?' * len(part))})", part
-            ):
-                meta[row[0]] = row
-        out = []
-        for rowid, bm in hits:
-            m = meta.get(rowid)
-            if m is None:
-                continue
-            _r, aid, source, published = m
-            if sources and source not in sources:
-                continue
-            if since is not None and (published is None or published < since):
-                continue
-            if until is not None and (published is None or published >= until):
-                continue
-            out.append((bm * _recency(published, now), rowid, aid, source, published))
-        out.sort()
-        if len(hits) < k:  # every match was seen: exact
-            return out[:need]
-        bound = hits[-1][1] * (1.0 + RECENCY)
-        if len(out) >= need and out[need - 1][0] <= bound:
-            return out[:need]
-        k *= 4
-    where = ["fts MATCH ?"]
-    args: list = [expr]
     if sources:
-        where.append(f"d.source IN ({','.join('?' * len(sources))})")
-        args += sources
+        expr = f"({expr}) AND (" + " OR ".join(f'src : "{source_token(s)}"' for s in sources) + ")"
+    lo, hi = -(2**63), 2**63 - 1
+    if since is not None or until is not None:
+        lo = rowid_base(-(10**15))  # dated articles only
     if since is not None:
-        where.append("d.published >= ?")
-        args.append(since)
+        lo = max(lo, rowid_base(since))
     if until is not None:
-        where.append("d.published < ?")
-        args.append(until)
-    sql = (
-        f"SELECT bm25(fts, {TITLE_WEIGHT}, 1.0) * (1.0 + {RECENCY} / (1.0 + max(0, ? - coalesce(d.published, 0)) / 31557600000.0)) AS s, "
-        f"d.rowid, d.article_id, d.source, d.published FROM fts JOIN docs d ON d.rowid = fts.rowid "
-        f"WHERE {' AND '.join(where)} ORDER BY s LIMIT ?"
-    )
-    return index.db.execute(sql, [now, *args, need]).fetchall()
+        hi = rowid_base(until) - 1
+    db = index.db
+    cut = db.execute(
+        "SELECT rowid FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (expr, lo, hi, RANK_CAP - 1),
+    ).fetchone()
+    if cut is not None:
+        lo = cut[0]
+    rows = db.execute(
+        f"SELECT rowid, bm25(fts, {TITLE_WEIGHT}, 1.0, 0.0) FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ?", (expr, lo, hi)
+    ).fetchall()
+    # Equal scores: the newer (higher row id) first.
+    best = heapq.nsmallest(need, ((bm * _recency(published_of(r), now), -r) for r, bm in rows))
+    if not best:
+        return []
+    ids = [-r for _s, r in best]
+    meta = {
+        row[0]: row
+        for row in db.execute(f"SELECT rowid, article_id, source, published FROM docs WHERE rowid IN ({','.join('?' * len(ids))})", ids)
+    }
+    return [(score, -r, *meta[-r][1:]) for score, r in best if -r in meta]
 
 
 # -- snippets ------------------------------------------------------------------------------------------
