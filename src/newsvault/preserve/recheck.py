@@ -34,6 +34,7 @@ from typing import Callable
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx
+from lxml import etree
 
 from ..archive import Archive
 from ..catalog import Article
@@ -281,7 +282,11 @@ class _Decider:
             body = ""
             res.reason = str(e)
         page_text = _norm(html_to_text(body))
-        latest = self.archive.read(article.latest_path)
+        try:
+            latest = self.archive.read(article.latest_path)
+        except (OSError, NewsvaultError) as e:
+            res.reason = f"the archived version {article.latest_path} cannot be read ({e}); run 'newsvault fsck'"
+            return res
         archived_text = _norm(html_to_text(latest.body))
         similar = _containment(archived_text, page_text) if page_text else 0.0
         if similar < 0.2 and _looks_not_found(html, html_to_text(body) if body else html_to_text(html)):
@@ -404,7 +409,13 @@ def recheck(
             try:
                 for n in range(1, len(articles) + 1):
                     article, fetched = done.get()
-                    res = decider.decide(article, fetched, int(time.time() * 1000))
+                    now = int(time.time() * 1000)
+                    try:
+                        res = decider.decide(article, fetched, now)
+                    except (OSError, ValueError, LookupError, TypeError, etree.LxmlError) as e:
+                        # One odd page (or a parser's bug) must not end a run of thousands.
+                        res = CheckResult(article.id, article.source, article.url, now, "failing", http=fetched.status,
+                                          reason=f"could not examine the page: {type(e).__name__}: {e}")
                     results.append(res)
                     pending.setdefault(res.source, []).append(res.as_dict())
                     if sum(len(v) for v in pending.values()) >= policy.flush_every:
