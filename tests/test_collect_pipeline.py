@@ -180,13 +180,17 @@ def test_304_archives_nothing_and_touches_nothing(srv, archive, recs):
 
 
 def test_unchanged_feed_without_validators_is_idempotent(srv, archive, recs):
-    """No ETag/Last-Modified: the feed is parsed again, and still nothing is written."""
+    """No ETag/Last-Modified: the same bytes count as not modified; other bytes with the same
+    items are parsed again, and still nothing is written."""
     items = [Item.of(r) for r in recs[:5]] + [Item(None, None, "<p>没有链接、日期和标题的条目。</p>")]
     srv.static("/f.xml", rss20(items), conditional=False)
     sources = [src("s", srv.url("/f.xml"))]
     first = run(archive, sources).sources[0]
     assert first.new == 6
     before, times = snapshot(archive.root), mtimes(archive.root)
+    same = run(archive, sources).sources[0]
+    assert (same.new, same.revised, same.unchanged, same.not_modified) == (0, 0, 0, 1)
+    srv.static("/f.xml", rss20(items, title="频道标题改了，条目没改"), conditional=False)
     second = run(archive, sources).sources[0]
     assert (second.new, second.revised, second.unchanged, second.not_modified) == (0, 0, 6, 0)
     assert snapshot(archive.root) == before and mtimes(archive.root) == times
@@ -338,3 +342,19 @@ def test_cancelled_pass_keeps_finished_batches_consistent(srv, archive, recs):
     report = asyncio.run(go())
     assert report.interrupted and report.sources[0].new == 3 and not report.ok
     assert_consistent(archive.root)
+
+
+def test_worker_processes_give_the_same_records(srv, tmp_path, recs):
+    srv.static("/a.xml", rss20([Item.of(r) for r in recs[:4]]))
+    srv.static("/b.xml", atom([Item.of(r) for r in recs[4:7]]))
+    srv.static("/p/0.html", page(recs[7].title, recs[7].body), content_type="text/html")
+    srv.static("/c.xml", rss20([Item(recs[7].title, srv.url("/p/0.html"), "", recs[7].published, teaser="阅读全文")], content_encoded=False))
+    sources = [src("a", srv.url("/a.xml")), src("b", srv.url("/b.xml")), src("c", srv.url("/c.xml"), body="page", selector="div.post-content")]
+    snaps = []
+    for workers in (1, 2):
+        a = Archive.init(tmp_path / f"w{workers}")
+        report = asyncio.run(run_pass(a, sources, FAST, workers=workers))
+        assert report.ok and report.totals()["new"] == 8, report.as_dict()
+        snaps.append({k: v for k, v in snapshot(a.root).items() if k.startswith("articles/")})
+        a.close()
+    assert snaps[0] == snaps[1] and len(snaps[0]) == 8

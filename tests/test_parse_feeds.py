@@ -127,3 +127,48 @@ def test_categories_from_rss_and_atom(recs):
     for build in (rss20, atom):
         feed = parse_feed(build([Item.of(recs[0], categories=["🔥 热点", "德国之声"])]).encode(), URL)
         assert feed.items[0].categories == ["🔥 热点", "德国之声"]
+
+
+def _both_paths(data: bytes, url: str = URL):
+    from newsvault.parse.fast_xml import parse_fast
+    from newsvault.parse.xml_feed import parse_xml_feed
+
+    from newsvault.encoding import decode
+
+    text = decode(data)[0].replace('encoding="gbk"', 'encoding="utf-8"')
+    assert parse_fast(text.encode("utf-8"), url) is not None  # the fast path does read it
+    return parse_xml_feed(data, url), parse_xml_feed(data, url, fast=False)
+
+
+def _view(feed):
+    return [(i.title, i.link, i.published, html_to_text(i.body), i.body_from, i.categories) for i in feed.items]
+
+
+XHTML_ATOM = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title>
+<entry><title type="html">&lt;b&gt;粗体&lt;/b&gt;标题</title><link href="/rel/a"/><id>urn:1</id><updated>2024-02-01T00:00:00+08:00</updated>
+<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>第一段 <a href="https://e.org">链接</a></p><p>第二段</p></div></content></entry>
+<entry><title>纯文本</title><link rel="alternate" href="https://e.org/b"/><summary type="text">a &lt; b 的摘要</summary></entry>
+</feed>"""
+
+RSS_VARIANTS = """<?xml version="1.0"?><rss version="0.92" xmlns:media="http://search.yahoo.com/mrss/" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>
+<item><title>A</title><link>https://e.org/a</link><description>短摘要</description>
+  <media:group><media:description>媒体描述，比摘要更长更完整的正文内容。</media:description></media:group><dc:date>2020-07-02T18:28:24Z</dc:date><dc:subject>主题</dc:subject></item>
+<item><title>B</title><guid>https://e.org/b</guid><description>&lt;p&gt;只有描述&lt;/p&gt;</description><pubDate>不是日期</pubDate></item>
+<item><description>无题无链接</description></item>
+</channel></rss>"""
+
+
+@pytest.mark.parametrize("kind", ["rss20", "rdf", "atom", "gbk", "xhtml-atom", "rss-variants", "no-link-title-date"])
+def test_fast_path_agrees_with_feedparser(recs, kind):
+    data = {
+        "rss20": lambda: rss20([Item.of(r, categories=["🔥 热点"]) for r in recs]).encode(),
+        "rdf": lambda: rdf([Item.of(r) for r in recs]).encode(),
+        "atom": lambda: atom([Item.of(r, categories=["a", "b"]) for r in recs]).encode(),
+        "gbk": lambda: (TESTDATA / "gbk-feed.xml").read_bytes(),
+        "xhtml-atom": lambda: XHTML_ATOM.encode(),
+        "rss-variants": lambda: RSS_VARIANTS.encode(),
+        "no-link-title-date": lambda: rss20([Item(None, None, "<p>x</p>"), Item("", "/rel", "<p>y</p>", None)]).encode(),
+    }[kind]()
+    fast, slow = _both_paths(data, "https://e.org/feed/")
+    assert fast.format == slow.format
+    assert _view(fast) == _view(slow)

@@ -91,11 +91,25 @@ def item_time(published: int | None, seen: int, now: int) -> tuple[int, str]:
     return published, "item"
 
 
-def is_teaser(body_html: str, min_chars: int = 200) -> bool:
-    """A body too short to be the article (a feed that carries only a summary)."""
-    from .text import html_to_text
+_TAG = re.compile(r"<[^>]*>|&[#\w]+;|\s+")
 
-    return len(html_to_text(body_html)) < min_chars
+
+def is_teaser(body_html: str, min_chars: int = 200) -> bool:
+    """A body too short to be the article (a feed that carries only a summary).
+
+    Counts visible characters roughly (tags, entities and spaces removed): cheap enough to
+    run on every item.
+    """
+    if len(body_html) < min_chars:
+        return True
+    if len(body_html) > 30 * min_chars:  # markup-heavy but long: not a summary
+        return False
+    return len(_TAG.sub("", body_html)) < min_chars
+
+
+def _may_share(html: str) -> bool:
+    # Plain substring tests: far cheaper than a case-insensitive regex over a long body.
+    return any(hint in html for hint in ("分享", "share", "Share", "SHARE", "whatsapp"))
 
 
 def _text(el: etree._Element) -> str:
@@ -195,7 +209,8 @@ def clean_html(html: str, base_url: str | None = None) -> str:
     """Clean an article body (fragment or whole page) into safe, reader-only HTML."""
     if not html or not html.strip():
         return ""
-    html = _CONTROL.sub("", html)
+    if _CONTROL.search(html):
+        html = _CONTROL.sub("", html)
     try:
         if re.match(r"\s*(<!doctype|<html)", html, re.I):
             doc = lxml.html.document_fromstring(html)
@@ -206,8 +221,10 @@ def clean_html(html: str, base_url: str | None = None) -> str:
     except (etree.ParserError, ValueError):
         return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS).strip()
     etree.strip_elements(root, *_DROP_WITH_CONTENT, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    _remove_share_bars(root)
-    _remove_promos(root)
+    if _may_share(html):  # the element walks below are costly; most bodies have neither
+        _remove_share_bars(root)
+    if "data-selfpromo" in html:
+        _remove_promos(root)
     _fix_images(root, base_url)
     _fix_links(root, base_url)
     _drop_empty(root)

@@ -14,29 +14,35 @@ archived a feed's items has committed, and only for feeds whose every item was a
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import multiprocessing
+import os
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any, Callable, Iterable, TypeVar
 
-from ..archive import Archive
-from ..clean import clean_html, clean_title, fallback_title, is_teaser, item_time
+from ..archive import Archive, record_key
+from ..clean import clean_html, clean_title, fallback_title, item_time
 from ..config import Source
 from ..errors import NewsvaultError
-from ..extract import extract_main, page_title
 from ..fetch import Fetcher, FetchPolicy, ValidatorStore
-from ..parse import FeedItem, parse_feed
+from ..parse import FeedItem
 from ..record import Record
-from ..text import html_to_text
-from ..urls import canonical_url
+from ..urls import article_id, canonical_url
+from .work import clean_link, page_body, parse_and_clean
+
+T = TypeVar("T")
 
 __all__ = ["SourceReport", "PassReport", "run_pass", "collect", "commit_message"]
 
 _FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _WRITE_WINDOW = 0.5  # seconds: sources finishing this close together share one write batch
-_MAX_ERRORS = 5  # per source, in reports (the rest are counted)
+_MAX_ERRORS = 5
+_POOL_MIN_SOURCES = 16  # per source, in reports (the rest are counted)
 
 
 @dataclass
@@ -48,7 +54,7 @@ class SourceReport:
     items: int = 0  # entries in the fetched feeds
     skipped: int = 0  # filtered out by the source's category regex
     duplicates: int = 0  # the same article twice in one feed
-    not_modified: int = 0  # feeds that answered 304
+    not_modified: int = 0  # feeds that answered 304 (or the same bytes as last time)
     undated: int = 0  # archived under the time first seen
     future: int = 0  # dated in the future, clamped to now
     errors: list[str] = field(default_factory=list)
@@ -91,6 +97,7 @@ class PassReport:
     sources: list[SourceReport]
     started: int  # epoch ms
     seconds: float = 0.0
+    write_seconds: float = 0.0  # of which: archiving (files, catalog, index listeners)
     commit: str | None = None
     interrupted: bool = False
 
@@ -113,6 +120,7 @@ class PassReport:
             "ok": self.ok,
             "started": self.started,
             "seconds": round(self.seconds, 3),
+            "write_seconds": round(self.write_seconds, 3),
             "totals": self.totals(),
             "commit": self.commit,
             "interrupted": self.interrupted,
@@ -148,7 +156,7 @@ class _Prepared:
     source: Source
     report: SourceReport
     records: list[Record] = field(default_factory=list)
-    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    validators: dict[str, tuple[str | None, str | None, str]] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
 
 
@@ -159,6 +167,11 @@ class _Context:
     store: ValidatorStore
     seen: int  # epoch ms: "first seen" time of this pass
     now: int
+    executor: Executor | None = None  # worker processes for big passes; None: a thread
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a CPU-bound step off the event loop (in a worker process when there is a pool)."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
 
 @dataclass
@@ -169,42 +182,40 @@ class _Built:
     date_rule: str = "item"
 
 
+# Feeds repeat the same links pass after pass; canonicalising a long percent-encoded URL is
+# not free, so remember the answers.
+_canonical = functools.lru_cache(maxsize=1 << 16)(canonical_url)
+
+
 def _fingerprint(item: FeedItem, title: str) -> str:
     return hashlib.sha256(f"{title}\x00{item.body}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
-def _clean_link(link: str) -> str:
-    return re.sub(r"[\r\n\t]+", "", link.strip())
-
-
-async def _build(ctx: _Context, source: Source, item: FeedItem, feed_url: str) -> _Built:
+async def _build(ctx: _Context, source: Source, item: FeedItem, cleaned: str | None, feed_url: str) -> _Built:
+    """One item → a Record. ``cleaned`` is the cleaned feed body, or None when the page is wanted."""
     title = clean_title(item.title)
-    link = _clean_link(item.link)
-    body_html, base = item.body, link or feed_url
-    page_wanted = bool(link) and link.startswith(("http://", "https://", "file://")) and (
-        source.body == "page" or is_teaser(item.body)
-    )
+    link = clean_link(item.link)
+    base = link or feed_url
     fingerprint = warning = None
-    if page_wanted:
-        key = canonical_url(link)
+    body = cleaned
+    if body is None:
+        key = _canonical(link)
         fp = _fingerprint(item, title)
         if ctx.store.fingerprint(key) == fp and ctx.archive.catalog.lookup_url(key) is not None:
             return _Built(None)  # archived before, and the feed entry has not changed: no page fetch
         try:
             page = await ctx.fetcher.get(link, accept=_PAGE_ACCEPT)
             html = page.text()
-            extracted = await asyncio.to_thread(extract_main, html, page.url, source.selector)
-            if source.body == "page" or len(html_to_text(extracted)) > len(html_to_text(item.body)):
-                body_html, base = extracted, page.url
+            body, page_title_text = await ctx.run(page_body, html, page.url, source.selector, item.body, source.body, base)
             if not title:
-                title = clean_title(page_title(html))
+                title = page_title_text
             fingerprint = (key, fp)
         except NewsvaultError as e:
             if source.body == "page":
                 raise
             # A teaser is better than nothing; the page is tried again next pass.
             warning = f"kept the feed's short text ({e})"
-    body = clean_html(body_html, base)
+            body = clean_html(item.body, base)
     if not title:
         title = fallback_title(body, link)
     published, rule = item_time(item.published, ctx.seen, ctx.now)
@@ -212,7 +223,7 @@ async def _build(ctx: _Context, source: Source, item: FeedItem, feed_url: str) -
 
 
 def _dedupe_key(item: FeedItem) -> str:
-    canon = canonical_url(_clean_link(item.link))
+    canon = _canonical(clean_link(item.link))
     if canon:
         return canon
     return "nolink:" + hashlib.sha256(f"{item.title}\x00{item.body}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -220,18 +231,23 @@ def _dedupe_key(item: FeedItem) -> str:
 
 async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
     source, rep = prep.source, prep.report
-    etag, last_modified = ctx.store.validators(feed_url)
+    etag, last_modified, digest = ctx.store.validators(feed_url)
     resp = await ctx.fetcher.get(feed_url, etag=etag, last_modified=last_modified, accept=_FEED_ACCEPT)
     if resp.not_modified:
         rep.not_modified += 1
         return
-    feed = await asyncio.to_thread(parse_feed, resp.content, resp.url, content_type=resp.content_type, charset=resp.charset)
+    body_digest = hashlib.sha256(resp.content).hexdigest()
+    if body_digest == digest:  # the very bytes whose items were all archived: as good as a 304
+        rep.not_modified += 1
+        return
+    parsed = await ctx.run(parse_and_clean, resp.content, resp.url, resp.content_type, resp.charset, source.body)
+    feed = parsed.feed
     if feed.warning:
         rep.warnings.append(f"{feed_url}: {feed.warning}")
     category = re.compile(source.category) if source.category else None
     keys: set[str] = set()
-    todo: list[FeedItem] = []
-    for item in feed.items:
+    todo: list[tuple[FeedItem, str | None]] = []
+    for item, cleaned in zip(feed.items, parsed.bodies):
         rep.items += 1
         if category is not None and not any(category.search(c) for c in item.categories):
             rep.skipped += 1
@@ -241,10 +257,10 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
             rep.duplicates += 1
             continue
         keys.add(key)
-        todo.append(item)
-    results = await asyncio.gather(*(_build(ctx, source, item, feed_url) for item in todo), return_exceptions=True)
+        todo.append((item, cleaned))
+    results = await asyncio.gather(*(_build(ctx, source, item, cleaned, feed_url) for item, cleaned in todo), return_exceptions=True)
     failures = 0  # items not archived in full: the feed must be fetched again next pass
-    for item, res in zip(todo, results):
+    for (item, _cleaned), res in zip(todo, results):
         if isinstance(res, BaseException):
             if isinstance(res, asyncio.CancelledError):
                 raise res
@@ -264,8 +280,8 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
         prep.records.append(res.record)
         if res.fingerprint:
             prep.fingerprints[res.fingerprint[0]] = res.fingerprint[1]
-    if not failures and (resp.etag or resp.last_modified):
-        prep.validators[feed_url] = (resp.etag, resp.last_modified)
+    if not failures:
+        prep.validators[feed_url] = (resp.etag, resp.last_modified, body_digest)
 
 
 async def _prepare_source(ctx: _Context, source: Source) -> _Prepared:
@@ -292,9 +308,16 @@ async def _prepare_source(ctx: _Context, source: Source) -> _Prepared:
 
 def _archive(ctx: _Context, batch: list[_Prepared]) -> None:
     counts: list[tuple[_Prepared, str, str | None]] = []
+    catalog = ctx.archive.catalog
     with ctx.archive.batch():
         for prep in batch:
             for record in prep.records:
+                # Most items of a feed are archived already and unchanged: answer that from the
+                # catalog (the same test archive.add makes) without rendering the record.
+                aid = article_id(_canonical(record.url) or record_key(record, prep.source.slug))
+                if catalog.get(aid) is not None and record.text_hash in catalog.content_hashes(aid):
+                    counts.append((prep, "unchanged", None))
+                    continue
                 result = ctx.archive.add(record, prep.source.slug, seen=ctx.seen)
                 counts.append((prep, result.status, result.path))
     # Only now is everything on disk: count it, and remember validators and fingerprints.
@@ -322,9 +345,16 @@ async def run_pass(
     policy: FetchPolicy | None = None,
     *,
     on_source: Callable[[SourceReport], None] | None = None,
+    workers: int | None = None,
 ) -> PassReport:
-    """Collect every source once. Cancel the task to stop: finished batches stay archived."""
+    """Collect every source once. Cancel the task to stop: finished batches stay archived.
+
+    ``workers``: processes for parsing and cleaning; default one per CPU when the pass has
+    at least 16 sources (below that, starting processes costs more than it saves).
+    """
     sources = list(sources)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(sources) >= _POOL_MIN_SOURCES else 1
     now = int(time.time() * 1000)
     started = time.perf_counter()
     reports = {s.slug: SourceReport(s.slug) for s in sources}
@@ -332,9 +362,10 @@ async def run_pass(
     report = PassReport([reports[s.slug] for s in sources], started=now)
     store = ValidatorStore.for_archive(archive)
     archive.catalog  # open (and recover) before any task needs it
+    executor = _process_pool(workers) if workers > 1 else None
     try:
         async with Fetcher(policy) as fetcher:
-            ctx = _Context(archive, fetcher, store, seen=now, now=now)
+            ctx = _Context(archive, fetcher, store, seen=now, now=now, executor=executor)
             pending = {asyncio.create_task(_prepare_source(ctx, s)) for s in sources}
             try:
                 while pending:
@@ -346,6 +377,7 @@ async def run_pass(
                     batch = sorted((t.result() for t in done), key=lambda p: order[p.source.slug])
                     for prep in batch:
                         reports[prep.source.slug] = prep.report
+                    t_write = time.perf_counter()
                     try:
                         _archive(ctx, batch)
                     except (NewsvaultError, OSError) as e:
@@ -353,6 +385,7 @@ async def run_pass(
                         for prep in batch:
                             prep.report.errors.append(f"not archived: {e}")
                             prep.report.paths.clear()
+                    report.write_seconds += time.perf_counter() - t_write
                     for prep in batch:
                         if on_source:
                             on_source(prep.report)
@@ -362,10 +395,20 @@ async def run_pass(
                     t.cancel()
                 await asyncio.gather(*pending, return_exceptions=True)
     finally:
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
         store.close()
         report.sources = [reports[s.slug] for s in sources]
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    # forkserver: workers are forked from a clean single-threaded server that has imported
+    # newsvault once, never from this (threaded) process.
+    mp = multiprocessing.get_context("forkserver")
+    mp.set_forkserver_preload(["newsvault.collect.work"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp)
 
 
 def collect(archive: Archive, sources: Iterable[Source] | None = None, policy: FetchPolicy | None = None) -> PassReport:

@@ -1,7 +1,8 @@
 """What the collector remembers between passes (derived, rebuildable, never the catalog).
 
-``.newsvault/collect-state.sqlite`` holds, per feed URL, the ETag and Last-Modified of the last
-response whose items were all archived (so a 304 never hides an item that was not), and per
+``.newsvault/collect-state.sqlite`` holds, per feed URL, the ETag, Last-Modified and a digest of
+the body of the last response whose items were all archived (so a 304 — or the same bytes from
+a server without validators — never hides an item that was not), and per
 page-body article a fingerprint of its feed entry (so an unchanged entry does not cost a page
 fetch every hour). Losing the file costs one full fetch per feed, nothing more.
 """
@@ -17,8 +18,8 @@ __all__ = ["ValidatorStore", "STATE_FILE"]
 STATE_FILE = "collect-state.sqlite"
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS validators (
-    url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, updated INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, digest TEXT, updated INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS entries (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, updated INTEGER NOT NULL
@@ -49,22 +50,24 @@ class ValidatorStore:
     def for_archive(cls, archive) -> "ValidatorStore":
         return cls(archive.state_dir / STATE_FILE)
 
-    def validators(self, url: str) -> tuple[str | None, str | None]:
-        row = self._db.execute("SELECT etag, last_modified FROM validators WHERE url = ?", (url,)).fetchone()
-        return (row[0], row[1]) if row else (None, None)
+    def validators(self, url: str) -> tuple[str | None, str | None, str | None]:
+        """``(etag, last_modified, body digest)`` of the feed's last complete response."""
+        row = self._db.execute("SELECT etag, last_modified, digest FROM feeds WHERE url = ?", (url,)).fetchone()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
 
     def fingerprint(self, key: str) -> str | None:
         row = self._db.execute("SELECT fingerprint FROM entries WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def save(self, validators: dict[str, tuple[str | None, str | None]], fingerprints: dict[str, str]) -> None:
+    def save(self, validators: dict[str, tuple[str | None, str | None, str | None]], fingerprints: dict[str, str]) -> None:
         """Record what a pass archived completely, in one transaction."""
         now = int(time.time() * 1000)
         with self._db:
             self._db.executemany(
-                "INSERT INTO validators (url, etag, last_modified, updated) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, updated = excluded.updated",
-                [(u, e, m, now) for u, (e, m) in validators.items()],
+                "INSERT INTO feeds (url, etag, last_modified, digest, updated) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+                "digest = excluded.digest, updated = excluded.updated",
+                [(u, e, m, d, now) for u, (e, m, d) in validators.items()],
             )
             self._db.executemany(
                 "INSERT INTO entries (key, fingerprint, updated) VALUES (?, ?, ?) "
@@ -74,7 +77,7 @@ class ValidatorStore:
 
     def forget(self, url: str) -> None:
         with self._db:
-            self._db.execute("DELETE FROM validators WHERE url = ?", (url,))
+            self._db.execute("DELETE FROM feeds WHERE url = ?", (url,))
 
     def close(self) -> None:
         self._db.close()

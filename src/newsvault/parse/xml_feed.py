@@ -18,6 +18,7 @@ import feedparser
 from ..encoding import decode
 from ..errors import FeedError, RecordError
 from ..text import html_to_text
+from .fast_xml import parse_fast
 from .model import Feed, FeedItem
 
 __all__ = ["parse_xml_feed", "text_to_html"]
@@ -87,12 +88,17 @@ def _link(entry: dict) -> str:
     return link
 
 
-def parse_xml_feed(data: bytes, url: str, *, charset: str | None = None) -> Feed:
+def parse_xml_feed(data: bytes, url: str, *, charset: str | None = None, fast: bool = True) -> Feed:
+    """Well-formed common feeds take the lxml fast path; everything else goes to feedparser."""
     try:
         text, _enc = decode(data, charset)
     except RecordError as e:
         raise FeedError(f"{url}: {e}, not a feed") from None
     text = _XML_DECL.sub(r"\1\2utf-8\2", text, count=1)
+    if fast:
+        feed = parse_fast(text.encode("utf-8"), url)
+        if feed is not None:
+            return feed
     headers = {"content-type": "application/xml; charset=utf-8"}
     if url.startswith(("http://", "https://")):
         headers["content-location"] = url  # feedparser mangles file:// bases; those are joined below

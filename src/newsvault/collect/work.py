@@ -1,0 +1,58 @@
+"""The CPU-bound steps of a pass — parse a feed, clean bodies, extract pages — as plain
+functions of bytes and strings, so that a big pass can run them in worker processes (one per
+core) while the event loop keeps fetching and the archive keeps writing. Small passes run them
+in a thread; the results are the same either way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..clean import clean_html, clean_title, is_teaser
+from ..extract import extract_main, page_title
+from ..parse import Feed, parse_feed
+from ..text import html_to_text
+
+__all__ = ["ParsedFeed", "parse_and_clean", "page_body", "clean_link", "wants_page"]
+
+
+def clean_link(link: str) -> str:
+    return re.sub(r"[\r\n\t]+", "", link.strip())
+
+
+def wants_page(link: str, body_mode: str, teaser: bool) -> bool:
+    """Whether an item's body comes from its page: page sources, or feeds that carry teasers."""
+    return bool(link) and link.startswith(("http://", "https://", "file://")) and (body_mode == "page" or teaser)
+
+
+@dataclass
+class ParsedFeed:
+    feed: Feed
+    bodies: list[str | None]  # per item: the cleaned feed body, None when the page is wanted
+
+
+def parse_and_clean(data: bytes, url: str, content_type: str, charset: str | None, body_mode: str) -> ParsedFeed:
+    feed = parse_feed(data, url, content_type=content_type, charset=charset)
+    bodies: list[str | None] = []
+    for item in feed.items:
+        link = clean_link(item.link)
+        if wants_page(link, body_mode, is_teaser(item.body)):
+            bodies.append(None)
+        else:
+            bodies.append(clean_html(item.body, link or url))
+    return ParsedFeed(feed, bodies)
+
+
+def page_body(html: str, page_url: str, selector: str | None, feed_body: str, body_mode: str, base: str) -> tuple[str, str]:
+    """The cleaned body for a page item, and the page's title (for items without one).
+
+    For a feed-body source (the feed gave a teaser) the page's text is used only when it is
+    longer than the teaser.
+    """
+    extracted = extract_main(html, page_url, selector)
+    if body_mode == "page" or len(html_to_text(extracted)) > len(html_to_text(feed_body)):
+        body = clean_html(extracted, page_url)
+    else:
+        body = clean_html(feed_body, base)
+    return body, clean_title(page_title(html))
