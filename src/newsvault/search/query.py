@@ -24,6 +24,7 @@ import heapq
 import html
 import re
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -44,7 +45,7 @@ MAX_LIMIT = 200
 TITLE_WEIGHT = 4.0  # bm25 column weight of titles (bodies weigh 1)
 RECENCY = 0.1  # at most a 10% boost for the newest articles, fading over about a year
 SNIPPET_CHARS = 160
-RANK_CAP = 2000  # queries matching more documents are ranked among their newest RANK_CAP
+RANK_CAP = 1000  # queries matching more documents are ranked among their newest RANK_CAP
 
 # One lexical item: an optional '-', an optional 'field:', then a "quoted phrase" (the closing
 # quote may be missing) or a bare word.
@@ -340,13 +341,39 @@ def highlight(text: str, needles: list[Needle]) -> str:
     return _mark(text, _spans(text, _pattern(needles)))
 
 
-def _first_match(text: str, pattern: re.Pattern[str], longest: int, limit: int = 20_000, step: int = 2_000) -> int | None:
-    # Most texts match as they are (Simplified, or the needle has no Traditional form): try that
-    # first. Otherwise fold piece by piece: folding all of a long text for every hit would cost
-    # more than the query itself.
-    m = pattern.search(text, 0, limit)
+@lru_cache(maxsize=4)
+def _converter(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def _raw_pattern(needles: list[Needle]) -> re.Pattern[str] | None:
+    return _raw_pattern_cached(tuple(needles))
+
+
+@lru_cache(maxsize=64)
+def _raw_pattern_cached(needles: tuple[Needle, ...]) -> re.Pattern[str] | None:
+    """Needles as they may be written in an unfolded text: Simplified as folded, plus their
+    Traditional spellings (Taiwan and Hong Kong standards), so most texts need no folding."""
+    variants: dict[str, bool] = {}
+    for n, prefix in needles:
+        variants[n] = prefix
+        if is_cjk(n[0]):
+            for config in ("s2t", "s2tw", "s2hk"):
+                variants.setdefault(_converter(config).convert(n), prefix)
+    return _pattern(sorted(variants.items(), key=lambda x: len(x[0]), reverse=True))
+
+
+def _first_match(text: str, needles: list[Needle], pattern: re.Pattern[str], limit: int = 20_000, step: int = 2_000) -> int | None:
+    # Look for the needles as a text would spell them first (cheap); only if that fails, fold
+    # the text piece by piece (folding all of a long text for every hit would cost more than
+    # the query itself).
+    raw = _raw_pattern(needles)
+    m = raw.search(text, 0, limit) if raw is not None else None
     if m:
         return m.start()
+    longest = max(len(n) for n, _p in needles) + 8
     for i in range(0, min(len(text), limit), step):
         m = pattern.search(_fold_aligned(text[i : i + step + longest]))
         if m:
@@ -357,7 +384,7 @@ def _first_match(text: str, pattern: re.Pattern[str], longest: int, limit: int =
 def snippet(text: str, needles: list[Needle], width: int = SNIPPET_CHARS) -> tuple[str, str]:
     """A window of the original text around the first match: (plain, HTML with <mark>)."""
     pattern = _pattern(needles)
-    first = _first_match(text, pattern, max(len(n) for n, _p in needles) + 8) if pattern else None
+    first = _first_match(text, needles, pattern) if pattern else None
     start = 0
     if first is not None:
         start = max(0, first - width // 4)
