@@ -141,3 +141,18 @@ def test_openapi_document_is_valid(client):
     doc = client.get("/openapi.json").json()
     validate(doc)
     assert {"/api/articles", "/api/articles/{id}", "/api/search"} <= set(doc["paths"])
+
+
+def test_feeds_live(client):
+    import xml.etree.ElementTree as ET
+
+    r = client.get("/feeds/rfi.xml")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/atom+xml")
+    assert_secure(r)
+    root = ET.fromstring(r.content)
+    ns = "{http://www.w3.org/2005/Atom}"
+    entries = root.findall(f"{ns}entry")
+    assert len(entries) == 1 and "七国集团" in entries[0].find(f"{ns}title").text
+    assert entries[0].find(f"{ns}link").get("href").endswith(f"/articles/{SEED_ID}")
+    assert client.get("/feeds/all.xml").status_code == 200
+    assert client.get("/feeds/nonesuch.xml").status_code == 404

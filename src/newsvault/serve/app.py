@@ -196,6 +196,38 @@ def create_app(root: Path | str, *, catch_up: bool = True) -> Starlette:
         results = [articles[h.id] for h in hits if h.id in articles]
         return HTMLResponse(readers.renderer().search_page(q, results=results))
 
+    def feed(request: Request) -> Response:
+        from ..publish.atom import FEED_SIZE, FeedEntry, feed_xml
+        from ..publish.render import publish_body
+
+        name = request.path_params["name"]
+        if not name.endswith(".xml"):
+            raise NotFound(f"no feed {name[:40]!r} (feeds end in .xml)")
+        slug = None if name == "all.xml" else name[: -len(".xml")]
+        archive, renderer = readers.archive(), readers.renderer()
+        articles = archive.catalog.list_articles(source=slug, limit=FEED_SIZE)
+        if slug is not None and not articles:
+            raise NotFound(f"no source {slug!r} in this archive")
+        entries = []
+        for a in articles:
+            try:
+                record = archive.read(a.latest_path)
+            except (OSError, NewsvaultError):
+                continue
+            entries.append(FeedEntry(
+                article=a, source_name=archive.source_display_name(a.source), title=record.title or a.title,
+                url=record.url, published=a.published, updated=a.published,
+                content_html=publish_body(record, renderer.extractor),
+            ))
+        base = str(request.base_url)
+        title = archive.config.name if slug is None else f"{archive.config.name} · {archive.source_display_name(slug)}"
+        xml = feed_xml(
+            title, f"tag:newsvault,2024:{archive.config.name}/{slug or 'all'}", entries,
+            self_href=f"feeds/{name}", home_href="" if slug is None else f"sources/{slug}", base_url=base,
+            article_href=lambda aid: f"{base}articles/{aid}",
+        )
+        return Response(xml, media_type="application/atom+xml; charset=utf-8")
+
     # JSON API ----------------------------------------------------------------------------------
     def api_articles(request: Request) -> Response:
         archive = readers.archive()
@@ -325,6 +357,7 @@ def create_app(root: Path | str, *, catch_up: bool = True) -> Starlette:
         Route("/days/{day}", day_page, methods=get),
         Route("/articles/{id}", article_page, methods=get),
         Route("/search", search_page, methods=get),
+        Route("/feeds/{name}", feed, methods=get),
         Route("/api/articles", api_articles, methods=get),
         Route("/api/articles/{id}", api_article, methods=get),
         Route("/api/search", api_search, methods=get),
