@@ -140,6 +140,9 @@ def test_a_server_that_never_answers_does_not_hold_up_the_others(srv, archive, r
     assert done_at["good"] < 1.0 <= done_at["slow"]  # archived before the slow one timed out
     assert report.seconds < 4
     assert_consistent(archive.root)
+    srv.static("/slow.xml", rss20([Item.of(recs[3])]))
+    report = run(archive, [src("slow", srv.url("/slow.xml")), src("good", srv.url("/good.xml"))])
+    assert report.ok and report.sources[0].new == 1 and report.sources[1].not_modified == 1
 
 
 def test_connection_reset_then_recovery(srv, archive, recs):
@@ -164,6 +167,11 @@ def test_redirect_loop_and_huge_body_fail_cleanly(srv, archive, recs):
     loop, huge = report.sources
     assert "redirects" in loop.reason and "larger than the 2 MB cap" in huge.reason
     assert snapshot(archive.root) == before
+    assert_consistent(archive.root)
+    srv.static("/loop1", rss20([Item.of(recs[1])]))
+    srv.static("/huge.xml", rss20([Item.of(recs[2])]))
+    report = run(archive, [src("loop", srv.url("/loop1")), src("huge", srv.url("/huge.xml"))], policy)
+    assert report.ok and [s.new for s in report.sources] == [1, 1]
     assert_consistent(archive.root)
 
 
