@@ -22,8 +22,10 @@ def _git(root: Path, *args: str, input: bytes | None = None) -> str:
     except subprocess.TimeoutExpired:
         raise GitError(f"git {args[0]} took more than 10 minutes") from None
     if done.returncode != 0:
-        err = done.stderr.decode("utf-8", "replace").strip() or done.stdout.decode("utf-8", "replace").strip()
-        raise GitError(f"git {args[0]} failed: {err.splitlines()[-1] if err else f'exit {done.returncode}'}")
+        err = (done.stderr.decode("utf-8", "replace").strip() or done.stdout.decode("utf-8", "replace").strip()).splitlines()
+        # git's own verdict ("fatal: …", "error: …") says more than the hints printed after it
+        verdict = next((line for line in err if line.startswith(("fatal:", "error:"))), err[-1] if err else f"exit {done.returncode}")
+        raise GitError(f"git {args[0]} failed: {verdict}")
     return done.stdout.decode("utf-8", "replace").strip()
 
 
