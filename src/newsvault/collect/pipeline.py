@@ -349,12 +349,13 @@ async def run_pass(
 ) -> PassReport:
     """Collect every source once. Cancel the task to stop: finished batches stay archived.
 
-    ``workers``: processes for parsing and cleaning; default one per CPU when the pass has
-    at least 16 sources (below that, starting processes costs more than it saves).
+    ``workers``: processes for parsing and cleaning (0: a thread of this process). Default:
+    one per CPU but one (this process archives meanwhile) when the pass has at least 16
+    sources; below that, starting processes costs more than it saves.
     """
     sources = list(sources)
     if workers is None:
-        workers = (os.cpu_count() or 1) if len(sources) >= _POOL_MIN_SOURCES else 1
+        workers = max(1, (os.cpu_count() or 1) - 1) if len(sources) >= _POOL_MIN_SOURCES else 0
     now = int(time.time() * 1000)
     started = time.perf_counter()
     reports = {s.slug: SourceReport(s.slug) for s in sources}
@@ -362,7 +363,7 @@ async def run_pass(
     report = PassReport([reports[s.slug] for s in sources], started=now)
     store = ValidatorStore.for_archive(archive)
     archive.catalog  # open (and recover) before any task needs it
-    executor = _process_pool(workers) if workers > 1 else None
+    executor = _process_pool(workers) if workers > 0 else None
     try:
         async with Fetcher(policy) as fetcher:
             ctx = _Context(archive, fetcher, store, seen=now, now=now, executor=executor)
