@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import time
@@ -46,6 +47,12 @@ def copy_files(archive: Archive, n: int, dest: Path) -> float:
     return took
 
 
+def cpu() -> float:
+    """CPU seconds used so far by this process and its finished children (the render workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=100_000)
@@ -69,6 +76,8 @@ def main() -> None:
         print(f"setup: {args.n} records written through the archive in {time.perf_counter() - t:.0f} s (not counted)")
     if site.exists():
         shutil.rmtree(site)
+    shutil.rmtree(root / "lists", ignore_errors=True)  # a full build writes every list again
+    (root / "README.md").unlink(missing_ok=True)
     for p in (archive.state_dir / "publish").glob("site-*.json"):
         p.unlink()
     for p in (archive.state_dir / "publish").glob("search-*.json"):
@@ -78,15 +87,26 @@ def main() -> None:
     print(f"archive: {stats['records']} articles + {stats['revisions']} revisions = {records} records, cpus={os.cpu_count()}")
 
     rows = []
+    c0 = cpu()
     t = time.perf_counter()
-    lists = build_lists(archive)
+    articles = archive.catalog.list_articles()
+    load_s = time.perf_counter() - t
+    t = time.perf_counter()
+    lists = build_lists(archive, articles)
     lists_s = time.perf_counter() - t
     t = time.perf_counter()
-    full = build_site(archive, site)
+    full = build_site(archive, site, articles=articles)
     full_s = time.perf_counter() - t
+    full_cpu = cpu() - c0
+    c1 = cpu()
     copy_full = copy_files(archive, full.written, args.dir / "copy")
-    rows.append(("full build: site", full.written, full_s, copy_full))
+    copy_full_cpu = cpu() - c1
+    rows.append(("full build: load catalog rows", 0, load_s, None))
     rows.append(("full build: lists", len(lists.written), lists_s, None))
+    rows.append(("full build: site", full.written, full_s, copy_full))
+    rows.append(("**full build: total**", full.written + len(lists.written), load_s + lists_s + full_s, copy_full))
+    rows.append(("full build: CPU seconds (all processes)", "", full_cpu, copy_full_cpu))
+    print("full build phases:", full.phases)
     print(f"full: site {full_s:.1f} s ({full.written} files, {full.articles_rendered} articles), lists {lists_s:.1f} s; copy {full.written} files {copy_full:.1f} s")
 
     # Incremental: 100 new articles (variants past the ones already archived).
@@ -96,17 +116,30 @@ def main() -> None:
         for source, rec in extra:
             archive.add(rec, source)
     added = archive.catalog.count_articles() - existing
+    c0 = cpu()
     t = time.perf_counter()
-    lists2 = build_lists(archive)
+    articles = archive.catalog.list_articles()
+    load2_s = time.perf_counter() - t
+    t = time.perf_counter()
+    lists2 = build_lists(archive, articles)
     lists2_s = time.perf_counter() - t
     t = time.perf_counter()
-    inc = build_site(archive, site)
+    inc = build_site(archive, site, articles=articles)
     inc_s = time.perf_counter() - t
+    inc_cpu = cpu() - c0
+    c1 = cpu()
     copy_inc = copy_files(archive, inc.written, args.dir / "copy")
-    rows.append(("incremental: site (+100 records)", inc.written, inc_s, copy_inc))
+    copy_inc_cpu = cpu() - c1
+    rows.append(("incremental: load catalog rows", 0, load2_s, None))
     rows.append(("incremental: lists", len(lists2.written), lists2_s, None))
+    rows.append(("incremental: site", inc.written, inc_s, copy_inc))
+    rows.append(("**incremental (+100 records): total**", inc.written + len(lists2.written), load2_s + lists2_s + inc_s, copy_inc))
+    rows.append(("incremental: CPU seconds", "", inc_cpu, copy_inc_cpu))
+    print("incremental phases:", inc.phases)
     print(f"incremental (+{len(extra)} records, {added} new articles): site {inc_s:.2f} s ({inc.written} files, {inc.skipped} unchanged), lists {lists2_s:.2f} s; copy {inc.written} files {copy_inc:.2f} s")
 
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
     size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
     search = sum(f.stat().st_size for f in (site / "search").rglob("*") if f.is_file())
     lines = [
@@ -122,6 +155,10 @@ def main() -> None:
     lines += [
         "",
         f"Site: {size / 1e6:.0f} MB, of which search index {search / 1e6:.0f} MB; goals: full < 120 s, incremental < 5 s.",
+        f"Load average at the end: {' '.join(load)} (other processes share the machine; CPU seconds are less",
+        "sensitive to that than wall-clock times: on an idle machine a build takes about CPU ÷ 2 on 2 cores).",
+        f"Phases of the full site build (s): {full.phases}",
+        f"Phases of the incremental site build (s): {inc.phases}",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

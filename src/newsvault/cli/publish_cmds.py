@@ -25,13 +25,14 @@ def build(ctx: click.Context, site_dir: Path | None, base_url: str | None, worke
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise click.BadParameter("must start with http:// or https://", param_hint="--base-url")
     archive = open_archive(ctx)
-    lists = build_lists(archive)
+    articles = archive.catalog.list_articles()  # one load for lists and site
+    lists = build_lists(archive, articles)
     out: dict = {"lists": lists.as_dict()}
     site = None
     if site_dir is not None:
         from ..publish.site import build_site
 
-        site = build_site(archive, site_dir, base_url=base_url, workers=workers)
+        site = build_site(archive, site_dir, base_url=base_url, workers=workers, articles=articles)
         out["site"] = site.as_dict()
     if as_json:
         emit_json(out)

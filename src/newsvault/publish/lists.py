@@ -99,8 +99,9 @@ def _month(ms: int | None) -> str:
     return f"{dt.year:04d}-{dt.month:02d}"
 
 
-def build_lists(archive: Archive) -> ListsReport:
-    """Write lists/ and the README index; returns what was written."""
+def build_lists(archive: Archive, articles: list[Article] | None = None) -> ListsReport:
+    """Write lists/ and the README index; returns what was written. ``articles``: every article,
+    newest first, when the caller has them already (the build command shares one load)."""
     report = ListsReport()
     root = archive.root
 
@@ -116,7 +117,8 @@ def build_lists(archive: Archive) -> ListsReport:
         write_atomic(path, data)
         report.written.append(rel)
 
-    articles = archive.catalog.list_articles()  # newest first
+    if articles is None:
+        articles = archive.catalog.list_articles()  # newest first
     by_source: dict[str, list[Article]] = {}
     for a in articles:
         by_source.setdefault(a.source, []).append(a)
@@ -131,9 +133,11 @@ def build_lists(archive: Archive) -> ListsReport:
         extra: list[str] = []
         if len(arts) > LIST_SIZE:
             months: dict[str, list[Article]] = {}
+            month_of = {}
             for a in arts:
-                months.setdefault(_month(a.published), []).append(a)
-            older = sorted({_month(a.published) for a in arts[LIST_SIZE:]}, reverse=True)
+                month_of[a.id] = m = _month(a.published)
+                months.setdefault(m, []).append(a)
+            older = sorted({month_of[a.id] for a in arts[LIST_SIZE:]}, reverse=True)
             links = " · ".join(f"[{m}]({quote(fname)}/{m}.md)" for m in older)
             extra.append(f"更早的文章（按月）：{links}")
             for m in older:

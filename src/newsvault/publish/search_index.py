@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import operator
+import pickle
 import re
 import zlib
 from collections import defaultdict
@@ -134,8 +135,9 @@ class SearchIndex:
         self.state_path = state_path
         self.write = write  # write(relpath, text) -> None
         try:
-            self.state = json.loads(state_path.read_text())
-        except (OSError, ValueError):
+            with open(state_path, "rb") as f:
+                self.state = pickle.load(f)
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
             self.state = {}
         if not (site / "search" / "meta.js").exists():
             self.state = {}
@@ -235,7 +237,8 @@ class SearchIndex:
         written.append("search/meta.js")
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, ensure_ascii=False, separators=(",", ":")))
+        with open(tmp, "wb") as f:
+            pickle.dump(self.state, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(self.state_path)
         self.fresh = False
         return written

@@ -48,6 +48,7 @@ class SiteReport:
     seconds: float = 0.0
     errors: list[dict] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # written, when few (for --json and tests)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -58,10 +59,12 @@ def _h(*parts: object) -> str:
 
 
 class _Writer:
-    """Atomic file replacement without a per-file fsync; remembers folders it created."""
+    """Atomic file replacement without a per-file fsync; remembers folders it created.
+    ``atomic=False`` (a site being built from nothing: no reader to protect) writes in place."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, atomic: bool = True):
         self.root = root
+        self.atomic = atomic
         self.dirs: set[Path] = set()
         self.count = 0
         self.names: list[str] = []
@@ -72,10 +75,15 @@ class _Writer:
         if parent not in self.dirs:
             parent.mkdir(parents=True, exist_ok=True)
             self.dirs.add(parent)
-        tmp = parent / f"{_TEMP}{path.name}.{os.getpid()}"
-        with open(tmp, "wb") as f:
-            f.write(text.encode("utf-8") if isinstance(text, str) else text)
-        os.replace(tmp, path)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        if not self.atomic:
+            with open(path, "wb") as f:
+                f.write(data)
+        else:
+            tmp = parent / f"{_TEMP}{path.name}.{os.getpid()}"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
         self.count += 1
         if len(self.names) < 200:
             self.names.append(rel)
@@ -86,13 +94,13 @@ class _Writer:
 _worker_renderer: R.PageRenderer | None = None
 
 
-def _render_articles(root: str, jobs: list[tuple], lead: int, shards: int) -> tuple[list[tuple[str, str]], dict[int, str], dict[str, str], list[dict]]:
+def _render_articles(root: str, jobs: list[tuple], lead: int, shards: int, atomic: bool = True) -> tuple[list[tuple[str, str]], dict[int, str], dict[str, str], list[dict]]:
     """Render article pages (and their version pages) and index the text of new or changed ones.
     Returns (rel, hash) of pages written, a search segment, id → text hash indexed, errors.
     Runs in a worker process (fork: inherits the renderer) or in the main process."""
     renderer = _worker_renderer
     assert renderer is not None
-    write = _Writer(Path(root))
+    write = _Writer(Path(root), atomic)
     done: list[tuple[str, str]] = []
     texts: list[tuple[int, str]] = []
     digests: dict[str, str] = {}
@@ -120,7 +128,7 @@ def _render_articles(root: str, jobs: list[tuple], lead: int, shards: int) -> tu
     return done, segment(texts, shards), digests, errors
 
 
-def _parallel(root: Path, jobs: list[tuple], lead: int, shards: int, workers: int) -> tuple[list, list, dict, list]:
+def _parallel(root: Path, jobs: list[tuple], lead: int, shards: int, workers: int, atomic: bool) -> tuple[list, list, dict, list]:
     import multiprocessing as mp
 
     n = max(1, min(workers, 8))
@@ -132,7 +140,7 @@ def _parallel(root: Path, jobs: list[tuple], lead: int, shards: int, workers: in
     errors: list = []
     ctx = mp.get_context("fork")
     with ctx.Pool(n) as pool:
-        for d, seg, dg, e in pool.starmap(_render_articles, [(str(root), c, lead, shards) for c in chunks]):
+        for d, seg, dg, e in pool.starmap(_render_articles, [(str(root), c, lead, shards, atomic) for c in chunks]):
             done.extend(d)
             segments.append(seg)
             digests.update(dg)
@@ -154,8 +162,10 @@ def build_site(
     base_url: str | None = None,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
+    articles: list[Article] | None = None,
 ) -> SiteReport:
-    """Build (or bring up to date) the static site in ``site``."""
+    """Build (or bring up to date) the static site in ``site``. ``articles``: every article,
+    newest first, if the caller loaded them already."""
     global _worker_renderer
     t0 = time.perf_counter()
     site = Path(site).resolve()
@@ -168,6 +178,12 @@ def build_site(
     if any(site.iterdir()) and not (site / ".newsvault-site").exists():
         raise ArchiveError(f"{site} is not empty and is not a newsvault site; choose an empty folder")
     report = SiteReport(site=str(site))
+    mark = [time.perf_counter()]
+
+    def phase(name: str) -> None:
+        now = time.perf_counter()
+        report.phases[name] = round(now - mark[0], 3)
+        mark[0] = now
     marker = site / ".newsvault-site"
     if not marker.exists():
         marker.write_text("This folder is a site built by `newsvault build --site`; files here are replaced on rebuild.\n")
@@ -202,48 +218,49 @@ def build_site(
     renderer = R.PageRenderer(archive, mode="static")
     catalog = archive.catalog
     say("loading catalog")
-    articles = catalog.list_articles()  # newest first, one query
+    if articles is None:
+        articles = catalog.list_articles()  # newest first, one query
     deleted = deleted_articles(archive)
     renderer._deleted = deleted
     names = {s: archive.source_display_name(s) for s in {a.source for a in articles}}
-    multi = {a.id: catalog.versions(a.id) for a in articles if a.versions > 1}
     items = [R.Item(a.id, a.title, a.source, names[a.source], a.published, a.versions, a.id in deleted) for a in articles]
+    keys = {it.id: f"{it.id}\x1f{it.title}\x1f{it.source_name}\x1f{it.published}\x1f{it.versions}\x1f{it.deleted}" for it in items}
     site_name = archive.config.name
     common = (version, site_name)
 
-    def item_key(it: R.Item) -> tuple:
-        return (it.id, it.title, it.source_name, it.published, it.versions, it.deleted)
+    def item_key(it: R.Item) -> str:
+        return keys[it.id]
 
     # -- article pages --------------------------------------------------------------------------
-    search_state = archive.state_dir / "publish" / f"search-{manifest_path.stem[5:]}.json"
+    search_state = archive.state_dir / "publish" / f"search-{manifest_path.stem[5:]}.pickle"
     index = SearchIndex(site, search_state, write)
     reindex_all = index.fresh
     index.plan([a.id for a in reversed(articles)], len(articles))
     jobs = []
     for a in articles:
-        versions = multi.get(a.id)
-        vkey = tuple((v.path, v.content_hash, v.seen) for v in versions) if versions else None
-        base = _h(common, a.id, a.title, a.latest_path, a.content_hash, a.versions, vkey, deleted.get(a.id), names[a.source], a.published)
+        # Versions are immutable files: a new one changes latest_path, versions and size.
+        base = _h(common, a.id, a.title, a.latest_path, a.content_hash, a.versions, a.size, deleted.get(a.id), names[a.source], a.published)
         pages = []
         rel = R.article_path(a.id)
         if want(rel, base) or reindex_all:
             pages.append((rel, base, None))
-        if versions:
-            for v in versions:
-                rrel = R.article_path(a.id, v.rev)
-                if want(rrel, base):
-                    pages.append((rrel, base, v.rev))
+        for rev in range(a.versions - 1):  # the latest version is the article page itself
+            rrel = R.article_path(a.id, rev)
+            if want(rrel, base):
+                pages.append((rrel, base, rev))
         if pages:
+            versions = catalog.versions(a.id) if a.versions > 1 else None
             jobs.append((a, versions, pages, index.number(a.id)))
     shards = index.begin(sum(1 for j in jobs if j[3] is not None and any(p[2] is None for p in j[2])))
+    phase("load")
     say(f"rendering {len(jobs)} articles")
     _worker_renderer = renderer
     try:
         n_workers = workers if workers is not None else (os.cpu_count() or 1)
         if len(jobs) >= PARALLEL_MIN and n_workers > 1:
-            done, segments, digests, errors = _parallel(site, jobs, index.lead, shards, n_workers)
+            done, segments, digests, errors = _parallel(site, jobs, index.lead, shards, n_workers, bool(previous))
         else:
-            done, seg, digests, errors = _render_articles(str(site), jobs, index.lead, shards)
+            done, seg, digests, errors = _render_articles(str(site), jobs, index.lead, shards, bool(previous))
             segments = [seg]
     finally:
         _worker_renderer = None
@@ -257,6 +274,7 @@ def build_site(
     write.names.extend(r for r, _ in done[:50])
 
     # -- search index ------------------------------------------------------------------------------
+    phase("articles")
     say("search index")
     source_order = [s.slug for s in archive.config.sources]
     slugs = [s for s in source_order if s in names] + sorted(s for s in names if s not in source_order)
@@ -267,6 +285,7 @@ def build_site(
     new_pages["search/meta.js"] = "always"
 
     # -- list pages -------------------------------------------------------------------------------
+    phase("search index")
     say("list pages")
     sources = [{"slug": s, "name": names[s], "count": 0} for s in slugs]
     by_source: dict[str, list[R.Item]] = {s: [] for s in slugs}
@@ -311,6 +330,7 @@ def build_site(
         write("404.html", renderer.not_found("这个页面不在本镜像中。"))
 
     # -- feeds ----------------------------------------------------------------------------------
+    phase("list pages")
     say("feeds")
     feeds = [(None, site_name, items)] + [(s, f"{names[s]} · {site_name}", by_source[s]) for s in slugs]
     by_id = {a.id: a for a in articles}
@@ -319,8 +339,9 @@ def build_site(
         rel = f"feeds/{slug or 'all'}.xml"
         fh = _h(common, base_url, title, [(item_key(i), by_id[i.id].content_hash, by_id[i.id].latest_path) for i in newest])
         if want(rel, fh):
-            write(rel, _feed(archive, renderer, title, slug, [by_id[i.id] for i in newest], names, multi, base_url))
+            write(rel, _feed(archive, renderer, title, slug, [by_id[i.id] for i in newest], names, base_url))
 
+    phase("feeds")
     # -- static assets --------------------------------------------------------------------------
     for p in sorted(R.STATIC_DIR.iterdir()):
         if p.is_file():
@@ -342,20 +363,21 @@ def build_site(
     with open(tmp, "wb") as f:
         pickle.dump({"version": version, "base_url": base_url, "pages": new_pages}, f, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(manifest_path)
+    phase("finish")
     report.written = write.count
     report.files = write.names[:200]
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
 
 
-def _feed(archive: Archive, renderer: R.PageRenderer, title: str, slug: str | None, arts: list[Article], names: dict, multi: dict, base_url: str | None) -> str:
+def _feed(archive: Archive, renderer: R.PageRenderer, title: str, slug: str | None, arts: list[Article], names: dict, base_url: str | None) -> str:
     entries = []
     for a in arts:
         try:
             record = archive.read(a.latest_path)
         except (OSError, RecordError):
             continue
-        versions = multi.get(a.id)
+        versions = archive.catalog.versions(a.id) if a.versions > 1 else None
         updated = max((v.seen or 0 for v in versions), default=0) if versions else None
         entries.append(
             FeedEntry(
