@@ -366,3 +366,14 @@ def test_worker_processes_give_the_same_records(srv, tmp_path, recs):
         snaps.append({k: v for k, v in snapshot(a.root).items() if k.startswith("articles/")})
         a.close()
     assert snaps[0] == snaps[1] and len(snaps[0]) == 8
+
+
+def test_links_that_are_not_web_addresses_are_not_kept(srv, archive, recs):
+    items = [Item(recs[0].title, "javascript:alert(document.cookie)", recs[0].body, recs[0].published),
+             Item(recs[1].title, "data:text/html,<script>alert(1)</script>", recs[1].body, recs[1].published)]
+    srv.static("/f.xml", rss20(items))
+    s = run(archive, [src("s", srv.url("/f.xml"))]).sources[0]
+    assert s.new == 2
+    for a in archive.catalog.list_articles():
+        assert a.url == "" and a.canonical_url.startswith("nolink:")
+        assert "javascript" not in (archive.root / a.path).read_text(encoding="utf-8").split("\n")[1]

@@ -194,7 +194,7 @@ def _fingerprint(item: FeedItem, title: str) -> str:
 async def _build(ctx: _Context, source: Source, item: FeedItem, cleaned: str | None, feed_url: str) -> _Built:
     """One item → a Record. ``cleaned`` is the cleaned feed body, or None when the page is wanted."""
     title = clean_title(item.title)
-    link = clean_link(item.link)
+    link = clean_link(item.link, feed_url)
     base = link or feed_url
     fingerprint = warning = None
     body = cleaned
@@ -222,8 +222,8 @@ async def _build(ctx: _Context, source: Source, item: FeedItem, cleaned: str | N
     return _Built(Record(title=title, url=link, published=published, body=body), fingerprint, warning, rule)
 
 
-def _dedupe_key(item: FeedItem) -> str:
-    canon = _canonical(clean_link(item.link))
+def _dedupe_key(item: FeedItem, feed_url: str) -> str:
+    canon = _canonical(clean_link(item.link, feed_url))
     if canon:
         return canon
     return "nolink:" + hashlib.sha256(f"{item.title}\x00{item.body}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -252,7 +252,7 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
         if category is not None and not any(category.search(c) for c in item.categories):
             rep.skipped += 1
             continue
-        key = _dedupe_key(item)
+        key = _dedupe_key(item, feed_url)
         if key in keys:
             rep.duplicates += 1
             continue

@@ -17,8 +17,14 @@ from ..text import html_to_text
 __all__ = ["ParsedFeed", "parse_and_clean", "page_body", "clean_link", "wants_page"]
 
 
-def clean_link(link: str) -> str:
-    return re.sub(r"[\r\n\t]+", "", link.strip())
+def clean_link(link: str, feed_url: str = "") -> str:
+    """The item's link as a record URL: one line, and only http(s) — or file:// inside a local
+    feed — so that a ``javascript:`` or ``data:`` link never reaches a published page."""
+    link = re.sub(r"[\r\n\t]+", "", link.strip())
+    scheme = link.split(":", 1)[0].lower() if ":" in link else ""
+    if scheme in ("http", "https") or (scheme == "file" and feed_url.startswith("file:")):
+        return link
+    return ""
 
 
 def wants_page(link: str, body_mode: str, teaser: bool) -> bool:
@@ -36,7 +42,7 @@ def parse_and_clean(data: bytes, url: str, content_type: str, charset: str | Non
     feed = parse_feed(data, url, content_type=content_type, charset=charset)
     bodies: list[str | None] = []
     for item in feed.items:
-        link = clean_link(item.link)
+        link = clean_link(item.link, url)
         if wants_page(link, body_mode, is_teaser(item.body)):
             bodies.append(None)
         else:
