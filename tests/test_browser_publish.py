@@ -11,6 +11,7 @@ import pytest
 
 from newsvault.publish.render import article_path
 from newsvault.publish.site import build_site
+from newsvault.record import Record
 
 from publish_helpers import CHROMIUM, XSS_HOST, chromium, make_archive, mark_deleted, seed_id, xss_payloads
 
@@ -115,6 +116,12 @@ def test_offline_search_finds_chinese_in_simplified_and_traditional(site, browse
     page.click("#results li a.t")
     page.wait_for_load_state("load")
     assert page.url.endswith(article_path(seed_id(archive)))
+    # an incremental build adds a search generation; the page finds the new article
+    with archive.batch():
+        archive.add(Record("高雄港口扩建新闻", "https://www.rfi.fr/cn/kaohsiung-1", 1_800_000_000_000, "<p>港口</p>"), "rfi")
+    build_site(archive, root)
+    page.goto((root / "search.html").as_uri(), wait_until="load")
+    assert _search(page, "高雄港口扩建") == ["高雄港口扩建新闻"]
     assert problems == []
     assert all(urlsplit(u).scheme == "file" for u, kind in requests if kind != "image")
     page.close()

@@ -145,10 +145,10 @@ class ExtractCache:
 def _extract_main(page: str) -> str:
     import trafilatura
 
+    if not page.lstrip()[:20].lower().startswith(("<!doctype", "<html")):
+        page = f"<html><body>{page}</body></html>"  # scraped fragments: trafilatura wants a document
     try:
         out = trafilatura.extract(page, output_format="html", include_images=True)
-        if not out:  # fragments without <html><body> are often judged empty
-            out = trafilatura.extract(f"<html><body>{page}</body></html>", output_format="html", include_images=True)
     except Exception:  # trafilatura raises assorted errors on odd markup; the raw page still reads
         out = None
     return out or page

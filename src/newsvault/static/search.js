@@ -97,7 +97,9 @@
       }
     });
   }
+  var generation = 0;
   function run(q) {
+    var mine = ++generation;  // a newer query makes this one's late results irrelevant
     list.textContent = ""; more.textContent = ""; hits = []; shown = 0;
     var ts = queryTerms(fold(q));
     if (ts === null || !ts.length) { status.textContent = q ? "请输入至少两个字（或一个词）。" : "输入至少两个字。繁体、简体均可。"; return; }
@@ -109,10 +111,14 @@
       (meta.gens || []).forEach(function (g) { shards["t/g" + g[0] + "-" + shardOf(t, g[1]) + ".js"] = 1; });
     });
     Promise.all(Object.keys(shards).map(function (f) { return load(f); })).then(function () {
+      if (mine !== generation) return null;
       hits = intersect(ts.map(postings)).sort(function (a, b) { return b - a; });
+      return showMore();
+    }).then(function () {
+      if (mine !== generation) return;
+      // set last: tests and screen readers take the status as "results are in"
       status.textContent = "“" + q + "”：" + hits.length + " 条结果" + (hits.length ? "（新的在前）" : "");
       document.title = q + " · 搜索";
-      return showMore();
     });
   }
   NV.search = run;
