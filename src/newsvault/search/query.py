@@ -20,7 +20,6 @@ message says why (empty, too long, a bad date).
 
 from __future__ import annotations
 
-import heapq
 import html
 import re
 import time
@@ -30,7 +29,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..errors import QueryError
-from .index import published_of, rowid_base, source_token
+from .index import ROWID_SCALE, rowid_base, source_token
 from .tokens import fold, is_cjk, query_tokens
 
 if TYPE_CHECKING:
@@ -45,6 +44,7 @@ MAX_LIMIT = 200
 TITLE_WEIGHT = 4.0  # bm25 column weight of titles (bodies weigh 1)
 RECENCY = 0.1  # at most a 10% boost for the newest articles, fading over about a year
 SNIPPET_CHARS = 160
+YEAR_MS = 31_557_600_000
 RANK_CAP = 1000  # queries matching more documents are ranked among their newest RANK_CAP
 
 # One lexical item: an optional '-', an optional 'field:', then a "quoted phrase" (the closing
@@ -237,10 +237,6 @@ def search(
     return hits
 
 
-def _recency(published: int | None, now: int) -> float:
-    return 1.0 + RECENCY / (1.0 + max(0, now - (published or 0)) / 31_557_600_000)
-
-
 def _top(index: "SearchIndex", expr: str, sources: list[str], since: int | None, until: int | None, need: int, now: int) -> list[tuple]:
     """The ``need`` best (score, rowid, article_id, source, published), best first.
 
@@ -266,19 +262,21 @@ def _top(index: "SearchIndex", expr: str, sources: list[str], since: int | None,
     ).fetchone()
     if cut is not None:
         lo = cut[0]
-    rows = db.execute(
-        f"SELECT rowid, bm25(fts, {TITLE_WEIGHT}, 1.0, 0.0) FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ?", (expr, lo, hi)
+    # The recency factor from the row id (= publication time; undated ids are so low that their
+    # factor is 1). Equal scores: the newer (higher row id) first.
+    best = db.execute(
+        f"SELECT bm25(fts, {TITLE_WEIGHT}, 1.0, 0.0) * (1.0 + {RECENCY} / (1.0 + max(0, ? - rowid / {ROWID_SCALE}) / {YEAR_MS}.0)) AS s, "
+        "rowid FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY s, rowid DESC LIMIT ?",
+        (now, expr, lo, hi, need),
     ).fetchall()
-    # Equal scores: the newer (higher row id) first.
-    best = heapq.nsmallest(need, ((bm * _recency(published_of(r), now), -r) for r, bm in rows))
     if not best:
         return []
-    ids = [-r for _s, r in best]
+    ids = [r for _s, r in best]
     meta = {
         row[0]: row
         for row in db.execute(f"SELECT rowid, article_id, source, published FROM docs WHERE rowid IN ({','.join('?' * len(ids))})", ids)
     }
-    return [(score, -r, *meta[-r][1:]) for score, r in best if -r in meta]
+    return [(score, r, *meta[r][1:]) for score, r in best if r in meta]
 
 
 # -- snippets ------------------------------------------------------------------------------------------
