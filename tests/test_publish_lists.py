@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import unquote
-
-import pytest
 
 from newsvault.archive import Archive
 from newsvault.publish.lists import LIST_SIZE, build_lists

@@ -7,13 +7,11 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from newsvault.publish import search_index as SI
 from newsvault.publish.site import build_site
 from newsvault.record import Record
 
-from publish_helpers import SEED, make_archive, seed_id
+from publish_helpers import make_archive, seed_id
 
 
 def query(site: Path, q: str) -> list[str]:

@@ -37,8 +37,6 @@ static assets      ``/static/<file>``                    ``static/<file>``
 
 from __future__ import annotations
 
-
-
 import hashlib
 import math
 from dataclasses import dataclass
@@ -50,7 +48,7 @@ from urllib.parse import quote
 import jinja2
 
 from ..archive import Archive, write_atomic
-from ..catalog import Article, Version
+from ..catalog import Article
 from ..errors import NotFound, RecordError
 from ..record import Record
 from ..sanitize import sanitize_html

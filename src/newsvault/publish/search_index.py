@@ -29,15 +29,16 @@ import json
 import operator
 import pickle
 import re
+import shutil
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
-from typing import Iterable
 
 __all__ = ["SearchIndex", "fold", "terms", "shard_of", "text_of_html", "write_t2s_map"]
 
+FORMAT = 2  # bump when the files' layout or the term rules change: the index is then rebuilt
 CHUNK = 500
 MAX_GENERATIONS = 12  # incremental builds before generations are folded into the base shards
 TEXT_BUDGET = 30_000_000  # characters of text indexed over the whole archive
@@ -139,19 +140,21 @@ class SearchIndex:
                 self.state = pickle.load(f)
         except (OSError, ValueError, EOFError, pickle.UnpicklingError):
             self.state = {}
-        if not (site / "search" / "meta.js").exists():
+        if not (site / "search" / "meta.js").exists() or self.state.get("format") != FORMAT:
             self.state = {}
         self.fresh = not self.state
 
     def plan(self, ids_oldest_first: list[str], total_docs: int) -> None:
         """Number documents not yet indexed (in the given order: higher numbers are newer)."""
         if self.fresh and not self.state:
+            for folder in ("t", "d"):  # leftovers of an older index would be loaded by nobody
+                shutil.rmtree(self.site / "search" / folder, ignore_errors=True)
             lead = max(MIN_LEAD, min(MAX_LEAD, TEXT_BUDGET // max(total_docs, 1)))
             expected_terms = total_docs * min(lead, 4000) * 0.7
             shards = 64
             while shards < 4096 and expected_terms / shards > 8_000:
                 shards *= 2
-            self.state = {"lead": lead, "shards": shards, "docs": {}, "next": 0}
+            self.state = {"format": FORMAT, "lead": lead, "shards": shards, "docs": {}, "next": 0}
         numbers = self.state["docs"]
         for aid in ids_oldest_first:
             if aid not in numbers:

@@ -18,11 +18,10 @@ import hashlib
 import math
 import pickle
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from ..archive import Archive
 from ..catalog import Article, Version
