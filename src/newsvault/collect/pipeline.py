@@ -8,7 +8,10 @@ never touches the archive.
 
 What the collector remembers (``fetch.ValidatorStore``) is saved only after the batch that
 archived a feed's items has committed, and only for feeds whose every item was archived: a
-304 can never hide an item that a failed pass did not keep.
+304 can never hide an item that a failed pass did not keep. Entries archived before from
+exactly the same feed entry (same fingerprint) are counted unchanged without being cleaned or
+fetched again; anything else goes through the archive, which decides new / revision /
+unchanged by content.
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any, Callable, Iterable, TypeVar
 
 from ..archive import Archive, record_key
-from ..clean import clean_html, clean_title, fallback_title, item_time
+from ..clean import clean_html, clean_title, fallback_title, is_teaser, item_time
 from ..config import Source
 from ..errors import NewsvaultError
 from ..fetch import Fetcher, FetchPolicy, ValidatorStore
 from ..parse import FeedItem
 from ..record import Record
 from ..urls import article_id, canonical_url
-from .work import clean_link, page_body, parse_and_clean
+from .work import clean_bodies, clean_link, page_body, parse, wants_page
 
 T = TypeVar("T")
 
@@ -176,8 +179,7 @@ class _Context:
 
 @dataclass
 class _Built:
-    record: Record | None  # None: a page item already archived, unchanged in the feed
-    fingerprint: tuple[str, str] | None = None
+    record: Record
     warning: str | None = None
     date_rule: str = "item"
 
@@ -187,43 +189,40 @@ class _Built:
 _canonical = functools.lru_cache(maxsize=1 << 16)(canonical_url)
 
 
-def _fingerprint(item: FeedItem, title: str) -> str:
-    return hashlib.sha256(f"{title}\x00{item.body}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
+def _fingerprint(item: FeedItem, link: str) -> str:
+    """What the feed said about an item; equal fingerprints mean nothing to re-clean or fetch."""
+    raw = f"{item.title}\x00{link}\x00{item.body}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(raw).hexdigest()[:32]
 
 
-async def _build(ctx: _Context, source: Source, item: FeedItem, cleaned: str | None, feed_url: str) -> _Built:
-    """One item → a Record. ``cleaned`` is the cleaned feed body, or None when the page is wanted."""
-    title = clean_title(item.title)
-    link = clean_link(item.link, feed_url)
-    base = link or feed_url
-    fingerprint = warning = None
-    body = cleaned
-    if body is None:
-        key = _canonical(link)
-        fp = _fingerprint(item, title)
-        if ctx.store.fingerprint(key) == fp and ctx.archive.catalog.lookup_url(key) is not None:
-            return _Built(None)  # archived before, and the feed entry has not changed: no page fetch
-        try:
-            page = await ctx.fetcher.get(link, accept=_PAGE_ACCEPT)
-            html = page.text()
-            body, page_title_text = await ctx.run(page_body, html, page.url, source.selector, item.body, source.body, base)
-            if not title:
-                title = page_title_text
-            fingerprint = (key, fp)
-        except NewsvaultError as e:
-            if source.body == "page":
-                raise
-            # A teaser is better than nothing; the page is tried again next pass.
-            warning = f"kept the feed's short text ({e})"
-            body = clean_html(item.body, base)
+def _record(ctx: _Context, item: FeedItem, title: str, link: str, body: str) -> tuple[Record, str]:
     if not title:
         title = fallback_title(body, link)
     published, rule = item_time(item.published, ctx.seen, ctx.now)
-    return _Built(Record(title=title, url=link, published=published, body=body), fingerprint, warning, rule)
+    return Record(title=title, url=link, published=published, body=body), rule
 
 
-def _dedupe_key(item: FeedItem, feed_url: str) -> str:
-    canon = _canonical(clean_link(item.link, feed_url))
+async def _build_from_page(ctx: _Context, source: Source, item: FeedItem, link: str, base: str) -> _Built:
+    """An item whose body comes from its page (page sources, or a teaser in the feed)."""
+    title = clean_title(item.title)
+    try:
+        page = await ctx.fetcher.get(link, accept=_PAGE_ACCEPT)
+        html = page.text()
+        body, page_title_text = await ctx.run(page_body, html, page.url, source.selector, item.body, source.body, base)
+        title = title or page_title_text
+        warning = None
+    except NewsvaultError as e:
+        if source.body == "page":
+            raise
+        # A teaser is better than nothing; the page is tried again next pass.
+        warning = f"kept the feed's short text ({e})"
+        body = clean_html(item.body, base)
+    record, rule = _record(ctx, item, title, link, body)
+    return _Built(record, warning=warning, date_rule=rule)
+
+
+def _dedupe_key(item: FeedItem, link: str) -> str:
+    canon = _canonical(link)
     if canon:
         return canon
     return "nolink:" + hashlib.sha256(f"{item.title}\x00{item.body}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -240,27 +239,41 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
     if body_digest == digest:  # the very bytes whose items were all archived: as good as a 304
         rep.not_modified += 1
         return
-    parsed = await ctx.run(parse_and_clean, resp.content, resp.url, resp.content_type, resp.charset, source.body)
-    feed = parsed.feed
+    feed = await ctx.run(parse, resp.content, resp.url, resp.content_type, resp.charset)
     if feed.warning:
         rep.warnings.append(f"{feed_url}: {feed.warning}")
     category = re.compile(source.category) if source.category else None
     keys: set[str] = set()
-    todo: list[tuple[FeedItem, str | None]] = []
-    for item, cleaned in zip(feed.items, parsed.bodies):
+    from_feed: list[tuple[FeedItem, str, str]] = []  # (item, link, fingerprint)
+    from_page: list[tuple[FeedItem, str, str]] = []
+    catalog = ctx.archive.catalog
+    for item in feed.items:
         rep.items += 1
         if category is not None and not any(category.search(c) for c in item.categories):
             rep.skipped += 1
             continue
-        key = _dedupe_key(item, feed_url)
+        link = clean_link(item.link, feed_url)
+        key = _dedupe_key(item, link)
         if key in keys:
             rep.duplicates += 1
             continue
         keys.add(key)
-        todo.append((item, cleaned))
-    results = await asyncio.gather(*(_build(ctx, source, item, cleaned, feed_url) for item, cleaned in todo), return_exceptions=True)
+        fp = _fingerprint(item, link)
+        # Archived before from exactly this feed entry: nothing to clean, fetch or compare.
+        if link and ctx.store.fingerprint(key) == fp and catalog.lookup_url(key) is not None:
+            rep.unchanged += 1
+            continue
+        (from_page if wants_page(link, source.body, is_teaser(item.body)) else from_feed).append((item, link, fp))
     failures = 0  # items not archived in full: the feed must be fetched again next pass
-    for (item, _cleaned), res in zip(todo, results):
+    built: list[tuple[FeedItem, str, str, _Built | BaseException]] = []
+    if from_feed:
+        bodies = await ctx.run(clean_bodies, [(item.body, link or resp.url) for item, link, _fp in from_feed])
+        for (item, link, fp), body in zip(from_feed, bodies):
+            record, rule = _record(ctx, item, clean_title(item.title), link, body)
+            built.append((item, link, fp, _Built(record, date_rule=rule)))
+    pages = await asyncio.gather(*(_build_from_page(ctx, source, item, link, link or resp.url) for item, link, _fp in from_page), return_exceptions=True)
+    built += [(item, link, fp, res) for (item, link, fp), res in zip(from_page, pages)]
+    for item, link, fp, res in built:
         if isinstance(res, BaseException):
             if isinstance(res, asyncio.CancelledError):
                 raise res
@@ -272,14 +285,11 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
         if res.warning:
             failures += 1  # archived a fallback: keep the feed's validators out, retry next pass
             rep.warnings.append(f"{item.link}: {res.warning}")
-        if res.record is None:
-            rep.unchanged += 1
-            continue
+        elif link:
+            prep.fingerprints[_canonical(link)] = fp
         rep.undated += res.date_rule == "seen"
         rep.future += res.date_rule == "clamped"
         prep.records.append(res.record)
-        if res.fingerprint:
-            prep.fingerprints[res.fingerprint[0]] = res.fingerprint[1]
     if not failures:
         prep.validators[feed_url] = (resp.etag, resp.last_modified, body_digest)
 

@@ -7,14 +7,13 @@ in a thread; the results are the same either way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from ..clean import clean_html, clean_title, is_teaser
+from ..clean import clean_html, clean_title
 from ..extract import extract_main, page_title
 from ..parse import Feed, parse_feed
 from ..text import html_to_text
 
-__all__ = ["ParsedFeed", "parse_and_clean", "page_body", "clean_link", "wants_page"]
+__all__ = ["parse", "clean_bodies", "page_body", "clean_link", "wants_page"]
 
 
 def clean_link(link: str, feed_url: str = "") -> str:
@@ -32,22 +31,13 @@ def wants_page(link: str, body_mode: str, teaser: bool) -> bool:
     return bool(link) and link.startswith(("http://", "https://", "file://")) and (body_mode == "page" or teaser)
 
 
-@dataclass
-class ParsedFeed:
-    feed: Feed
-    bodies: list[str | None]  # per item: the cleaned feed body, None when the page is wanted
+def parse(data: bytes, url: str, content_type: str, charset: str | None) -> Feed:
+    return parse_feed(data, url, content_type=content_type, charset=charset)
 
 
-def parse_and_clean(data: bytes, url: str, content_type: str, charset: str | None, body_mode: str) -> ParsedFeed:
-    feed = parse_feed(data, url, content_type=content_type, charset=charset)
-    bodies: list[str | None] = []
-    for item in feed.items:
-        link = clean_link(item.link, url)
-        if wants_page(link, body_mode, is_teaser(item.body)):
-            bodies.append(None)
-        else:
-            bodies.append(clean_html(item.body, link or url))
-    return ParsedFeed(feed, bodies)
+def clean_bodies(bodies: list[tuple[str, str]]) -> list[str]:
+    """Clean ``(body_html, base_url)`` pairs (one call per feed keeps the hand-offs few)."""
+    return [clean_html(body, base) for body, base in bodies]
 
 
 def page_body(html: str, page_url: str, selector: str | None, feed_body: str, body_mode: str, base: str) -> tuple[str, str]:

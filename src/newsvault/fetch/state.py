@@ -2,9 +2,9 @@
 
 ``.newsvault/collect-state.sqlite`` holds, per feed URL, the ETag, Last-Modified and a digest of
 the body of the last response whose items were all archived (so a 304 — or the same bytes from
-a server without validators — never hides an item that was not), and per
-page-body article a fingerprint of its feed entry (so an unchanged entry does not cost a page
-fetch every hour). Losing the file costs one full fetch per feed, nothing more.
+a server without validators — never hides an item that was not), and per archived item a
+fingerprint of its feed entry (title, link, raw body), so that an entry seen again unchanged
+costs neither cleaning nor a page fetch. Losing the file costs one full pass, nothing more.
 """
 
 from __future__ import annotations
