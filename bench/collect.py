@@ -137,11 +137,12 @@ the same number of bare httpx GETs in the same run, same limits.
 | cold: fetch, parse, clean, archive {tot['new']} records ({files} files) | {t_cold:.2f} s | {base_cold:.2f} s | < 30 s |
 | … of which archiving (files, catalog, search-index listener) | {cold.write_seconds:.2f} s | | |
 | warm: every feed answers 304 | {warm.seconds:.2f} s | {base_warm:.2f} s (conditional GETs) | < 3 s |
-| unchanged: every feed answers 200 (new bytes, same items): all re-parsed, nothing written | {same.seconds:.2f} s | {base_cold:.2f} s | – |
+| unchanged: every feed answers 200 (new bytes, same items): re-parsed, entries recognised by fingerprint, nothing written | {same.seconds:.2f} s | {base_cold:.2f} s | – |
 | same bytes again, server without validators (digest match) | {again.seconds:.2f} s | {base_cold:.2f} s | – |
 
-Parsing and cleaning run in one worker process per CPU (passes of 16+ sources) while the event
-loop fetches and the main process archives; archiving is the serial part of a cold pass.
+Parsing and cleaning run in worker processes (CPUs − 1, at least one; passes of 16+ sources)
+while the event loop fetches and the main process archives; archiving (the archive core and
+the search-index listener) is the serial part of a cold pass.
 """
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
