@@ -158,7 +158,11 @@ RSS_VARIANTS = """<?xml version="1.0"?><rss version="0.92" xmlns:media="http://s
 </channel></rss>"""
 
 
-@pytest.mark.parametrize("kind", ["rss20", "rdf", "atom", "gbk", "xhtml-atom", "rss-variants", "no-link-title-date"])
+XML_BASE_ATOM = """<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://news.example.org/zh/"><title>t</title>
+<entry><title>a</title><link href="2024/a.html"/><content type="html">&lt;p&gt;正文&lt;/p&gt;</content></entry></feed>"""
+
+
+@pytest.mark.parametrize("kind", ["rss20", "rdf", "atom", "gbk", "xhtml-atom", "rss-variants", "no-link-title-date", "xml-base"])
 def test_fast_path_agrees_with_feedparser(recs, kind):
     data = {
         "rss20": lambda: rss20([Item.of(r, categories=["🔥 热点"]) for r in recs]).encode(),
@@ -168,6 +172,7 @@ def test_fast_path_agrees_with_feedparser(recs, kind):
         "xhtml-atom": lambda: XHTML_ATOM.encode(),
         "rss-variants": lambda: RSS_VARIANTS.encode(),
         "no-link-title-date": lambda: rss20([Item(None, None, "<p>x</p>"), Item("", "/rel", "<p>y</p>", None)]).encode(),
+        "xml-base": lambda: XML_BASE_ATOM.encode(),
     }[kind]()
     fast, slow = _both_paths(data, "https://e.org/feed/")
     assert fast.format == slow.format

@@ -106,7 +106,7 @@ def _atom_entry(entry: etree._Element, base: str) -> FeedItem:
     link = ""
     for l in entry.findall(ATOM + "link"):
         if l.get("rel", "alternate") == "alternate" and l.get("href"):
-            link = l.get("href").strip()
+            link = urljoin(l.base or base, l.get("href").strip())  # honours xml:base
             break
     content, summary = entry.find(ATOM + "content"), entry.find(ATOM + "summary")
     body_content = _atom_text(content) if content is not None and not content.get("src") else ""
