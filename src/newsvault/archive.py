@@ -326,7 +326,6 @@ class Archive:
         ``raw`` is the file content to keep (imports keep bytes as they came); by default the
         record is rendered in canonical form. ``seen`` (epoch ms) defaults to now.
         """
-        data = raw if raw is not None else recordfmt.render(record).encode("utf-8")
         key = record_key(record, source)
         aid = article_id(key)
         content_hash = record.text_hash
@@ -337,6 +336,7 @@ class Archive:
             existing = catalog.get(aid)
             if existing is not None and self._is_unchanged(aid, content_hash, seen if observed else None):
                 return AddResult("unchanged", aid, None)
+            data = raw if raw is not None else recordfmt.render(record).encode("utf-8")
             if existing is None:
                 folder = self.root / ARTICLES / source
                 published = record.published if record.published is not None else seen

@@ -118,8 +118,13 @@ def _brackets_balanced(text: str) -> bool:
     return depth == 0
 
 
+_TITLE_SPECIAL = re.compile(r"[\\\[\]<&*_~`\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def escape_title(title: str) -> str:
     """Write ``title`` as Markdown link text that GitHub shows as exactly ``title``."""
+    if not _TITLE_SPECIAL.search(title):
+        return title  # the common case: nothing that Markdown could misread
     literal_brackets = _brackets_balanced(title) and "](" not in title
     escaped_markers = {m for m in _PAIRED_MARKERS if title.count(m) >= 2}
     out: list[str] = []
@@ -158,8 +163,11 @@ def unescape_title(text: str) -> str:
     return _TITLE_TOKEN.sub(_decode_token, text)
 
 
+_URL_SPECIAL = re.compile(r"[\s<>\\\x00-\x1f\x7f-\x9f\u2028\u2029]")  # \s: all Unicode spaces
+
+
 def _url_is_plain(url: str) -> bool:
-    if url.startswith("<") or any(c in "<>\\" or c.isspace() for c in url) or _CONTROL.search(url):
+    if url.startswith("<") or _URL_SPECIAL.search(url):
         return False
     return _parens_balanced(url)
 
