@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import feedparser
 import pytest
+from dataclasses import replace
 
 from newsvault.errors import ArchiveError, NotFound
 from newsvault.publish.render import PageRenderer, article_path
@@ -65,7 +66,8 @@ def test_article_page_shows_everything_a_reader_needs(built):
     v0 = site / article_path(sid, 0)
     assert f'href="../../articles/{sid[:2]}/{sid}.r0.html"' in html and v0.is_file()
     old = v0.read_text(encoding="utf-8")
-    assert "这是第 1 版（共 2 版）" in old and "安东尼-美国国务卿布林肯" not in old
+    assert "这是本文存档的第 1 版（2023-11-07 20:15 存档）" in old and "安东尼-美国国务卿布林肯" not in old
+    assert "个版本" not in old and "已删除" not in old  # the article page carries those
     # sanitised: share bar and promo placeholders gone, images lazy
     assert "分享 :" not in html and "selfpromo" not in html
     assert 'loading="lazy"' in html and "https://s.rfi.fr/media/display/" in html
@@ -143,6 +145,18 @@ def test_incremental_rebuild_writes_only_what_changed(tmp_path):
     untouched_articles = [p for p in changed if p.startswith("articles/") and result.article_id not in p]
     assert untouched_articles == []
     assert not any(p.startswith(("sources/cdt", "sources/bbc", "feeds/cdt")) for p in changed)
+    # a third version of the seed: its article page and the new version-1 page change, the
+    # version-0 page does not
+    sid = seed_id(archive)
+    r0 = site / article_path(sid, 0)
+    before = r0.stat().st_mtime_ns
+    with archive.batch():
+        archive.add(replace(seed, body=seed.body + "<p>更正</p>", variant="canonical", front_matter=None), "rfi", seen=SEEN_BASE + 9_000_000)
+    build_site(archive, site)
+    assert r0.stat().st_mtime_ns == before
+    assert "更正" in (site / article_path(sid)).read_text(encoding="utf-8")
+    assert "3 个版本" in (site / article_path(sid)).read_text(encoding="utf-8")
+    assert (site / article_path(sid, 1)).is_file() and not (site / article_path(sid, 2)).exists()
     # deletion noticed: only that article's pages (and lists showing it) change
     mark_deleted(archive, result.article_id, "https://www.rfi.fr/cn/new-1", SEEN_BASE + 10_000_000)
     fourth = build_site(archive, site)

@@ -396,6 +396,10 @@ class PageRenderer:
         body = publish_body(record, self.extractor)
         shown_rev = (article.versions - 1) if rev is None else rev
         deleted_ms = self.deleted.get(article.id)
+        # An older version's page shows only itself (and links the article page, which lists
+        # every version), so it never changes when later versions arrive.
+        shown = versions[shown_rev] if versions else None
+        shown_seen = fmt((shown.seen if shown.seen is not None else shown.published) if shown else article.published, SHANGHAI)
         return self._page(
             "article.html", article_path(article.id, rev),
             a=article, record=record, body=body, source_name=self.archive.source_display_name(article.source),
@@ -406,7 +410,7 @@ class PageRenderer:
                 {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, SHANGHAI), "title": v.title}
                 for v in versions
             ] if versions and len(versions) > 1 else None,
-            shown_rev=shown_rev, is_latest=rev is None or rev == article.versions - 1,
+            shown_rev=shown_rev, shown_seen=shown_seen, is_latest=rev is None or rev == article.versions - 1,
             deleted=fmt(deleted_ms, SHANGHAI, "%Y-%m-%d") if deleted_ms is not None else None,
         ), body
 

@@ -118,9 +118,10 @@ def segment(items: list[tuple[int, str]], shards: int) -> dict[int, str]:
     for (docno, _), ftext in zip(items, folded):
         for term in terms(ftext):
             postings[term].append(docno)
-    by_shard: dict[int, dict[str, str]] = {}
-    for term, nos in postings.items():
-        by_shard.setdefault(shard_of(term, shards), {})[term] = _encode(nos)
+    by_shard: defaultdict[int, dict[str, str]] = defaultdict(dict)
+    crc = zlib.crc32
+    for term, nos in postings.items():  # hot loop: shard_of and _encode inlined
+        by_shard[crc(term.encode("utf-16-le", "surrogatepass")) % shards][term] = str(nos[0]) if len(nos) == 1 else _encode(nos)
     return {shard: f"NV.t({shard},{_js(entries)});\n" for shard, entries in by_shard.items()}
 
 

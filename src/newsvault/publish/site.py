@@ -241,14 +241,32 @@ def build_site(
         base = _h(common, a.id, a.title, a.latest_path, a.content_hash, a.versions, a.size, deleted.get(a.id), names[a.source], a.published)
         pages = []
         rel = R.article_path(a.id)
-        if want(rel, base) or reindex_all:
+        main_stale = want(rel, base)
+        if main_stale or reindex_all:
             pages.append((rel, base, None))
-        for rev in range(a.versions - 1):  # the latest version is the article page itself
-            rrel = R.article_path(a.id, rev)
-            if want(rrel, base):
-                pages.append((rrel, base, rev))
+        versions = None
+        if a.versions > 1:
+            # Pages of older versions show that version only: they change when it does, not when
+            # a later version arrives. While the article page is unchanged, none of them has.
+            if main_stale:
+                versions = catalog.versions(a.id)
+            for v in (versions or [])[:-1]:
+                rrel = R.article_path(a.id, v.rev)
+                if want(rrel, _h(common, a.id, v.rev, v.path, v.content_hash, v.seen, v.title, names[a.source])):
+                    pages.append((rrel, new_pages[rrel], v.rev))
+            if not main_stale:
+                for rev in range(a.versions - 1):
+                    rrel = R.article_path(a.id, rev)
+                    if rrel in old_pages:
+                        want(rrel, old_pages[rrel])
+                    else:  # missing from the manifest: render it after all
+                        versions = versions or catalog.versions(a.id)
+                        v = versions[rev]
+                        want(rrel, _h(common, a.id, v.rev, v.path, v.content_hash, v.seen, v.title, names[a.source]))
+                        pages.append((rrel, new_pages[rrel], rev))
         if pages:
-            versions = catalog.versions(a.id) if a.versions > 1 else None
+            if versions is None and a.versions > 1:
+                versions = catalog.versions(a.id)
             jobs.append((a, versions, pages, index.number(a.id)))
     shards = index.begin(sum(1 for j in jobs if j[3] is not None and any(p[2] is None for p in j[2])))
     phase("load")
