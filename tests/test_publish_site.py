@@ -227,3 +227,33 @@ def test_live_renderer_uses_absolute_urls_and_raises_not_found(built):
         with pytest.raises(NotFound):
             call()
     assert "找不到" in r.not_found("没有这篇")
+
+
+def test_live_feeds_from_the_catalog(built):
+    from newsvault.publish.atom import feed_for
+
+    archive, _site, _ = built
+    feed = feedparser.parse(feed_for(archive, "rfi").encode())
+    assert feed.bozo == 0 and feed.entries[0].link == f"/articles/{seed_id(archive)}"
+    everything = feedparser.parse(feed_for(archive).encode())
+    assert everything.bozo == 0 and len(everything.entries) == 50
+    with pytest.raises(NotFound):
+        feed_for(archive, "nope")
+
+
+def test_an_unreadable_record_is_reported_and_left_alone(tmp_path):
+    archive = make_archive(tmp_path / "a", xss=False)
+    victim = archive.catalog.list_articles(source="cdt")[0]
+    path = archive.root / victim.path
+    original = path.read_bytes()
+    path.write_bytes(b"\xff\xfe not a record \x00")
+    report = build_site(archive, tmp_path / "site")
+    assert [e["path"] for e in report.errors] == [victim.path]
+    assert path.read_bytes() == b"\xff\xfe not a record \x00"  # the archive is never modified
+    assert not (tmp_path / "site" / article_path(victim.id)).exists()
+    assert (tmp_path / "site" / "index.html").is_file()
+    # restored on disk: the next build renders it
+    path.write_bytes(original)
+    again = build_site(archive, tmp_path / "site")
+    assert again.errors == [] and again.articles_rendered == 1
+    assert (tmp_path / "site" / article_path(victim.id)).is_file()

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from ..catalog import Article
 from .render import article_path, safe_link
 
-__all__ = ["FeedEntry", "feed_xml", "FEED_SIZE"]
+__all__ = ["FeedEntry", "feed_xml", "feed_for", "FEED_SIZE"]
 
 FEED_SIZE = 50
 _XML_BAD = dict.fromkeys(list(range(0, 9)) + [11, 12] + list(range(14, 32)) + [0xFFFE, 0xFFFF])
@@ -62,7 +62,7 @@ def feed_xml(
 
     def site(rel: str) -> str:
         if base_url:
-            return base_url.rstrip("/") + "/" + quote(rel)
+            return base_url.rstrip("/") + "/" + quote(rel) if base_url != "/" else "/" + quote(rel)
         return "../" + quote(rel)  # feeds live in feeds/
 
     updated = max((e.updated or e.published or 0 for e in entries), default=0)
@@ -88,3 +88,34 @@ def feed_xml(
         out.append(f'<content type="html">{_x(e.content_html)}</content>\n</entry>\n')
     out.append("</feed>\n")
     return "".join(out)
+
+
+def feed_for(archive, slug: str | None = None, *, mode: str = "live", base_url: str | None = None) -> str:
+    """The Atom feed of one source (or all, ``slug`` None) straight from the catalog: what the
+    reader server serves at ``/feeds/<slug>.xml``. Raises NotFound for an unknown source."""
+    from ..errors import NotFound, RecordError
+    from .render import ExtractCache, publish_body
+
+    catalog = archive.catalog
+    if slug is not None and catalog.count_articles(source=slug) == 0:
+        raise NotFound(f"no source {slug!r} in this archive")
+    extractor = ExtractCache(archive)
+    entries = []
+    for a in catalog.list_articles(source=slug, limit=FEED_SIZE):
+        try:
+            record = archive.read(a.latest_path)
+        except (OSError, RecordError):
+            continue
+        versions = catalog.versions(a.id) if a.versions > 1 else None
+        updated = max((v.seen or 0 for v in versions), default=0) if versions else None
+        entries.append(FeedEntry(a, archive.source_display_name(a.source), record.title or a.title, record.url,
+                                 a.published, updated or a.published, publish_body(record, extractor)))
+    name = archive.config.name
+    title = name if slug is None else f"{archive.source_display_name(slug)} · {name}"
+    feed_id = f"tag:newsvault,2024:{name}/{slug or 'all'}"
+    if mode == "live" and not base_url:
+        return feed_xml(title, feed_id, entries, self_href=f"feeds/{slug or 'all'}.xml",
+                        home_href="" if slug is None else f"sources/{slug}", base_url="/",
+                        article_href=lambda aid: f"/articles/{aid}")
+    home = f"sources/{slug}/index.html" if slug else "index.html"
+    return feed_xml(title, feed_id, entries, self_href=f"feeds/{slug or 'all'}.xml", home_href=home, base_url=base_url)
