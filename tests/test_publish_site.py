@@ -221,7 +221,9 @@ def test_live_renderer_uses_absolute_urls_and_raises_not_found(built):
     assert 'href="/sources/xss?page=2"' in r.source("xss")
     assert "布林肯" in r.day("2023-11-07")
     results = r.search_page("加沙", results=[archive.catalog.get(sid)])
-    assert f'href="/articles/{sid}"' in results and "<script" not in results
+    assert f'href="/articles/{sid}"' in results and "<script" not in results and "1 条结果" in results
+    empty = r.search_page()
+    assert "<script" not in empty and 'action="/search"' in empty
     for call in (lambda: r.article("ffffffffffff"), lambda: r.source("nope"), lambda: r.day("2023-13-01"),
                  lambda: r.day("1999-01-01"), lambda: r.article(sid, rev=5), lambda: r.home(page=999)):
         with pytest.raises(NotFound):

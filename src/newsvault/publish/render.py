@@ -417,8 +417,9 @@ class PageRenderer:
     def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None) -> str:
         """Static mode (results None): the page that searches the prebuilt index in the browser.
         Live mode: the server passes its results, rendered as a list."""
-        items = [self.item(a) for a in results] if results is not None else None
-        return self._page("search.html", "search.html", query=query, items=items, client_side=items is None)
+        client_side = results is None and self.mode == "static"
+        items = [self.item(a) for a in results] if results is not None else []
+        return self._page("search.html", "search.html", query=query, items=items, client_side=client_side, answered=results is not None)
 
     def not_found(self, message: str) -> str:
         return self._page("notfound.html", "404.html", message=message)
