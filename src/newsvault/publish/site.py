@@ -186,6 +186,7 @@ def build_site(
     marker = site / ".newsvault-site"
     if not marker.exists():
         marker.write_text("This folder is a site built by `newsvault build --site`; files here are replaced on rebuild.\n")
+        (site / ".nojekyll").write_text("")  # GitHub Pages: serve the files as they are
     say = progress or (lambda _msg: None)
 
     manifest_path = _manifest_path(archive, site)
