@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -53,9 +54,12 @@ def variants(n: int, max_body: int = 6000, seed: int = 7, corpus: Path = CORPUS)
             k = rng.randrange(1, len(paras) - 1)
             paras = paras[k:-1] + paras[:k] + paras[-1:]
             body = "</p>".join(paras)
+        # The variant number goes into the path: appended after a query string it could land in
+        # a tracking parameter that canonical URLs drop, collapsing variants into one article.
+        parts = urlsplit(rec.url)
         yield SOURCES[i % len(SOURCES)], Record(
             title=f"{rec.title}（{i}）",
-            url=f"{rec.url.rstrip('/')}/v{i}",
+            url=urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/v{i}")),
             published=start + i * 60_000 + rng.randrange(60_000),
             body=body,
         )
