@@ -84,9 +84,9 @@ async def client_loop(client: httpx.AsyncClient, ids: list[str], until: float, s
         try:
             r = await client.get(path)
             ok = 200 <= r.status_code < 300
-            status = r.status_code
+            status = f"{r.status_code} {path} {r.text[:200]!r}" if not ok else r.status_code
         except httpx.HTTPError as e:
-            ok, status = False, type(e).__name__
+            ok, status = False, f"{type(e).__name__} {path} {e}"
         results.append((name, (time.perf_counter() - t) * 1000, ok, status))
 
 

@@ -61,10 +61,10 @@ def live_server(root: Path) -> Iterator[str]:
     """The real reader app under uvicorn on a free loopback port, in a thread. Yields the base URL."""
     import uvicorn
 
-    from newsvault.serve import create_app
+    from newsvault.serve import KEEP_ALIVE_SECONDS, create_app
 
     port = free_port()
-    config = uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="error", access_log=False)
+    config = uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="error", access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,7 +7,7 @@ import re
 import click
 
 from ..errors import QueryError
-from ..search import MAX_LIMIT, index_for, parse_day, search_archive
+from ..search import MAX_LIMIT, index_for, parse_day, parse_query, search_archive
 from ._app import Progress, emit_json, fmt_time, is_tty, main, open_archive
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -48,7 +48,12 @@ def search_cmd(ctx: click.Context, query: str, sources: tuple[str, ...], since: 
     """
     since_ms = _day_option(since, "--since", end=False)
     until_ms = _day_option(until, "--until", end=True)
+    parse_query(query)  # a bad query is refused before any work
     archive = open_archive(ctx)
+    archive.catalog  # opening it may rebuild it (and queue the whole index)
+    pending = index_for(archive).pending_count()
+    if pending >= 1000:
+        click.echo(f"indexing {pending} newly imported articles first (once)…", err=True)
     with Progress("indexing") as bar:
         hits = search_archive(archive, query, sources=list(sources), since=since_ms, until=until_ms, limit=limit, progress=bar.update)
     if as_json:
@@ -111,7 +116,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
 
     import uvicorn
 
-    from ..serve import create_app
+    from ..serve import KEEP_ALIVE_SECONDS, create_app
 
     archive = open_archive(ctx)
     root = archive.root
@@ -120,7 +125,6 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
         with Progress("indexing") as bar:
             idx.catch_up(archive, progress=bar.update)
     archive.close()
-    app = create_app(root, catch_up=False)
     # Find out now, with a clear message, whether the address can be used.
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -133,4 +137,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
         click.echo(f"warning: listening on {host}: other machines can read this archive", err=True)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"serving {root} at http://{shown}:{port}/ (Ctrl-C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(root, catch_up=False), host=host, port=port, log_level="warning", access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )

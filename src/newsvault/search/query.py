@@ -33,7 +33,6 @@ from .index import ROWID_SCALE, rowid_base, source_token
 from .tokens import fold, is_cjk, query_tokens
 
 if TYPE_CHECKING:
-    from ..archive import Archive
     from .index import SearchIndex
 
 __all__ = ["Query", "Term", "Hit", "parse_query", "to_match", "search", "parse_day", "MAX_QUERY", "MAX_LIMIT"]
@@ -258,7 +257,7 @@ def _top(index: "SearchIndex", expr: str, sources: list[str], since: int | None,
     db = index.db
     cut = db.execute(
         "SELECT rowid FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-        (expr, lo, hi, RANK_CAP - 1),
+        (expr, lo, hi, max(RANK_CAP, need) - 1),  # deep pages still reach their results
     ).fetchone()
     if cut is not None:
         lo = cut[0]

@@ -4,6 +4,6 @@
     app = create_app("path/to/archive")     # then: uvicorn.run(app, host="127.0.0.1", port=8080)
 """
 
-from .app import SECURITY_HEADERS, create_app
+from .app import KEEP_ALIVE_SECONDS, SECURITY_HEADERS, create_app
 
-__all__ = ["create_app", "SECURITY_HEADERS"]
+__all__ = ["create_app", "SECURITY_HEADERS", "KEEP_ALIVE_SECONDS"]

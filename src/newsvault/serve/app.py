@@ -31,7 +31,7 @@ from ..search import MAX_LIMIT, index_for, parse_day, search_archive
 from ..search.query import MAX_QUERY
 from .openapi import openapi_document
 
-__all__ = ["create_app", "SECURITY_HEADERS"]
+__all__ = ["create_app", "SECURITY_HEADERS", "KEEP_ALIVE_SECONDS"]
 
 CSP = (
     "default-src 'self'; img-src * data:; script-src 'self'; style-src 'self'; object-src 'none'; "
@@ -45,6 +45,10 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"interest-cohort=()"),
 ]
+WORKER_THREADS = 4
+# Idle keep-alive connections stay open this long: longer than clients keep theirs (httpx: 5 s),
+# so a client never sends a request on a connection the server is closing at that instant.
+KEEP_ALIVE_SECONDS = 30
 _ID = re.compile(r"[0-9a-fA-F]{4,64}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -343,6 +347,11 @@ def create_app(root: Path | str, *, catch_up: bool = True) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
+        # A few worker threads, not anyio's default 40: the work is CPU-bound Python plus short
+        # SQLite reads, and many threads fighting over the GIL only add latency.
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         if catch_up:
             await run_in_threadpool(readers.catch_up)
         yield
@@ -377,4 +386,5 @@ def create_app(root: Path | str, *, catch_up: bool = True) -> Starlette:
     )
     app.state.readers = readers
     return SecurityHeaders(app)  # type: ignore[return-value]
+
 
