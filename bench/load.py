@@ -144,8 +144,11 @@ def main() -> None:
         print(f"archive {root}, server {base}")
         base_res, base_t = asyncio.run(run(base, ids, 1, min(10, args.seconds)))
         report("baseline, 1 client ", base_res, base_t)
+        cpu0 = time.process_time()
         res, t = asyncio.run(run(base, ids, args.clients, args.seconds))
         report(f"load, {args.clients} clients", res, t)
+        # The clients run on the same 2 cores as the server: say how much of them they took.
+        print(f"    (the load generator itself used {time.process_time() - cpu0:.1f} s of CPU in {t:.1f} s)")
     finally:
         server.terminate()
         server.wait(timeout=10)
