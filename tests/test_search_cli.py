@@ -61,3 +61,10 @@ def test_index_command_rebuilds(tmp_path):
     assert info["indexed"] == 1 and info["articles"] == 1 and info["bytes"] > 0
     p = run_cli("-C", str(root), "search", "布林肯", check=True)
     assert p.stdout.startswith(SEED_ID)
+
+
+def test_cli_limit_matches_the_library():
+    from newsvault.cli import search_cmds
+    from newsvault.search import MAX_LIMIT
+
+    assert search_cmds.MAX_LIMIT == MAX_LIMIT

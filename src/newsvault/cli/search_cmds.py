@@ -7,13 +7,18 @@ import re
 import click
 
 from ..errors import QueryError
-from ..search import MAX_LIMIT, index_for, parse_day, parse_query, search_archive
 from ._app import Progress, emit_json, fmt_time, is_tty, main, open_archive
+
+# newsvault.search is imported inside the commands: it compiles regexes that other commands
+# need not pay for at start-up. (Equal to newsvault.search.MAX_LIMIT; a test checks.)
+MAX_LIMIT = 200
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
 
 def _day_option(value: str | None, param: str, end: bool) -> int | None:
+    from ..search import parse_day
+
     if value is None:
         return None
     try:
@@ -46,6 +51,8 @@ def search_cmd(ctx: click.Context, query: str, sources: tuple[str, ...], since: 
 
     Simplified and Traditional Chinese find each other (臺灣 finds 台湾).
     """
+    from ..search import index_for, parse_query, search_archive
+
     since_ms = _day_option(since, "--since", end=False)
     until_ms = _day_option(until, "--until", end=True)
     parse_query(query)  # a bad query is refused before any work
@@ -89,6 +96,8 @@ def search_cmd(ctx: click.Context, query: str, sources: tuple[str, ...], since: 
 @click.pass_context
 def index_cmd(ctx: click.Context, rebuild: bool, as_json: bool) -> None:
     """Bring the search index up to date now (searches also do it when needed)."""
+    from ..search import index_for
+
     archive = open_archive(ctx)
     idx = index_for(archive)
     if rebuild:
@@ -116,6 +125,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
 
     import uvicorn
 
+    from ..search import index_for
     from ..serve import KEEP_ALIVE_SECONDS, create_app
 
     archive = open_archive(ctx)
