@@ -207,8 +207,8 @@ def search(
     """Best matches first: BM25 (titles weigh more) with a gentle preference for recent articles."""
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-    if offset < 0:
-        raise QueryError(f"offset must be 0 or more, not {offset}")
+    if not 0 <= offset <= 1_000_000_000:
+        raise QueryError(f"offset must be between 0 and 1000000000, not {offset}")
     query = parse_query(q)
     all_sources = [s.lower() for s in (sources or [])] + query.sources
     if since is not None:

@@ -29,7 +29,7 @@ from ..archive import Archive
 from ..errors import NewsvaultError, NotFound, QueryError
 from ..search import MAX_LIMIT, index_for, parse_day, search_archive
 from ..search.query import MAX_QUERY
-from .openapi import openapi_document
+from .openapi import MAX_INT, openapi_document
 
 __all__ = ["create_app", "SECURITY_HEADERS", "KEEP_ALIVE_SECONDS"]
 
@@ -106,7 +106,7 @@ class Readers:
 
 # -- parameters ---------------------------------------------------------------------------------
 
-def _int(request: Request, name: str, default: int | None, lo: int, hi: int | None = None) -> int | None:
+def _int(request: Request, name: str, default: int | None, lo: int, hi: int = MAX_INT) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return default
@@ -114,8 +114,8 @@ def _int(request: Request, name: str, default: int | None, lo: int, hi: int | No
         value = int(raw)
     except ValueError:
         raise QueryError(f"{name} must be a whole number, not {raw[:40]!r}") from None
-    if value < lo or (hi is not None and value > hi):
-        raise QueryError(f"{name} must be between {lo} and {hi}" if hi is not None else f"{name} must be {lo} or more")
+    if value < lo or value > hi:
+        raise QueryError(f"{name} must be between {lo} and {hi}" if hi != MAX_INT or value > hi else f"{name} must be {lo} or more")
     return value
 
 

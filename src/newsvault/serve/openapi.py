@@ -6,6 +6,9 @@ from typing import Any
 
 from ..search.query import MAX_LIMIT, MAX_QUERY
 
+# Bigger numbers in query parameters (offset, rev, page) are refused: SQLite integers are 64-bit.
+MAX_INT = 1_000_000_000
+
 _ERROR = {
     "description": "An error, in the user's terms",
     "content": {
@@ -28,7 +31,7 @@ def _date_param(name: str, doc: str) -> dict:
 
 _SOURCE = {"name": "source", "in": "query", "required": False, "description": "Only articles of this source (slug).", "schema": {"type": "string"}}
 _LIMIT = {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20}}
-_OFFSET = {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "default": 0}}
+_OFFSET = {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT, "default": 0}}
 _NULLABLE_INT = {"type": "integer", "nullable": True}
 
 
@@ -68,7 +71,7 @@ def openapi_document(title: str = "newsvault") -> dict[str, Any]:
                     "summary": "One article: its latest version (or version `rev`), body sanitised",
                     "parameters": [
                         {"name": "id", "in": "path", "required": True, "description": "Article id (12 hex digits) or a unique prefix of 4 or more.", "schema": {"type": "string"}},
-                        {"name": "rev", "in": "query", "required": False, "description": "Version number, 0 = first.", "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "rev", "in": "query", "required": False, "description": "Version number, 0 = first.", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT}},
                     ],
                     "responses": {
                         "200": {
