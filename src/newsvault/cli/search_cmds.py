@@ -60,7 +60,7 @@ def search_cmd(ctx: click.Context, query: str, sources: tuple[str, ...], since: 
     archive.catalog  # opening it may rebuild it (and queue the whole index)
     pending = index_for(archive).pending_count()
     if pending >= 1000:
-        click.echo(f"indexing {pending} newly imported articles first (once)…", err=True)
+        click.echo(f"indexing {pending} queued articles first (after an import or reindex)…", err=True)
     with Progress("indexing") as bar:
         hits = search_archive(archive, query, sources=list(sources), since=since_ms, until=until_ms, limit=limit, progress=bar.update)
     if as_json:
@@ -106,8 +106,9 @@ def index_cmd(ctx: click.Context, rebuild: bool, as_json: bool) -> None:
             idx.enqueue(a.id for a in archive.catalog.list_articles())
     with Progress("indexing") as bar:
         done = idx.catch_up(archive, progress=bar.update)
-    if done and rebuild:
+    if rebuild:
         idx.optimize()
+        idx.vacuum()
     info = {"indexed": done, "articles": idx.count(), "bytes": idx.size_bytes()}
     if as_json:
         emit_json(info)

@@ -268,6 +268,12 @@ class SearchIndex:
         with self.transaction():
             self.db.execute("INSERT INTO fts(fts) VALUES('optimize')")
 
+    def vacuum(self) -> None:
+        """Give the space of dropped rows back to the file system (after a rebuild)."""
+        with self.lock:
+            self.db.execute("VACUUM")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # -- reading -------------------------------------------------------------------------------
     def pending_count(self) -> int:
         with self.lock:
