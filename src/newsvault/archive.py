@@ -68,6 +68,29 @@ def record_key(record: Record, source: str) -> str:
     return f"nolink:{source}:{digest}"
 
 
+def _version(rel: str, record: Record, source: str, key: str, data: bytes) -> Version:
+    """The catalog row of one record file: everything in it comes from the file and its path."""
+    name = rel.rsplit("/", 1)[-1][:-3]
+    # A revision's file name is when it was seen (epoch seconds); version 0's first sighting is
+    # not recorded anywhere in the files, so it is unknown.
+    seen = int(name) * 1000 if rel.startswith(REVISIONS + "/") and name.isdigit() else None
+    return Version(
+        path=rel,
+        article_id=article_id(key),
+        rev=-1,
+        source=source,
+        url=record.url,
+        canonical_url=key,
+        title=record.title,
+        published=record.published,
+        seen=seen,
+        content_hash=record.text_hash,
+        file_hash=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        variant=record.variant,
+    )
+
+
 @dataclass
 class AddResult:
     status: str  # "new" | "revision" | "unchanged"
@@ -348,26 +371,9 @@ class Archive:
                 final = self._free_name(folder, f"{seen // 1000}.md", data, bump_seconds=True)
                 source = existing.source
                 status = "revision"
-            if final.exists():  # identical bytes already on disk (a crashed run's file): adopt it
-                pass
-            else:
+            if not final.exists():  # else: identical bytes a crashed run left there; adopt them
                 b.stage(final, data)
-            version = Version(
-                path=self.rel(final),
-                article_id=aid,
-                rev=-1,
-                source=source,
-                url=record.url,
-                canonical_url=key,
-                title=record.title,
-                published=record.published,
-                # What the file name says (seconds), so that reindex derives the same value.
-                seen=int(final.stem) * 1000 if status == "revision" else None,
-                content_hash=content_hash,
-                file_hash=hashlib.sha256(data).hexdigest(),
-                size=len(data),
-                variant=record.variant,
-            )
+            version = _version(self.rel(final), record, source, key, data)
             catalog.put_version(version)
             b.versions.append(version)
         return AddResult(status, aid, version.path)
@@ -448,25 +454,7 @@ class Archive:
         rec = recordfmt.parse(data, name=path.name)
         rel = self.rel(path)
         source = self.source_of(rel)
-        key = record_key(rec, source)
-        seen = None
-        if rel.startswith(REVISIONS + "/") and path.stem.isdigit():
-            seen = int(path.stem) * 1000
-        return rec, Version(
-            path=rel,
-            article_id=article_id(key),
-            rev=-1,
-            source=source,
-            url=rec.url,
-            canonical_url=key,
-            title=rec.title,
-            published=rec.published,
-            seen=seen,
-            content_hash=rec.text_hash,
-            file_hash=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            variant=rec.variant,
-        )
+        return rec, _version(rel, rec, source, record_key(rec, source), data)
 
     def _index_file(self, path: Path) -> Version:
         _rec, version = self.read_version(path)

@@ -106,12 +106,12 @@ _TITLE_TOKEN = re.compile(r"\\([" + _ASCII_PUNCT + r"])|" + _REFERENCE.pattern)
 _PAIRED_MARKERS = "*_~`"
 
 
-def _brackets_balanced(text: str) -> bool:
+def _balanced(text: str, opening: str, closing: str) -> bool:
     depth = 0
     for ch in text:
-        if ch == "[":
+        if ch == opening:
             depth += 1
-        elif ch == "]":
+        elif ch == closing:
             depth -= 1
             if depth < 0:
                 return False
@@ -125,7 +125,7 @@ def escape_title(title: str) -> str:
     """Write ``title`` as Markdown link text that GitHub shows as exactly ``title``."""
     if not _TITLE_SPECIAL.search(title):
         return title  # the common case: nothing that Markdown could misread
-    literal_brackets = _brackets_balanced(title) and "](" not in title
+    literal_brackets = _balanced(title, "[", "]") and "](" not in title
     escaped_markers = {m for m in _PAIRED_MARKERS if title.count(m) >= 2}
     out: list[str] = []
     for i, ch in enumerate(title):
@@ -169,19 +169,7 @@ _URL_SPECIAL = re.compile(r"[\s<>\\\x00-\x1f\x7f-\x9f\u2028\u2029]")  # \s: all 
 def _url_is_plain(url: str) -> bool:
     if url.startswith("<") or _URL_SPECIAL.search(url):
         return False
-    return _parens_balanced(url)
-
-
-def _parens_balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
+    return _balanced(url, "(", ")")
 
 
 def escape_url(url: str) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..archive import Archive
-from ..catalog import Article, Version
+from ..catalog import Article
 from ..errors import ArchiveError, RecordError
 from ..preserve.checks import deleted_articles
 from . import render as R
