@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import shutil
 import statistics
 import sys
 import time

@@ -16,7 +16,7 @@ from newsvault.preserve.history import article_history
 from newsvault.record import Record, parse
 from newsvault.urls import canonical_url
 
-from preserve_helpers import CDT_HISTORY, REPO, history_files, history_rounds
+from preserve_helpers import REPO, history_files, history_rounds
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
