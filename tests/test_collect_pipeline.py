@@ -26,13 +26,6 @@ def srv():
         yield s
 
 
-@pytest.fixture
-def archive(tmp_path):
-    a = Archive.init(tmp_path / "archive")
-    yield a
-    a.close()
-
-
 @pytest.fixture(scope="module")
 def recs():
     return corpus_records("cdt", 24)
