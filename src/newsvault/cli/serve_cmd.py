@@ -1,0 +1,45 @@
+"""``newsvault serve``: the local reader server (pages, live search, JSON API), read-only."""
+
+from __future__ import annotations
+
+import click
+
+from ._app import Progress, main, open_archive
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback: only this machine).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the archive to a browser: the site's pages, live search and a JSON API (read-only)."""
+    import socket
+
+    import uvicorn
+
+    from ..search import index_for
+    from ..serve import KEEP_ALIVE_SECONDS, create_app
+
+    archive = open_archive(ctx)
+    root = archive.root
+    idx = index_for(archive)
+    if idx.pending_count():
+        with Progress("indexing") as bar:
+            idx.catch_up(archive, progress=bar.update)
+    archive.close()
+    # Find out now, with a clear message, whether the address can be used.
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(infos[0][4])
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host}: other machines can read this archive", err=True)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"serving {root} at http://{shown}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(
+        create_app(root, catch_up=False), host=host, port=port, log_level="warning", access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
