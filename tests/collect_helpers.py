@@ -7,6 +7,8 @@ stream an endless body, or answer conditional GETs with 304.
 
 from __future__ import annotations
 
+import pytest
+
 import email.utils
 import hashlib
 import html
@@ -395,3 +397,10 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def mtimes(root: Path) -> dict[str, int]:
     return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*.md")}
+
+
+@pytest.fixture
+def srv():
+    """A FeedServer on 127.0.0.1 for one test (import it into a test module to use it)."""
+    with FeedServer() as s:
+        yield s

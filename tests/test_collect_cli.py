@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from collect_helpers import FeedServer, Item, Reply, corpus_records, rss20, snapshot
+from collect_helpers import srv, FeedServer, Item, Reply, corpus_records, rss20, snapshot
 from newsvault.cli import main
 from newsvault.collect import demo_sources
 
@@ -42,12 +42,6 @@ def repo(root):
     git(root, "add", "-A")
     git(root, "commit", "-qm", "init")
     return root
-
-
-@pytest.fixture
-def srv():
-    with FeedServer() as s:
-        yield s
 
 
 @pytest.fixture(scope="module")

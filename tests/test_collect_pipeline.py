@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from collect_helpers import TESTDATA, FeedServer, Item, Reply, atom, corpus_records, json_feed, mtimes, page, rdf, rss20, snapshot
+from collect_helpers import srv, TESTDATA, FeedServer, Item, Reply, atom, corpus_records, json_feed, mtimes, page, rdf, rss20, snapshot
 from newsvault.archive import Archive
 from newsvault.collect import collect, run_pass
 from newsvault.config import Source
@@ -18,12 +18,6 @@ from newsvault.text import html_to_text
 from newsvault.urls import canonical_url
 
 FAST = FetchPolicy(timeout=1.0, deadline=3.0, retries=1, backoff=0.05, max_backoff=0.1)
-
-
-@pytest.fixture
-def srv():
-    with FeedServer() as s:
-        yield s
 
 
 @pytest.fixture(scope="module")
