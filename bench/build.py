@@ -20,11 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from scale import make_archive, variants  # noqa: E402
-
 from newsvault.archive import Archive  # noqa: E402
 from newsvault.publish.lists import build_lists  # noqa: E402
 from newsvault.publish.site import build_site  # noqa: E402
+from scale import make_archive, variants  # noqa: E402
 
 
 def copy_files(archive: Archive, n: int, dest: Path) -> float:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from newsvault.archive import Archive  # noqa: E402
+from newsvault.errors import RecordError  # noqa: E402
 from newsvault.importer import iter_candidates  # noqa: E402
 from newsvault.record import Record, parse  # noqa: E402
-from newsvault.errors import RecordError  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SOURCES = ["rfi", "bbc", "dw", "voa", "nyt", "rfa", "cdt", "zaobao"]

@@ -26,11 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from scale import variants  # noqa: E402
-
 from newsvault.search.index import Doc, SearchIndex  # noqa: E402
 from newsvault.search.query import parse_query, search  # noqa: E402
 from newsvault.search.tokens import extract_text, fold  # noqa: E402
+from scale import variants  # noqa: E402
 
 # A fixed mix: common and rare Chinese words, 2-character words, Traditional input, English,
 # a phrase, filters. Words a reader of this archive would type.

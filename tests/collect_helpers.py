@@ -7,8 +7,6 @@ stream an endless body, or answer conditional GETs with 304.
 
 from __future__ import annotations
 
-import pytest
-
 import email.utils
 import hashlib
 import html
@@ -18,10 +16,12 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+
+import pytest
 
 from newsvault.record import Record, parse
 
@@ -78,7 +78,7 @@ class Item:
     teaser: str | None = None  # description, when different from the body
 
     @classmethod
-    def of(cls, rec: Record, **kw) -> "Item":
+    def of(cls, rec: Record, **kw) -> Item:
         return cls(rec.title, rec.url, rec.body, rec.published, **kw)
 
 
@@ -210,7 +210,7 @@ Route = Callable[["_Handler"], None]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args) -> None:
         pass
@@ -243,7 +243,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
-    owner: "FeedServer"
+    owner: FeedServer
 
     def handle_error(self, request, client_address) -> None:  # client aborts are expected here
         pass
@@ -260,7 +260,7 @@ class FeedServer:
         self.sent: Counter[str] = Counter()  # bytes written by streaming routes
         self._lock = threading.Lock()
 
-    def __enter__(self) -> "FeedServer":
+    def __enter__(self) -> FeedServer:
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.owner = self
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

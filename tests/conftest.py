@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures that several modules share live in helper modules, registered here as plugins.
+pytest_plugins = ["collect_helpers", "preserve_helpers", "publish_helpers", "search_helpers"]
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = (REPO.parent / "shared" / "corpus").resolve()
 SEED = CORPUS / "seed" / "000_e886f203c780aee1.txt"

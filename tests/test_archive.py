@@ -108,11 +108,10 @@ def test_resolve_by_id_prefix_url_path_and_revision(archive):
 
 
 def test_failed_batch_leaves_nothing_behind(archive):
-    with pytest.raises(RuntimeError):
-        with archive.batch():
-            archive.add(rec(url="https://e.com/1"), "rfi")
-            archive.add(rec(url="https://e.com/2"), "rfi")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), archive.batch():
+        archive.add(rec(url="https://e.com/1"), "rfi")
+        archive.add(rec(url="https://e.com/2"), "rfi")
+        raise RuntimeError("boom")
     assert record_files(archive) == {}
     assert not list(archive.root.rglob(".nv-*"))
     assert archive.catalog.count_articles() == 0

@@ -12,7 +12,6 @@ import pytest
 from newsvault.publish.render import article_path
 from newsvault.publish.site import build_site
 from newsvault.record import Record
-
 from publish_helpers import CHROMIUM, XSS_HOST, chromium, make_archive, mark_deleted, seed_id, xss_payloads
 
 pytestmark = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collect_helpers import CORPUS, TESTDATA, corpus_records, page
-from newsvault.clean import clean_html, clean_title, fallback_title, item_time, is_teaser
+from newsvault.clean import clean_html, clean_title, fallback_title, is_teaser, item_time
 from newsvault.encoding import decode
 from newsvault.extract import ExtractError, check_selector, extract_main, page_title
 from newsvault.record import parse

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from collect_helpers import srv, FeedServer, Item, Reply, corpus_records, rss20, snapshot
+from collect_helpers import Item, Reply, corpus_records, rss20, snapshot
 from newsvault.cli import main
 from newsvault.collect import demo_sources
 

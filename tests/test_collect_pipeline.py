@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from collect_helpers import srv, TESTDATA, FeedServer, Item, Reply, atom, corpus_records, json_feed, mtimes, page, rdf, rss20, snapshot
+from collect_helpers import TESTDATA, Item, Reply, atom, corpus_records, json_feed, mtimes, page, rdf, rss20, snapshot
 from newsvault.archive import Archive
 from newsvault.collect import collect, run_pass
 from newsvault.config import Source

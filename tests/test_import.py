@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SEED, SEED_URL
 from newsvault.archive import Archive
 from newsvault.importer import import_paths
 from newsvault.record import parse
-
-from conftest import SEED, SEED_URL
 
 CANONICAL = "<!--1699359302000-->\n[{title}](https://www.rfi.fr/cn/{slug})\n------\n\n<p>{body}</p>\n"
 

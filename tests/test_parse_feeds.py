@@ -130,10 +130,9 @@ def test_categories_from_rss_and_atom(recs):
 
 
 def _both_paths(data: bytes, url: str = URL):
+    from newsvault.encoding import decode
     from newsvault.parse.fast_xml import parse_fast
     from newsvault.parse.xml_feed import parse_xml_feed
-
-    from newsvault.encoding import decode
 
     text = decode(data)[0].replace('encoding="gbk"', 'encoding="utf-8"')
     assert parse_fast(text.encode("utf-8"), url) is not None  # the fast path does read it

@@ -21,7 +21,6 @@ from newsvault.config import CONFIG_NAME, Source
 from newsvault.importer import import_paths
 from newsvault.preserve.fsck import check, fsck
 from newsvault.record import parse
-
 from preserve_helpers import CDT_HISTORY, CORPUS, REPO, LocalServer, Reply, record_like_files, record_snapshot, rss_feed
 
 SEED = 20261130
@@ -152,7 +151,7 @@ def test_import_killed_at_each_commit_step(import_setup, point):
     root = base / f"step-{point}"
     shutil.copytree(template, root)
     mode, _, n = point.partition("-")
-    n = {"": 0, "last": len(ref_files)}.get(n, None) if n in ("", "last") else int(n)
+    n = {"": 0, "last": len(ref_files)}.get(n) if n in ("", "last") else int(n)
     proc = subprocess.run([sys.executable, "-c", _DRIVER, mode, str(n), str(root), *map(str, files)], env=ENV, capture_output=True, text=True, timeout=60)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     _check_no_partial(root, ref_files)

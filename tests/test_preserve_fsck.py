@@ -14,7 +14,6 @@ import pytest
 from newsvault.archive import Archive
 from newsvault.importer import import_paths
 from newsvault.preserve.fsck import check, fsck
-
 from preserve_helpers import CORPUS, REPO, history_files
 
 

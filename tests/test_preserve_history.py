@@ -15,7 +15,6 @@ from newsvault.preserve.diff import diff_text, render_diff, tokenize
 from newsvault.preserve.history import article_history
 from newsvault.record import Record, parse
 from newsvault.urls import canonical_url
-
 from preserve_helpers import REPO, history_files, history_rounds
 
 

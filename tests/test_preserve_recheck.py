@@ -17,7 +17,6 @@ from newsvault.preserve.checks import deleted_articles, iter_checks
 from newsvault.preserve.history import article_history
 from newsvault.preserve.recheck import USER_AGENT, RecheckPolicy, recheck
 from newsvault.record import Record, parse
-
 from preserve_helpers import CORPUS, REPO, LocalServer, Reply
 
 DELAY = 0.05
@@ -31,7 +30,7 @@ def page(title: str, body: str) -> bytes:
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
         f"<nav><a href='/'>首页</a> <a href='/news/'>新闻</a></nav><h1>{title}</h1>"
         f"<article>{body}</article><footer>© 本地测试站 版权所有</footer></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def corpus_bodies(n: int) -> list[tuple[str, str]]:

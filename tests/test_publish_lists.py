@@ -6,11 +6,10 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
+from conftest import run_cli
 from newsvault.archive import Archive
 from newsvault.publish.lists import LIST_SIZE, build_lists
 from newsvault.record import Record, escape_title
-
-from conftest import run_cli
 from publish_helpers import CORPUS, SEEN_BASE, make_archive, mark_deleted, seed_id
 
 LINE = re.compile(r"(\d{1,2})-(\d{1,2}) \[(.*)\]\((/articles/[^)\s]+)\)")

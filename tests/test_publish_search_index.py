@@ -10,7 +10,6 @@ from pathlib import Path
 from newsvault.publish import search_index as SI
 from newsvault.publish.site import build_site
 from newsvault.record import Record
-
 from publish_helpers import make_archive, seed_id
 
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import feedparser
 import pytest
-from dataclasses import replace
 
+from conftest import run_cli
 from newsvault.errors import ArchiveError, NotFound
 from newsvault.publish.render import PageRenderer, article_path
 from newsvault.publish.site import build_site
 from newsvault.record import Record, parse
-
-from conftest import run_cli
 from publish_helpers import SEED, SEEN_BASE, TAIWAN_POST, links_of, make_archive, mark_deleted, seed_id
 
 

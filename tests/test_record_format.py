@@ -10,11 +10,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import CORPUS, SEED, SEED_URL
 from newsvault.errors import RecordError
 from newsvault.importer import iter_candidates
 from newsvault.record import Record, escape_title, escape_url, parse, render, unescape_title, unescape_url
-
-from conftest import CORPUS, SEED, SEED_URL
 
 
 def corpus_files() -> list[Path]:

@@ -6,12 +6,12 @@ import re
 
 import lxml.html
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsvault.publish.lists import link_text
 from newsvault.record import escape_title, parse
 from newsvault.sanitize import ALLOWED_TAGS, sanitize_html
-
 from publish_helpers import SEED, xss_payloads
 
 BASE = "https://news.example.test/section/article.html"

@@ -7,11 +7,10 @@ import sqlite3
 import pytest
 
 from newsvault.archive import Archive
-from newsvault.search import index_for, search_archive
 from newsvault.search import index as index_mod
+from newsvault.search import index_for, search_archive
 from newsvault.search.index import SEARCH_FILE, Doc, SearchIndex
 from newsvault.search.query import search
-
 from search_helpers import record
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsvault.errors import QueryError
 from newsvault.search.query import MAX_QUERY, _needles, highlight, parse_day, parse_query, snippet, to_match

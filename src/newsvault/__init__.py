@@ -10,7 +10,8 @@ The public API, for scripts and other tools (everything else is internal and may
 Errors all derive from :class:`NewsvaultError`; catch the subclass you care about.
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 from .archive import AddResult, Archive
 from .errors import (

@@ -25,10 +25,10 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from . import record as recordfmt
 from .catalog import Article, Catalog, Version, open_catalog
@@ -116,7 +116,7 @@ def _syncfs(path: Path) -> None:
 
 @dataclass
 class _Batch:
-    archive: "Archive"
+    archive: Archive
     staged: list[tuple[Path, Path]] = field(default_factory=list)  # (temp, final)
     renamed: list[Path] = field(default_factory=list)
     versions: list[Version] = field(default_factory=list)
@@ -216,7 +216,7 @@ class Archive:
 
     # -- opening --------------------------------------------------------------------------------
     @classmethod
-    def init(cls, path: Path | str, name: str | None = None, default_source: str | None = None) -> "Archive":
+    def init(cls, path: Path | str, name: str | None = None, default_source: str | None = None) -> Archive:
         root = Path(path).resolve()
         if (root / CONFIG_NAME).exists():
             raise ArchiveError(f"{root} is already a newsvault archive")
@@ -237,7 +237,7 @@ class Archive:
         return cls(root, config)
 
     @classmethod
-    def open(cls, path: Path | str = ".") -> "Archive":
+    def open(cls, path: Path | str = ".") -> Archive:
         root = Path(path).resolve()
         if not root.is_dir():
             raise ArchiveError(f"{root}: no such directory")
@@ -277,7 +277,7 @@ class Archive:
             self._catalog.close()
             self._catalog = None
 
-    def __enter__(self) -> "Archive":
+    def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,9 +25,7 @@ from lxml import etree
 __all__ = ["clean_html", "clean_title", "item_time", "fallback_title", "is_teaser"]
 
 _ALLOWED_TAGS = set(
-    "a abbr b blockquote br caption cite code dd del div dl dt em figcaption figure h1 h2 h3 h4 h5 h6 "
-    "hr i img ins kbd li mark ol p pre q s small span strong sub sup table tbody td tfoot th thead "
-    "time tr u ul".split()
+    ["a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul"]
 )
 _ALLOWED_ATTRS = {
     "a": {"href", "title"},

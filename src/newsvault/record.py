@@ -30,7 +30,7 @@ import hashlib
 import html.entities
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -88,7 +88,7 @@ class Record:
     def published_dt(self) -> datetime | None:
         if self.published is None:
             return None
-        return datetime.fromtimestamp(self.published / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(self.published / 1000, tz=UTC)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,7 +351,7 @@ def _rfc2822_ms(value: str) -> int | None:
     except (TypeError, ValueError, IndexError):
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
 
 
@@ -371,7 +371,7 @@ def _meta_date_ms(value: Any) -> int | None:
                 except ValueError:
                     return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
 
 

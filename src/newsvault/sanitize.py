@@ -25,14 +25,11 @@ import nh3
 __all__ = ["sanitize_html", "ALLOWED_TAGS"]
 
 ALLOWED_TAGS = frozenset(
-    """a abbr b bdi bdo blockquote br caption cite code dd del details dfn div dl dt em figcaption
-    figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q rp rt ruby s samp small span
-    strong sub summary sup table tbody td tfoot th thead time tr u ul var""".split()
+    ["a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "rp", "rt", "ruby", "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var"]
 )
 # Dropped together with everything inside them (their text is never article text).
 _DROP_WITH_CONTENT = frozenset(
-    """script style iframe object embed noscript template svg math form textarea select button
-    title head applet frameset frame noembed noframes xmp plaintext audio video canvas""".split()
+    ["script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math", "form", "textarea", "select", "button", "title", "head", "applet", "frameset", "frame", "noembed", "noframes", "xmp", "plaintext", "audio", "video", "canvas"]
 )
 _ATTRIBUTES = {
     "a": {"href", "title"},

@@ -10,7 +10,7 @@ from lxml import etree
 __all__ = ["html_to_text"]
 
 _BLOCKS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote pre table tr section article header footer figure figcaption hr dd dt".split()
+    ["p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "section", "article", "header", "footer", "figure", "figcaption", "hr", "dd", "dt"]
 )
 _DROP = ("script", "style", "noscript", "template", "iframe", "svg")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")

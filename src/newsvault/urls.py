@@ -17,9 +17,7 @@ __all__ = ["canonical_url", "article_id", "is_tracking_param"]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRACKING_PREFIXES = ("utm_", "at_", "mc_", "pk_", "hsa_", "_hs")
 _TRACKING_NAMES = frozenset(
-    "fbclid gclid dclid gbraid wbraid msclkid yclid igshid twclid ttclid _ga _gl spm xtor "
-    "ocid cmpid ns_mchannel ns_source ns_campaign ns_linkname ns_fee rss_source "
-    "share_source wt_mc wt.mc_id".split()
+    ["fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid", "ttclid", "_ga", "_gl", "spm", "xtor", "ocid", "cmpid", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "rss_source", "share_source", "wt_mc", "wt.mc_id"]
 )
 # Characters left as they are in a path or query; everything else is percent-encoded (UTF-8).
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

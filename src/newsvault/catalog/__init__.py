@@ -10,10 +10,11 @@ the record file under ``articles/``, later versions are revisions (files under `
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import Protocol
 
 __all__ = ["Article", "Version", "Catalog", "open_catalog"]
 

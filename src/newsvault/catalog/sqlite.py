@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ..errors import CatalogError
 from . import Article, Version

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -66,7 +67,7 @@ def is_tty() -> bool:
     return sys.stdout.isatty()
 
 
-def fmt_time(ms: int | None, tz: timezone | ZoneInfo = timezone.utc, with_seconds: bool = False) -> str:
+def fmt_time(ms: int | None, tz: timezone | ZoneInfo = UTC, with_seconds: bool = False) -> str:
     if ms is None:
         return "-"
     dt = datetime.fromtimestamp(ms / 1000, tz=tz)
@@ -83,7 +84,7 @@ def parse_date(value: str | None, param: str) -> int | None:
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM", param_hint=param) from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
 
 
@@ -96,9 +97,10 @@ class Progress:
         self._progress = None
         self._task = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TimeRemainingColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
 
             self._progress = RichProgress(
                 "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

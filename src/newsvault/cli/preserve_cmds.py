@@ -87,7 +87,8 @@ def recheck(ctx: click.Context, source: str | None, older_than: str | None, limi
 
     Results are appended to checks/<source>.jsonl in the archive (commit them with the records).
     """
-    from ..preserve.recheck import RecheckPolicy, recheck as run_recheck, select_articles
+    from ..preserve.recheck import RecheckPolicy, select_articles
+    from ..preserve.recheck import recheck as run_recheck
     from ._app import Progress
 
     age = _parse_age(older_than)

@@ -23,9 +23,10 @@ import multiprocessing
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Any, Callable, Iterable, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ..archive import Archive, record_key
 from ..clean import clean_html, clean_title, fallback_title, is_teaser, item_time

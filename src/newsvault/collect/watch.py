@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ..archive import Archive
 from ..config import Source

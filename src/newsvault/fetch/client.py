@@ -19,9 +19,9 @@ import asyncio
 import email.utils
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -144,7 +144,7 @@ class Fetcher:
         self._all = asyncio.Semaphore(self.policy.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
-    async def __aenter__(self) -> "Fetcher":
+    async def __aenter__(self) -> Fetcher:
         p = self.policy
         self._client = httpx.AsyncClient(
             follow_redirects=True,

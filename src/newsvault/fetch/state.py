@@ -47,7 +47,7 @@ class ValidatorStore:
         return db
 
     @classmethod
-    def for_archive(cls, archive) -> "ValidatorStore":
+    def for_archive(cls, archive) -> ValidatorStore:
         return cls(archive.state_dir / STATE_FILE)
 
     def validators(self, url: str) -> tuple[str | None, str | None, str | None]:

@@ -5,7 +5,7 @@
 items is not an error (it returns no items).
 """
 
-from .model import Feed, FeedItem
 from .detect import parse_feed
+from .model import Feed, FeedItem
 
 __all__ = ["Feed", "FeedItem", "parse_feed"]

@@ -9,9 +9,9 @@ So an edit of two characters in a 3,000-character paragraph shows as two charact
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Callable, Iterable
 
 __all__ = ["Segment", "tokenize", "diff_text", "diff_stats", "render_diff", "PLAIN_MARKS"]
 

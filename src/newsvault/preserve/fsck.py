@@ -18,12 +18,12 @@ import os
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .. import record as recordfmt
-from ..archive import _writer_alive, ARTICLES, CATALOG_FILE, JOURNAL_FILE, REVISIONS, STATE_DIR, TEMP_PREFIX, TEMP_SUFFIX, Archive
+from ..archive import ARTICLES, CATALOG_FILE, JOURNAL_FILE, REVISIONS, STATE_DIR, TEMP_PREFIX, TEMP_SUFFIX, Archive, _writer_alive
 from ..catalog import open_catalog
 from ..errors import CatalogError, RecordError
 

@@ -28,9 +28,9 @@ import hashlib
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx

@@ -8,9 +8,9 @@ Each entry also links the original article (``rel="related"``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Sequence
+from datetime import UTC, datetime
 from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
@@ -34,7 +34,7 @@ def _a(text: str) -> str:
 
 def _time(ms: int | None) -> str:
     ms = 0 if ms is None else ms
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

@@ -39,10 +39,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
 from urllib.parse import quote
 
 import jinja2
@@ -112,7 +112,7 @@ def local_minute(ms: int) -> str:
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
 
 
-def fmt(ms: int | None, tz=timezone.utc, pattern: str = "%Y-%m-%d %H:%M") -> str:
+def fmt(ms: int | None, tz=UTC, pattern: str = "%Y-%m-%d %H:%M") -> str:
     if ms is None:
         return "-"
     return datetime.fromtimestamp(ms / 1000, tz=tz).strftime(pattern)
@@ -248,7 +248,7 @@ class Item:
 
     @property
     def iso(self) -> str:
-        return fmt(self.published, timezone.utc, "%Y-%m-%dT%H:%M:%SZ")
+        return fmt(self.published, UTC, "%Y-%m-%dT%H:%M:%SZ")
 
 
 class PageRenderer:
@@ -403,7 +403,7 @@ class PageRenderer:
         return self._page(
             "article.html", article_path(article.id, rev),
             a=article, record=record, body=body, source_name=self.archive.source_display_name(article.source),
-            published_utc=fmt(record.published if record.published is not None else article.published, timezone.utc),
+            published_utc=fmt(record.published if record.published is not None else article.published, UTC),
             published_local=fmt(record.published if record.published is not None else article.published, SHANGHAI),
             day=day_of(article.published), original=safe_link(record.url),
             versions=[

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import pickle
 import os
+import pickle
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..archive import Archive
 from ..catalog import Article

@@ -14,7 +14,8 @@ Public API::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..errors import QueryError
 from .index import SearchIndex, index_for, update_index
@@ -27,7 +28,7 @@ __all__ = ["search_archive", "index_for", "update_index", "SearchIndex", "Hit", 
 
 
 def search_archive(
-    archive: "Archive",
+    archive: Archive,
     q: str,
     *,
     sources: list[str] | None = None,

@@ -27,10 +27,11 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import CatalogError, RecordError
 from .tokens import TOKENIZER_VERSION, extract_text, fold, index_tokens
@@ -135,7 +136,7 @@ class SearchIndex:
 
     # -- transactions ------------------------------------------------------------------------
     class _Tx:
-        def __init__(self, index: "SearchIndex"):
+        def __init__(self, index: SearchIndex):
             self.index = index
 
         def __enter__(self) -> None:
@@ -151,7 +152,7 @@ class SearchIndex:
             finally:
                 self.index.lock.release()
 
-    def transaction(self) -> "SearchIndex._Tx":
+    def transaction(self) -> SearchIndex._Tx:
         return SearchIndex._Tx(self)
 
     # -- writing -------------------------------------------------------------------------------
@@ -287,7 +288,7 @@ class SearchIndex:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
 
     # -- keeping up with an archive -----------------------------------------------------------------
-    def catch_up(self, archive: "Archive", progress: Callable[[int, int], None] | None = None) -> int:
+    def catch_up(self, archive: Archive, progress: Callable[[int, int], None] | None = None) -> int:
         """Index every queued article (its latest version). Returns how many were indexed."""
         total = self.pending_count()
         if total >= BULK_MIN:
@@ -295,7 +296,7 @@ class SearchIndex:
                 return self._catch_up(archive, total, progress)
         return self._catch_up(archive, total, progress)
 
-    def _catch_up(self, archive: "Archive", total: int, progress: Callable[[int, int], None] | None) -> int:
+    def _catch_up(self, archive: Archive, total: int, progress: Callable[[int, int], None] | None) -> int:
         done = 0
         while True:
             with self.lock:
@@ -307,7 +308,7 @@ class SearchIndex:
             if progress:
                 progress(done, total)
 
-    def index_articles(self, archive: "Archive", article_ids: list[str]) -> None:
+    def index_articles(self, archive: Archive, article_ids: list[str]) -> None:
         """(Re)index these articles from the archive; ones no longer there leave the index."""
         docs = list(documents(archive, article_ids))
         found = {d.article_id for d in docs}
@@ -319,7 +320,7 @@ class SearchIndex:
                 self._add_chunk(docs)
 
 
-def documents(archive: "Archive", article_ids: list[str]) -> Iterator[Doc]:
+def documents(archive: Archive, article_ids: list[str]) -> Iterator[Doc]:
     """The latest version of each article as a :class:`Doc` (articles that cannot be read are skipped)."""
     for article in archive.catalog.list_articles(ids=article_ids):
         try:
@@ -329,11 +330,11 @@ def documents(archive: "Archive", article_ids: list[str]) -> Iterator[Doc]:
         yield Doc(article.id, article.source, record.title, extract_text(record.body), article.published)
 
 
-_indexes: "weakref.WeakKeyDictionary[Archive, SearchIndex]" = weakref.WeakKeyDictionary()
+_indexes: weakref.WeakKeyDictionary[Archive, SearchIndex] = weakref.WeakKeyDictionary()
 _indexes_lock = threading.Lock()
 
 
-def index_for(archive: "Archive") -> SearchIndex:
+def index_for(archive: Archive) -> SearchIndex:
     """The search index of ``archive`` (opened once per Archive object, closed with it)."""
     with _indexes_lock:
         idx = _indexes.get(archive)
@@ -344,7 +345,7 @@ def index_for(archive: "Archive") -> SearchIndex:
         return idx
 
 
-def update_index(archive: "Archive", versions: "list[Version]", rebuild: bool = False) -> None:
+def update_index(archive: Archive, versions: list[Version], rebuild: bool = False) -> None:
     """Bring the search index up to date with ``versions`` just added to ``archive``.
 
     Registered by :class:`~newsvault.archive.Archive` as a listener: runs after each committed

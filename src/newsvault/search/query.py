@@ -23,9 +23,9 @@ from __future__ import annotations
 import html
 import re
 import time
-from functools import lru_cache
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..errors import QueryError
@@ -90,14 +90,14 @@ def parse_day(value: str, end: bool = False, what: str = "date") -> int:
     text = value.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
             ms = int(day.timestamp() * 1000)
             return ms + 86_400_000 if end else ms  # (no datetime arithmetic: 9999-12-31 + 1 day overflows)
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError):
         raise QueryError(f"{what} {value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
 
 
@@ -194,7 +194,7 @@ def to_match(query: Query) -> str:
 # -- running a query ---------------------------------------------------------------------------------
 
 def search(
-    index: "SearchIndex",
+    index: SearchIndex,
     q: str,
     *,
     sources: list[str] | None = None,
@@ -236,7 +236,7 @@ def search(
     return hits
 
 
-def _top(index: "SearchIndex", expr: str, sources: list[str], since: int | None, until: int | None, need: int, now: int) -> list[tuple]:
+def _top(index: SearchIndex, expr: str, sources: list[str], since: int | None, until: int | None, need: int, now: int) -> list[tuple]:
     """The ``need`` best (score, rowid, article_id, source, published), best first.
 
     Score = bm25 × recency factor (1 to 1+RECENCY). Source filters are a column of the FTS
