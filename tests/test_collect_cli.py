@@ -69,7 +69,7 @@ def test_source_add_ls_rm(root):
         (["source", "add", "x", "https://e.org/feed", "--selector", "div["], 2, "invalid CSS selector"),
         (["source", "add", "x", "https://e.org/feed", "--category", "(["], 2, "invalid category regex"),
         (["source", "add", "Bad Slug", "https://e.org/feed"], 2, "not a valid slug"),
-        (["source", "add", "x", "https://e.org/feed", "--interval", "5"], 2, "5 is not in the range x>=60"),
+        (["source", "add", "x", "https://e.org/feed", "--interval", "5"], 2, "5 is not in the range 60<=x<=604800"),
         (["source", "rm", "nope"], 1, "no source 'nope'"),
         (["collect"], 2, "follows no sources yet"),
     ],

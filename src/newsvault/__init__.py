@@ -8,47 +8,68 @@ The public API, for scripts and other tools (everything else is internal and may
         archive.add(Record(title, url, published_ms, body_html), "rfi")
 
 Errors all derive from :class:`NewsvaultError`; catch the subclass you care about.
+
+The names are imported on first use, so that ``import newsvault`` (and so every CLI command,
+``--help`` included) starts quickly.
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-from .archive import AddResult, Archive
-from .errors import (
-    ArchiveError,
-    CatalogError,
-    ConfigError,
-    FeedError,
-    FetchError,
-    NewsvaultError,
-    NotFound,
-    QueryError,
-    RecordError,
-)
-from .record import Record, parse, render
-from .urls import article_id, canonical_url
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = _version("newsvault")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0+unknown"
+# Kept equal to [project].version in pyproject.toml by a test (importlib.metadata costs a
+# quarter of a second at start-up).
+__version__ = "0.1.0"
 
-__all__ = [
-    "Archive",
-    "AddResult",
-    "Record",
-    "parse",
-    "render",
-    "canonical_url",
-    "article_id",
-    "NewsvaultError",
-    "ArchiveError",
-    "CatalogError",
-    "ConfigError",
-    "FeedError",
-    "FetchError",
-    "NotFound",
-    "QueryError",
-    "RecordError",
-    "__version__",
-]
+_EXPORTS = {
+    "Archive": "archive",
+    "AddResult": "archive",
+    "Record": "record",
+    "parse": "record",
+    "render": "record",
+    "canonical_url": "urls",
+    "article_id": "urls",
+    "NewsvaultError": "errors",
+    "ArchiveError": "errors",
+    "CatalogError": "errors",
+    "ConfigError": "errors",
+    "FeedError": "errors",
+    "FetchError": "errors",
+    "NotFound": "errors",
+    "QueryError": "errors",
+    "RecordError": "errors",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports on first use
+    from .archive import AddResult as AddResult
+    from .archive import Archive as Archive
+    from .errors import ArchiveError as ArchiveError
+    from .errors import CatalogError as CatalogError
+    from .errors import ConfigError as ConfigError
+    from .errors import FeedError as FeedError
+    from .errors import FetchError as FetchError
+    from .errors import NewsvaultError as NewsvaultError
+    from .errors import NotFound as NotFound
+    from .errors import QueryError as QueryError
+    from .errors import RecordError as RecordError
+    from .record import Record as Record
+    from .record import parse as parse
+    from .record import render as render
+    from .urls import article_id as article_id
+    from .urls import canonical_url as canonical_url
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'newsvault' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

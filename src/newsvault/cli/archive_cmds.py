@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..archive import Archive
-from ..config import DEFAULT_SOURCES
-from ..importer import import_paths
-from ..text import html_to_text
-from ._app import SHANGHAI, Progress, emit_json, fmt_time, iter_lines, main, open_archive, parse_date
+from ._app import Progress, count_option, emit_json, fmt_time, iter_lines, main, open_archive, parse_date
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+    from ..catalog import Article
 
 
 @main.command()
@@ -19,23 +19,32 @@ from ._app import SHANGHAI, Progress, emit_json, fmt_time, iter_lines, main, ope
 @click.option("--name", help="Archive name shown on lists and the site (default: the folder name).")
 @click.option("--default-sources", is_flag=True, help="Follow the outlets the original archivers mirrored.")
 @click.option("--github-actions", is_flag=True, help="Write a workflow that runs 'collect --commit --push' hourly.")
-def init(directory: Path, name: str | None, default_sources: bool, github_actions: bool) -> None:
+@click.option("--git", "make_repo", is_flag=True, help="Also make DIRECTORY a git repository (for 'collect --commit').")
+def init(directory: Path, name: str | None, default_sources: bool, github_actions: bool, make_repo: bool) -> None:
     """Create an empty archive in DIRECTORY."""
+    import dataclasses
+
+    from ..archive import Archive, write_atomic
+    from ..config import CONFIG_NAME, DEFAULT_SOURCES
+
     archive = Archive.init(directory, name=name)
     if default_sources:
         archive.config.sources = [dataclasses.replace(s) for s in DEFAULT_SOURCES]
-        from ..archive import write_atomic
-        from ..config import CONFIG_NAME
-
         write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
     if github_actions:
         from ..collect.workflow import write_workflow
 
         path = write_workflow(archive)
         click.echo(f"wrote {path.relative_to(archive.root)}")
-    archive.catalog  # creates .newsvault/catalog.sqlite
+    _ = archive.catalog  # creates .newsvault/catalog.sqlite
     archive.close()
-    click.echo(f"initialised archive in {archive.root}" + (f" with {len(DEFAULT_SOURCES)} sources" if default_sources else ""))
+    if make_repo:
+        from ..collect.gitops import init_repo
+
+        init_repo(archive.root)
+    what = [f"{len(DEFAULT_SOURCES)} sources"] if default_sources else []
+    what += ["a git repository"] if make_repo else []
+    click.echo(f"initialised archive in {archive.root}" + (f" with {' and '.join(what)}" if what else ""))
 
 
 @main.command("import")
@@ -45,6 +54,8 @@ def init(directory: Path, name: str | None, default_sources: bool, github_action
 @click.pass_context
 def import_cmd(ctx: click.Context, paths: tuple[Path, ...], source: str | None, as_json: bool) -> None:
     """Import record files and directories (any variant; recursive)."""
+    from ..importer import import_paths
+
     archive = open_archive(ctx)
     with Progress("importing") as bar:
         report = import_paths(archive, paths, source=source, progress=bar.update)
@@ -59,7 +70,7 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], source: str | None, 
         click.echo(f"rejected {r['path']}: {r['reason']}")
 
 
-def _article_json(archive: Archive, article, rev: int | None = None) -> dict:
+def _article_json(archive: Archive, article: Article, rev: int | None = None) -> dict[str, Any]:
     versions = archive.catalog.versions(article.id)
     chosen = versions[rev] if rev is not None else versions[-1]
     record = archive.read(chosen.path)
@@ -89,6 +100,8 @@ def _article_json(archive: Archive, article, rev: int | None = None) -> dict:
 @click.pass_context
 def show(ctx: click.Context, ref: str, as_json: bool, raw: bool) -> None:
     """Show an article by id (or prefix, or ID@REV), URL or record path."""
+    from ..text import html_to_text
+
     archive = open_archive(ctx)
     article, rev = archive.resolve(ref)
     data = _article_json(archive, article, rev)
@@ -102,7 +115,8 @@ def show(ctx: click.Context, ref: str, as_json: bool, raw: bool) -> None:
     click.echo("=" * min(60, max(10, len(data["title"]) * 2)))
     click.echo(f"id        {article.id}" + (f"  (version {data['rev']} of {article.versions})" if article.versions > 1 else ""))
     click.echo(f"source    {article.source} ({data['source_name']})")
-    click.echo(f"published {fmt_time(article.published, with_seconds=True)} UTC  ({fmt_time(article.published, SHANGHAI)} Asia/Shanghai)")
+    config = archive.config
+    click.echo(f"published {fmt_time(article.published, with_seconds=True)} UTC  ({fmt_time(article.published, config.zone)} {config.timezone})")
     click.echo(f"url       {data['url']}")
     click.echo(f"file      {data['versions'][data['rev']]['path']}")
     click.echo("")
@@ -113,7 +127,7 @@ def show(ctx: click.Context, ref: str, as_json: bool, raw: bool) -> None:
 @click.option("--source", help="Only this source.")
 @click.option("--since", help="Published on or after this date (YYYY-MM-DD, UTC).")
 @click.option("--until", help="Published before this date.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--limit", type=count_option(), help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_context
 def ls_cmd(ctx: click.Context, source: str | None, since: str | None, until: str | None, limit: int | None, as_json: bool) -> None:

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
 
-from ..archive import Archive, write_atomic
-from ..config import CONFIG_NAME, Source
 from ..errors import ConfigError, NewsvaultError
-from ._app import emit_json, iter_lines, main, open_archive
+from ._app import MAX_SECONDS, emit_json, iter_lines, main, open_archive, seconds_option
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+    from ..collect import PassReport
+    from ..config import Source
+    from ..fetch import FetchPolicy
 
 EXIT_SOME_FAILED = 3
+MAX_RETRIES = 100
 
 
 def _save_config(archive: Archive) -> None:
+    from ..archive import write_atomic
+    from ..config import CONFIG_NAME
+
     write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
 
 
@@ -29,7 +37,7 @@ def _check_url(url: str) -> str:
     return url
 
 
-def _policy(timeout: float | None, retries: int | None):
+def _policy(timeout: float | None, retries: int | None) -> FetchPolicy:
     from ..fetch import FetchPolicy
 
     policy = FetchPolicy()
@@ -47,7 +55,7 @@ def _pick_sources(archive: Archive, slugs: tuple[str, ...]) -> list[Source]:
         raise click.UsageError("this archive follows no sources yet; add one with 'newsvault source add SLUG URL'")
     if not slugs:
         return list(sources)
-    picked = []
+    picked: list[Source] = []
     for slug in slugs:
         s = archive.config.source(slug)
         if s is None:
@@ -73,10 +81,11 @@ def source() -> None:
 @click.option("--body", type=click.Choice(["feed", "page"]), help="Article body from the feed item, or from the article page.")
 @click.option("--selector", help="CSS selector of the article body on pages (implies --body page).")
 @click.option("--category", help="Only archive items with a category matching this regex.")
-@click.option("--interval", type=click.IntRange(min=60), default=3600, show_default=True, help="Seconds between polls (watch).")
+@click.option("--interval", type=click.IntRange(60, MAX_SECONDS), default=3600, show_default=True, help="Seconds between polls (watch).")
 @click.pass_context
 def source_add(ctx: click.Context, slug: str, urls: tuple[str, ...], name: str | None, body: str | None, selector: str | None, category: str | None, interval: int) -> None:
     """Follow a new outlet: SLUG names its folder, URL its feed(s)."""
+    from ..config import Source
     from ..extract import check_selector
 
     for url in urls:
@@ -161,6 +170,7 @@ def source_import_opml(ctx: click.Context, file: Path) -> None:
 @click.pass_context
 def source_export_opml(ctx: click.Context, output: Path | None) -> None:
     """Write the sources as OPML (readable by any feed reader; round-trips through import-opml)."""
+    from ..archive import write_atomic
     from ..collect.opml import write_opml
 
     archive = open_archive(ctx)
@@ -177,7 +187,7 @@ def source_export_opml(ctx: click.Context, output: Path | None) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _print_report(report) -> None:
+def _print_report(report: PassReport) -> None:
     rows = []
     for s in report.sources:
         if s.failed:
@@ -205,7 +215,7 @@ def _print_report(report) -> None:
     click.echo(f"{len(report.sources)} sources in {report.seconds:.1f} s: {t['new']} new, {t['revised']} revised, {t['failed']} failed")
 
 
-def _commit_and_push(archive: Archive, report, commit: bool, push: bool, quiet: bool = False) -> None:
+def _commit_and_push(archive: Archive, report: PassReport, commit: bool, push: bool, quiet: bool = False) -> None:
     from ..collect import commit_message
     from ..collect.gitops import commit_paths
     from ..collect.gitops import push as git_push
@@ -226,8 +236,8 @@ def _commit_and_push(archive: Archive, report, commit: bool, push: bool, quiet: 
 @click.option("--commit", is_flag=True, help="Make one git commit of what this pass archived (none when nothing changed).")
 @click.option("--push", is_flag=True, help="git push after the pass.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds to wait for a server, per attempt (default 20).")
-@click.option("--retries", type=click.IntRange(min=0), help="Retries after a failed attempt (default 3).")
+@click.option("--timeout", type=seconds_option(minimum=0.1), help="Seconds to wait for a server, per attempt (default 20).")
+@click.option("--retries", type=click.IntRange(0, MAX_RETRIES), help="Retries after a failed attempt (default 3).")
 @click.pass_context
 def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool, as_json: bool, timeout: float | None, retries: int | None) -> None:
     """Fetch every source once and archive what is new or changed.
@@ -235,6 +245,8 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
     Exit status: 0 when every source succeeded, 3 when some failed (the others were still
     archived), 2 on usage errors.
     """
+    import asyncio
+
     from ..collect import run_pass
     from ..collect.gitops import check_repo
 
@@ -259,11 +271,13 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
 @click.option("--source", "slugs", multiple=True, help="Only this source (repeatable).")
 @click.option("--commit", is_flag=True, help="Commit after each pass that archived something.")
 @click.option("--push", is_flag=True, help="git push after each commit.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds to wait for a server, per attempt (default 20).")
-@click.option("--retries", type=click.IntRange(min=0), help="Retries after a failed attempt (default 3).")
+@click.option("--timeout", type=seconds_option(minimum=0.1), help="Seconds to wait for a server, per attempt (default 20).")
+@click.option("--retries", type=click.IntRange(0, MAX_RETRIES), help="Retries after a failed attempt (default 3).")
 @click.pass_context
 def watch(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool, timeout: float | None, retries: int | None) -> None:
     """Poll each source on its own interval until SIGTERM or Ctrl-C (finishing in-flight writes)."""
+    import asyncio
+
     from ..collect import watch as run_watch
     from ..collect.gitops import check_repo
 
@@ -272,7 +286,7 @@ def watch(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool, 
     if commit or push:
         check_repo(archive.root)
 
-    def after_pass(report) -> None:
+    def after_pass(report: PassReport) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         t = report.totals()
         failed = [s.slug for s in report.sources if s.failed]

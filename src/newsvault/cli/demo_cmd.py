@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from ..archive import Archive, is_archive
 from ..errors import ArchiveError
 from ._app import main
 
@@ -30,6 +29,7 @@ def _run(*args: str, allowed: tuple[int, ...] = (0,)) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("newsvault-demo"))
 def demo(directory: Path) -> None:
     """Build a sample archive in DIRECTORY, offline: import, collect, build the site, search."""
+    from ..archive import Archive, is_archive
     from ..collect import demo_sources  # the collector's HTTP stack is only needed here
 
     directory = directory.resolve()

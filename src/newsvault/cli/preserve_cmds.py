@@ -6,8 +6,9 @@ import re
 
 import click
 
-from ..preserve.diff import render_diff
-from ._app import emit_json, fmt_time, is_tty, iter_lines, main, open_archive
+from ._app import MAX_COUNT, count_option, emit_json, fmt_time, is_tty, iter_lines, main, open_archive, seconds_option
+
+MAX_AGE_SECONDS = 100 * 365 * 86400
 
 
 def _style(op: str, text: str) -> str:
@@ -19,13 +20,14 @@ def _style(op: str, text: str) -> str:
 @main.command()
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (versions and full diffs).")
-@click.option("--context", type=click.IntRange(min=0), default=1, show_default=True, help="Unchanged paragraphs shown around each change.")
+@click.option("--context", type=click.IntRange(0, MAX_COUNT), default=1, show_default=True, help="Unchanged paragraphs shown around each change.")
 @click.pass_context
 def history(ctx: click.Context, ref: str, as_json: bool, context: int) -> None:
     """List the versions of an article (by id, id prefix, URL or path) and what changed.
 
     Deletions are marked [-like this-], insertions {+like this+} (in colour on a terminal).
     """
+    from ..preserve.diff import render_diff
     from ..preserve.history import article_history
 
     archive = open_archive(ctx)
@@ -70,15 +72,18 @@ def _parse_age(value: str | None) -> float | None:
     m = _AGE.fullmatch(value.strip().lower())
     if not m:
         raise click.BadParameter(f"{value!r} is not an age; use e.g. 30m, 12h, 1d, 2w", param_hint="--older-than")
-    return float(m.group(1)) * _AGE_UNITS[m.group(2)]
+    age = float(m.group(1)) * _AGE_UNITS[m.group(2)]
+    if age > MAX_AGE_SECONDS:
+        raise click.BadParameter(f"{value!r} is more than 100 years", param_hint="--older-than")
+    return age
 
 
 @main.command()
 @click.option("--source", help="Only articles of this source.")
 @click.option("--older-than", "older_than", metavar="AGE", help="Only articles not checked within AGE (30m, 12h, 1d, 2w); never-checked ones come first.")
-@click.option("--limit", type=click.IntRange(min=1), help="Check at most this many articles.")
-@click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Seconds between two requests to the same host.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True, help="Seconds before a request counts as failing.")
+@click.option("--limit", type=count_option(), help="Check at most this many articles.")
+@click.option("--delay", type=seconds_option(), default=1.0, show_default=True, help="Seconds between two requests to the same host.")
+@click.option("--timeout", type=seconds_option(minimum=0.1), default=20.0, show_default=True, help="Seconds before a request counts as failing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object: counts and every result.")
 @click.pass_context
 def recheck(ctx: click.Context, source: str | None, older_than: str | None, limit: int | None, delay: float, timeout: float, as_json: bool) -> None:
@@ -109,8 +114,8 @@ def recheck(ctx: click.Context, source: str | None, older_than: str | None, limi
     for r in results:
         if r.status == "live" and not r.final_url:
             continue
-        detail = r.path if r.status == "changed" else (r.reason or "")
-        rows.append([r.status, r.id, r.url, detail])
+        detail = (r.path if r.status == "changed" else r.reason) or ""
+        rows.append([r.status, r.id, r.url or "", detail])
     for line in iter_lines(rows):
         click.echo(line)
 
@@ -127,10 +132,12 @@ def deleted(ctx: click.Context, source: str | None, as_json: bool) -> None:
     gone = deleted_articles(archive)
     latest = last_conclusive(archive.root)
     items = []
+    shown = []
     for aid, noticed in sorted(gone.items(), key=lambda kv: (-kv[1], kv[0])):
         article = archive.catalog.get(aid)
         if article is None or (source and article.source != source):
             continue
+        shown.append((aid, noticed, article))
         last = latest.get(aid, {})
         items.append({
             "id": aid, "source": article.source, "title": article.title, "url": article.url, "noticed": noticed,
@@ -142,7 +149,7 @@ def deleted(ctx: click.Context, source: str | None, as_json: bool) -> None:
     if not items:
         click.echo("no deleted articles noticed" + (" (run 'newsvault recheck' to check)" if not latest else ""))
         return
-    rows = [[i["id"], f"已删除 {fmt_time(i['noticed'])[:10]}", i["source"], i["title"]] for i in items]
+    rows = [[aid, f"已删除 {fmt_time(noticed)[:10]}", article.source, article.title] for aid, noticed, article in shown]
     for line in iter_lines(rows):
         click.echo(line)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -27,7 +28,7 @@ def build(ctx: click.Context, site_dir: Path | None, base_url: str | None, worke
     archive = open_archive(ctx)
     articles = archive.catalog.list_articles()  # one load for lists and site
     lists = build_lists(archive, articles)
-    out: dict = {"lists": lists.as_dict()}
+    out: dict[str, Any] = {"lists": lists.as_dict()}
     site = None
     if site_dir is not None:
         from ..publish.site import build_site

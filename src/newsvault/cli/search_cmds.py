@@ -7,7 +7,7 @@ import re
 import click
 
 from ..errors import QueryError
-from ._app import Progress, emit_json, fmt_time, is_tty, main, open_archive
+from ._app import Progress, QueryCommand, emit_json, fmt_time, is_tty, main, open_archive
 
 # newsvault.search is imported inside the commands: it compiles regexes that other commands
 # need not pay for at start-up. (Equal to newsvault.search.MAX_LIMIT; a test checks.)
@@ -31,38 +31,41 @@ def _terminal(html_text: str) -> str:
     """A snippet for the terminal: matches in bold when it is one, plain text otherwise."""
     import html
 
-    if is_tty():
-        html_text = _MARK.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow"), html_text)
-    else:
-        html_text = _MARK.sub(r"\1", html_text)
+    def mark(m: re.Match[str]) -> str:
+        return click.style(m.group(1), bold=True, fg="yellow") if is_tty() else m.group(1)
+
+    html_text = _MARK.sub(mark, html_text)
     return html.unescape(html_text)
 
 
-@main.command("search")
-@click.argument("query")
+@main.command("search", cls=QueryCommand)
+@click.argument("query", nargs=-1, required=True)
 @click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
 @click.option("--since", help="Published on or after this day (YYYY-MM-DD, UTC).")
 @click.option("--until", help="Published on or before this day (YYYY-MM-DD, UTC).")
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=10, show_default=True, help="How many results.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def search_cmd(ctx: click.Context, query: str, sources: tuple[str, ...], since: str | None, until: str | None, limit: int, as_json: bool) -> None:
+def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, ...], since: str | None, until: str | None, limit: int, as_json: bool) -> None:
     """Search the archive: words, "phrases", OR, -word, title:word, source:slug, since:/until:DATE.
 
-    Simplified and Traditional Chinese find each other (臺灣 finds 台湾).
+    Simplified and Traditional Chinese find each other (臺灣 finds 台湾). The query may be one
+    quoted argument or several words; a word starting with '-' excludes it (search 加沙 -香港).
     """
     from ..search import index_for, parse_query, search_archive
 
+    text = " ".join(query)
+
     since_ms = _day_option(since, "--since", end=False)
     until_ms = _day_option(until, "--until", end=True)
-    parse_query(query)  # a bad query is refused before any work
+    parse_query(text)  # a bad query is refused before any work
     archive = open_archive(ctx)
-    archive.catalog  # opening it may rebuild it (and queue the whole index)
+    _ = archive.catalog  # opening it may rebuild it (and queue the whole index)
     pending = index_for(archive).pending_count()
     if pending >= 1000:
         click.echo(f"indexing {pending} queued articles first (after an import or reindex)…", err=True)
     with Progress("indexing") as bar:
-        hits = search_archive(archive, query, sources=list(sources), since=since_ms, until=until_ms, limit=limit, progress=bar.update)
+        hits = search_archive(archive, text, sources=list(sources), since=since_ms, until=until_ms, limit=limit, progress=bar.update)
     if as_json:
         results = []
         for h in hits:
@@ -80,7 +83,7 @@ def search_cmd(ctx: click.Context, query: str, sources: tuple[str, ...], since: 
                 "snippet_html": h.snippet_html,
                 "title_html": h.title_html,
             })
-        emit_json({"query": query, "count": len(results), "results": results})
+        emit_json({"query": text, "count": len(results), "results": results})
         return
     if not hits:
         click.echo("no matches", err=True)

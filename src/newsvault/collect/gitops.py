@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import NewsvaultError
 
-__all__ = ["GitError", "check_repo", "commit_paths", "push"]
+__all__ = ["GitError", "check_repo", "commit_paths", "init_repo", "push"]
 
 
 class GitError(NewsvaultError):
@@ -27,6 +27,16 @@ def _git(root: Path, *args: str, input: bytes | None = None) -> str:
         verdict = next((line for line in err if line.startswith(("fatal:", "error:"))), err[-1] if err else f"exit {done.returncode}")
         raise GitError(f"git {args[0]} failed: {verdict}")
     return done.stdout.decode("utf-8", "replace").strip()
+
+
+def init_repo(root: Path) -> None:
+    """Make ``root`` a git repository (nothing happens when it is inside one already)."""
+    try:
+        inside = _git(root, "rev-parse", "--is-inside-work-tree")
+    except GitError:
+        inside = ""
+    if inside != "true":
+        _git(root, "init", "-q")
 
 
 def check_repo(root: Path) -> None:

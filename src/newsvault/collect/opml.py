@@ -7,6 +7,7 @@ ignore and :func:`read_opml` reads back, so an export→import round trip keeps 
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
@@ -54,7 +55,7 @@ def read_opml(data: bytes, name: str = "OPML file") -> list[Source]:
         raise ConfigError(f"{name}: not valid OPML/XML ({e})") from None
     if root.tag != "opml":
         raise ConfigError(f"{name}: not an OPML document (root element is <{root.tag}>)")
-    grouped: dict[str, dict] = {}
+    grouped: dict[str, dict[str, Any]] = {}
     for outline in root.iter("outline"):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
         if not url:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..archive import write_atomic
+
+if TYPE_CHECKING:
+    from ..archive import Archive
 
 __all__ = ["write_workflow", "WORKFLOW_PATH"]
 
@@ -52,7 +56,7 @@ jobs:
 """
 
 
-def write_workflow(archive) -> Path:
+def write_workflow(archive: Archive) -> Path:
     """Write ``.github/workflows/collect.yml`` in the archive; return its path."""
     path = Path(archive.root) / WORKFLOW_PATH
     write_atomic(path, _WORKFLOW)
