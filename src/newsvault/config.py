@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
@@ -16,7 +17,7 @@ from .errors import ConfigError
 
 CONFIG_NAME = "newsvault.toml"
 
-__all__ = ["Config", "Source", "DEFAULT_SOURCES", "slugify", "CONFIG_NAME"]
+__all__ = ["Config", "Source", "SourceError", "DEFAULT_SOURCES", "slugify", "CONFIG_NAME"]
 
 
 def slugify(text: str) -> str:
@@ -27,6 +28,166 @@ def slugify(text: str) -> str:
     return text[:40] or "unknown"
 
 
+# ---------------------------------------------------------------------------------------------
+# Validation: one problem, named by its key (``sources[2].feeds: expected a list of URLs, got 5``)
+# ---------------------------------------------------------------------------------------------
+
+_TOP_KEYS = ("archive", "fetch", "sources")
+_ARCHIVE_KEYS = ("name", "default_source", "timezone")
+_FETCH_KEYS = ("allow_private",)
+MIN_INTERVAL = 60
+MAX_INTERVAL = 7 * 24 * 3600
+FEED_SCHEMES = ("http", "https", "file")
+
+
+class _Invalid(Exception):
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it in TOML (shortened)."""
+    if isinstance(value, dict):
+        text = "a table"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = repr(value)
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _no_unknown_keys(table: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:
+    import difflib
+
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+            raise _Invalid(f"{prefix}{key}", f"unknown key ({hint})")
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise _Invalid(key, f"expected a table ([{key}]), got {_shown(value)}")
+    return value
+
+
+def _string(table: dict[str, Any], key: str, prefix: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(prefix + key, f"expected a non-empty string, got {_shown(value)}")
+    return value
+
+
+def _optional_string(table: dict[str, Any], key: str, prefix: str) -> str | None:
+    if key not in table:
+        return None
+    return _string(table, key, prefix, default="")
+
+
+def _boolean(table: dict[str, Any], key: str, prefix: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise _Invalid(prefix + key, f"expected true or false, got {_shown(value)}")
+    return value
+
+
+def _sources(value: Any) -> list[Source]:
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise _Invalid("sources", f"expected [[sources]] tables, got {_shown(value)}")
+    sources: list[Source] = []
+    for i, table in enumerate(value, start=1):
+        prefix = f"sources[{i}]."
+        _no_unknown_keys(table, tuple(f.name for f in fields(Source)), prefix)
+        for required in ("slug", "feeds"):
+            if required not in table:
+                raise _Invalid(prefix + required, "missing")
+        sources.append(_source(table, prefix))
+    slugs = [s.slug for s in sources]
+    for i, slug in enumerate(slugs, start=1):
+        if slugs.index(slug) != i - 1:
+            raise _Invalid(f"sources[{i}].slug", f"{slug!r} is used by sources[{slugs.index(slug) + 1}] already")
+    return sources
+
+
+def _source(table: dict[str, Any], prefix: str) -> Source:
+    slug = _string(table, "slug", prefix, default="")
+    values: dict[str, Any] = {"slug": slug, "name": _string(table, "name", prefix, default=slug)}
+    for key in ("body", "selector", "category"):
+        if key in table:
+            values[key] = _string(table, key, prefix, default="")
+    values["feeds"] = _string_list(table.get("feeds"), prefix + "feeds", "a list of URLs")
+    values["hosts"] = _string_list(table.get("hosts", []), prefix + "hosts", "a list of host names")
+    if "interval" in table:
+        interval = table["interval"]
+        if isinstance(interval, bool) or not isinstance(interval, int):
+            raise _Invalid(prefix + "interval", f"expected a number of seconds, got {_shown(interval)}")
+        values["interval"] = interval
+    if "allow_private" in table:
+        values["allow_private"] = _boolean(table, "allow_private", prefix, default=False)
+    try:
+        return Source(**values)
+    except SourceError as e:
+        raise _Invalid(prefix + e.key, e.problem) from None
+
+
+def _string_list(value: Any, key: str, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(key, f"expected {what}, got {_shown(value)}")
+    return list(value)
+
+
+def _check_source(s: Source) -> None:
+    """The rules every source follows, however it was made (TOML, ``source add``, OPML, code)."""
+    if slugify(s.slug) != s.slug:
+        raise _Invalid("slug", f"{s.slug!r} is not a valid slug (try {slugify(s.slug)!r})")
+    if s.body not in ("feed", "page"):
+        raise _Invalid("body", f"must be 'feed' or 'page', not {_shown(s.body)}")
+    if not s.feeds:
+        raise _Invalid("feeds", "expected at least one feed URL, got an empty list")
+    for url in s.feeds:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in FEED_SCHEMES or (parts.scheme.lower() != "file" and not parts.hostname):
+            raise _Invalid("feeds", f"{url!r} is not an http(s):// or file:// URL")
+    if s.category:
+        try:
+            re.compile(s.category)
+        except re.error as e:
+            raise _Invalid("category", f"invalid category regex: {e}") from None
+    if s.selector:
+        from .extract import check_selector
+
+        try:
+            check_selector(s.selector)
+        except ValueError as e:
+            raise _Invalid("selector", str(e)) from None
+    if not MIN_INTERVAL <= s.interval <= MAX_INTERVAL:
+        raise _Invalid("interval", f"must be between {MIN_INTERVAL} seconds and {MAX_INTERVAL // 86400} days, got {s.interval}")
+
+
+def _check_config(config: Config) -> None:
+    try:
+        _ = config.zone
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid("archive.timezone", f"unknown time zone {config.timezone!r} (use an IANA name such as 'Asia/Shanghai' or 'UTC')") from None
+    if config.default_source is not None and slugify(config.default_source) != config.default_source:
+        raise _Invalid("archive.default_source", f"{config.default_source!r} is not a valid slug (try {slugify(config.default_source)!r})")
+
+
+class SourceError(ConfigError):
+    """A source breaks a rule; ``key`` names the field (``feeds``, ``selector``, …)."""
+
+    def __init__(self, slug: str, key: str, problem: str) -> None:
+        super().__init__(f"source {slug}: {key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
 @dataclass
 class Source:
     """One outlet followed by the collector.
@@ -35,6 +196,8 @@ class Source:
     page and extracts its main content (with ``selector`` when given, else trafilatura).
     ``category``: a regex; when set, only items with a matching category are archived.
     ``hosts``: hosts whose URLs belong to this outlet (used to place imported records).
+    ``allow_private``: fetch this source's feeds even from private or loopback addresses
+    (``None``: the archive's ``[fetch] allow_private`` decides).
     """
 
     slug: str
@@ -45,19 +208,13 @@ class Source:
     category: str | None = None
     interval: int = 3600
     hosts: list[str] = field(default_factory=list)
+    allow_private: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.body not in ("feed", "page"):
-            raise ConfigError(f"source {self.slug}: body must be 'feed' or 'page', not {self.body!r}")
-        if slugify(self.slug) != self.slug:
-            raise ConfigError(f"source slug {self.slug!r} is not a valid slug (try {slugify(self.slug)!r})")
-        if self.category:
-            try:
-                re.compile(self.category)
-            except re.error as e:
-                raise ConfigError(f"source {self.slug}: invalid category regex: {e}") from None
-        if self.interval < 60:
-            raise ConfigError(f"source {self.slug}: interval must be at least 60 seconds")
+        try:
+            _check_source(self)
+        except _Invalid as e:
+            raise SourceError(self.slug, e.key, e.problem) from None
 
     def all_hosts(self) -> set[str]:
         hosts = {h.lower() for h in self.hosts}
@@ -94,11 +251,19 @@ DEFAULT_SOURCES: list[Source] = [
 
 @dataclass
 class Config:
+    """``newsvault.toml``. Every key is validated on load; an unknown key is an error that names it
+    (a misspelt key silently ignored would archive the wrong thing for months)."""
+
     name: str = "newsvault archive"
     default_source: str | None = None
     timezone: str = "Asia/Shanghai"
+    allow_private: bool = False
     sources: list[Source] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """``timezone`` as a ZoneInfo (local times on lists, pages and ``show``)."""
+        return ZoneInfo(self.timezone)
 
     @classmethod
     def load(cls, path: Path) -> Config:
@@ -108,27 +273,35 @@ class Config:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"{path}: invalid TOML: {e}") from None
-        archive = data.pop("archive", {})
         try:
-            sources = [Source(**s) for s in data.pop("sources", [])]
-        except TypeError as e:
-            raise ConfigError(f"{path}: invalid [[sources]] entry: {e}") from None
-        slugs = [s.slug for s in sources]
-        if len(set(slugs)) != len(slugs):
-            raise ConfigError(f"{path}: duplicate source slugs")
-        return cls(
-            name=archive.get("name", cls.name),
-            default_source=archive.get("default_source"),
-            timezone=archive.get("timezone", cls.timezone),
-            sources=sources,
-            extra=data,
+            return cls._from_toml(data)
+        except _Invalid as e:
+            raise ConfigError(f"{path}: {e.key}: {e.problem}") from None
+
+    @classmethod
+    def _from_toml(cls, data: dict[str, Any]) -> Config:
+        _no_unknown_keys(data, _TOP_KEYS, "")
+        archive = _table(data, "archive")
+        _no_unknown_keys(archive, _ARCHIVE_KEYS, "archive.")
+        fetch = _table(data, "fetch")
+        _no_unknown_keys(fetch, _FETCH_KEYS, "fetch.")
+        config = cls(
+            name=_string(archive, "name", "archive.", default=cls.name),
+            default_source=_optional_string(archive, "default_source", "archive."),
+            timezone=_string(archive, "timezone", "archive.", default=cls.timezone),
+            allow_private=_boolean(fetch, "allow_private", "fetch.", default=False),
+            sources=_sources(data.get("sources", [])),
         )
+        _check_config(config)
+        return config
 
     def dump(self) -> str:
         archive: dict[str, Any] = {"name": self.name, "timezone": self.timezone}
         if self.default_source:
             archive["default_source"] = self.default_source
-        data: dict[str, Any] = {"archive": archive, **self.extra}
+        data: dict[str, Any] = {"archive": archive}
+        if self.allow_private:
+            data["fetch"] = {"allow_private": True}
         if self.sources:
             data["sources"] = [s.to_toml() for s in self.sources]
         return tomli_w.dumps(data)
@@ -149,3 +322,4 @@ class Config:
     def display_name(self, slug: str) -> str:
         s = self.source(slug) or next((d for d in DEFAULT_SOURCES if d.slug == slug), None)
         return s.name if s else slug
+
