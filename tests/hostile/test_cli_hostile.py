@@ -4,6 +4,7 @@ a traceback, and nothing archived is lost."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -159,11 +160,8 @@ def test_full_disk_while_building_the_site_is_one_line(disk, tmp_path):
     run_cli("init", str(root), check=True)
     run_cli("-C", str(root), "import", str(REPO / "src" / "newsvault" / "demo" / "records"), check=True)
     filler = disk / "filler"
-    with open(filler, "wb") as f:  # leave ~200 KB: enough to start, not to finish
-        try:
-            f.write(b"\0" * (4 * 2**20 - 200 * 2**10))
-        except OSError:
-            pass
+    with open(filler, "wb") as f, contextlib.suppress(OSError):  # leave ~200 KB: enough to start, not to finish
+        f.write(b"\0" * (4 * 2**20 - 200 * 2**10))
     before = _tree(root)
     proc = run_cli("-C", str(root), "build", "--site", str(disk / "site"), "--workers", "1")
     err = _one_line_error(proc)
