@@ -306,6 +306,10 @@ class Config:
             data["sources"] = [s.to_toml() for s in self.sources]
         return tomli_w.dumps(data)
 
+    def private_allowed(self, source: Source) -> bool:
+        """Whether ``source`` may be fetched from private or loopback addresses."""
+        return self.allow_private if source.allow_private is None else source.allow_private
+
     def source(self, slug: str) -> Source | None:
         return next((s for s in self.sources if s.slug == slug), None)
 

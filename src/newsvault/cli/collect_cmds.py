@@ -115,7 +115,11 @@ def source_ls(ctx: click.Context, as_json: bool) -> None:
     archive = open_archive(ctx)
     sources = archive.config.sources
     if as_json:
-        emit_json([{"slug": s.slug, "name": s.name, "feeds": s.feeds, "body": s.body, "selector": s.selector, "category": s.category, "interval": s.interval} for s in sources])
+        emit_json([
+            {"slug": s.slug, "name": s.name, "feeds": s.feeds, "body": s.body, "selector": s.selector, "category": s.category, "interval": s.interval,
+             "hosts": s.hosts, "allow_private": archive.config.private_allowed(s)}
+            for s in sources
+        ])
         return
     if not sources:
         click.echo("no sources; add one with 'newsvault source add SLUG URL'")
@@ -126,6 +130,9 @@ def source_ls(ctx: click.Context, as_json: bool) -> None:
         rows.append([s.slug, s.name, body, f"{s.interval // 60} min", " ".join(s.feeds)])
     for line in iter_lines(rows):
         click.echo(line)
+    private = [s.slug for s in sources if archive.config.private_allowed(s)]
+    if private:  # worth knowing: these feeds may reach this machine's own network
+        click.echo(f"private and loopback addresses allowed for: {', '.join(private)}")
 
 
 @source.command("rm")
