@@ -43,7 +43,12 @@ def _one_line_error(proc: subprocess.CompletedProcess, code: int = 1) -> str:
     return proc.stderr
 
 
-def test_sigterm_during_collect_exits_143_in_one_line_and_keeps_what_was_archived(tmp_path):
+@pytest.mark.parametrize(
+    "signum,code,message",
+    [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted")],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_a_signal_during_collect_exits_in_one_line_and_keeps_what_was_archived(tmp_path, signum, code, message):
     root = tmp_path / "archive"
     run_cli("init", str(root), check=True)
     with LoopbackServer() as server:
@@ -62,13 +67,13 @@ def test_sigterm_during_collect_exits_143_in_one_line_and_keeps_what_was_archive
         )
         try:
             assert server.arrived("/slow.xml").wait(60), "collect never asked for the slow feed"
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signum)
             out, err = proc.communicate(timeout=60)
         finally:
             if proc.poll() is None:
                 proc.kill()
-    assert proc.returncode == 143, (out, err)
-    assert err == "newsvault: error: terminated (SIGTERM)\n"
+    assert proc.returncode == code, (out, err)
+    assert err == f"newsvault: error: {message}\n"
     assert not [p for p in root.rglob("*") if p.name.endswith(".tmp")]  # no temp file left behind
     fsck = run_cli("-C", str(root), "fsck", "--json")
     assert fsck.returncode == 0 and json.loads(fsck.stdout)["problems"] == [], fsck.stdout

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import click
 
 from ..errors import ConfigError, NewsvaultError
-from ._app import MAX_SECONDS, emit_json, iter_lines, main, open_archive, seconds_option
+from ._app import EXIT_INTERRUPTED, MAX_SECONDS, Stopped, emit_json, iter_lines, main, open_archive, seconds_option
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -270,6 +270,8 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
     else:
         _print_report(report)
         _commit_and_push(archive, report, commit, push)
+    if report.interrupted:  # Ctrl-C: what was archived before it is kept (and committed)
+        raise Stopped("interrupted", EXIT_INTERRUPTED)
     if not report.ok:
         ctx.exit(EXIT_SOME_FAILED)
 
