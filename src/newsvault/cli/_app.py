@@ -51,17 +51,17 @@ def seconds_option(*, minimum: float = 0.0) -> click.FloatRange:
     return click.FloatRange(minimum, MAX_SECONDS)
 
 
-class Stopped(BaseException):
+class Stopped(SystemExit):
     """Raised when newsvault is told to stop (SIGTERM, Ctrl-C).
 
-    A BaseException, like KeyboardInterrupt, so that ``except Exception`` blocks do not swallow
-    it while ``with archive.batch()`` still aborts and removes its temp files on the way out.
+    A SystemExit, so that ``except Exception`` blocks do not swallow it, asyncio lets it out of
+    the event loop (it logs and drops other BaseExceptions raised in callbacks), and ``with
+    archive.batch()`` aborts and removes its temp files on the way out.
     """
 
     def __init__(self, how: str, code: int) -> None:
-        super().__init__(how)
+        super().__init__(code)
         self.how = how
-        self.code = code
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -172,7 +172,7 @@ class NewsvaultGroup(click.Group):
         except click.Abort:
             return fail("interrupted", EXIT_INTERRUPTED)
         except Stopped as e:
-            return fail(e.how, e.code)
+            return fail(e.how, int(e.code or 0))
         except Exception as e:
             if os.environ.get("NEWSVAULT_DEBUG"):
                 raise
