@@ -252,7 +252,8 @@ class _Server(ThreadingHTTPServer):
 class FeedServer:
     """``with FeedServer() as srv: srv.static('/feed.xml', body); srv.url('/feed.xml')``."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host  # any 127.x address: tests never listen beyond this machine
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.headers: dict[str, list[dict[str, str]]] = {}
@@ -261,7 +262,7 @@ class FeedServer:
         self._lock = threading.Lock()
 
     def __enter__(self) -> FeedServer:
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.httpd = _Server((self.host, 0), _Handler)
         self.httpd.owner = self
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -274,7 +275,7 @@ class FeedServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"http://{self.host}:{self.httpd.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base + path
