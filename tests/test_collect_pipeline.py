@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from collect_helpers import TESTDATA, Item, Reply, atom, corpus_records, json_feed, mtimes, page, rdf, rss20, snapshot
+from collect_helpers import TESTDATA, Item, Reply, atom, corpus_records, json_feed, local_archive, mtimes, page, rdf, rss20, snapshot
 from newsvault.archive import Archive
 from newsvault.collect import collect, run_pass
 from newsvault.config import Source
@@ -18,6 +18,12 @@ from newsvault.text import html_to_text
 from newsvault.urls import canonical_url
 
 FAST = FetchPolicy(timeout=1.0, deadline=3.0, retries=1, backoff=0.05, max_backoff=0.1)
+
+
+@pytest.fixture
+def archive(loopback_archive):
+    """Every archive here collects from servers on 127.0.0.1."""
+    return loopback_archive
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +353,7 @@ def test_worker_processes_give_the_same_records(srv, tmp_path, recs):
     sources = [src("a", srv.url("/a.xml")), src("b", srv.url("/b.xml")), src("c", srv.url("/c.xml"), body="page", selector="div.post-content")]
     snaps = []
     for workers in (0, 2):
-        a = Archive.init(tmp_path / f"w{workers}")
+        a = local_archive(tmp_path / f"w{workers}")
         report = asyncio.run(run_pass(a, sources, FAST, workers=workers))
         assert report.ok and report.totals()["new"] == 8, report.as_dict()
         snaps.append({k: v for k, v in snapshot(a.root).items() if k.startswith("articles/")})

@@ -45,6 +45,7 @@ class Source:
     category: str | None = None
     interval: int = 3600
     hosts: list[str] = field(default_factory=list)
+    allow_private: bool | None = None  # fetch from non-public addresses; None: the archive's [fetch] setting
 
     def __post_init__(self) -> None:
         if self.body not in ("feed", "page"):
@@ -99,6 +100,7 @@ class Config:
     timezone: str = "Asia/Shanghai"
     sources: list[Source] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    allow_private: bool = False  # [fetch] allow_private: fetch from loopback / private networks
 
     @classmethod
     def load(cls, path: Path) -> Config:
@@ -109,6 +111,12 @@ class Config:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"{path}: invalid TOML: {e}") from None
         archive = data.pop("archive", {})
+        fetch = dict(data.pop("fetch", {}))
+        allow_private = fetch.pop("allow_private", False)
+        if not isinstance(allow_private, bool):
+            raise ConfigError(f"{path}: [fetch] allow_private must be true or false")
+        if fetch:
+            data["fetch"] = fetch
         try:
             sources = [Source(**s) for s in data.pop("sources", [])]
         except TypeError as e:
@@ -122,6 +130,7 @@ class Config:
             timezone=archive.get("timezone", cls.timezone),
             sources=sources,
             extra=data,
+            allow_private=allow_private,
         )
 
     def dump(self) -> str:
@@ -129,6 +138,8 @@ class Config:
         if self.default_source:
             archive["default_source"] = self.default_source
         data: dict[str, Any] = {"archive": archive, **self.extra}
+        if self.allow_private:
+            data["fetch"] = {**data.get("fetch", {}), "allow_private": True}
         if self.sources:
             data["sources"] = [s.to_toml() for s in self.sources]
         return tomli_w.dumps(data)
