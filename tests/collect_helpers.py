@@ -406,6 +406,12 @@ def mtimes(root: Path) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 
 
+async def no_dns(host: str, port: int) -> list[str]:
+    """A resolver for fetch policies in tests: real records carry real outlet URLs, and a test
+    must never look them up, let alone fetch them. Only 127.0.0.1 literals are reachable."""
+    raise OSError(f"tests resolve no names ({host})")
+
+
 def allow_private(root: Path) -> None:
     """Set ``[fetch] allow_private = true`` in the archive at ``root``: the test servers listen on
     127.0.0.1, which the default address policy refuses. For tests that collect or recheck from

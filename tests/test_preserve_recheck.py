@@ -54,6 +54,7 @@ def site(tmp_path):
             Source("sel", "选择器站", [server.base + "/feed"], body="page", selector="article", hosts=["127.0.0.1"]),
             Source("fs", "全文源站", [server.base + "/feed2"], hosts=["127.0.0.1"]),
         ]
+        archive.config.allow_private = True  # the server is on 127.0.0.1
         write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
         archive.close()
         archive = Archive.open(tmp_path / "archive")

@@ -77,6 +77,7 @@ class SourceReport:
     undated: int = 0  # archived under the time first seen
     future: int = 0  # dated in the future, clamped to now
     deferred: int = 0  # article pages left for the next pass (the per-pass page cap)
+    empty: int = 0  # items with no text and no link (nothing to archive)
     errors: list[str] = field(default_factory=list)
     failed_items: list[dict[str, str]] = field(default_factory=list)  # {"link", "reason"} of items not archived
     warnings: list[str] = field(default_factory=list)
@@ -107,6 +108,7 @@ class SourceReport:
             "undated": self.undated,
             "future": self.future,
             "deferred": self.deferred,
+            "empty": self.empty,
             "reason": self.reason,
             "errors": self.errors,
             "failed_items": self.failed_items,
@@ -215,6 +217,7 @@ class _Entry:
     record: Record | None = None
     warning: str | None = None  # archived, but not in full: fetched again next pass
     error: str | None = None  # not archived (the reason, without the link)
+    empty: bool = False  # nothing to archive at all (no text, no link): reported, not a failure
     date_rule: str = "item"
 
 
@@ -238,12 +241,13 @@ def _finish(ctx: _Context, entry: _Entry, title: str, body: str) -> None:
     link = entry.link
     if not has_content(body):
         if not link:
-            entry.error = "no text and no link: nothing to archive"
+            entry.empty = True
             return
         # An empty body would be an unreadable record; keep the title and the link now, and
         # the text as a revision once a pass gets it.
         body = placeholder_body(link)
-        entry.warning = entry.warning or "no text could be had for this item; archived its title and link"
+        why = f" ({entry.warning})" if entry.warning else ""
+        entry.warning = f"no text could be had for this item; archived its title and link{why}"
     if not title:
         title = fallback_title(body, link)
     published, entry.date_rule = item_time(entry.item.published, ctx.seen, ctx.now)
@@ -352,6 +356,10 @@ def _keep(prep: _Prepared, entries: list[_Entry]) -> int:
     failures = 0
     for entry in entries:
         where = entry.link or entry.item.link or entry.item.title or "(an item without link or title)"
+        if entry.empty:
+            rep.empty += 1
+            rep.warnings.append(f"{where}: an item with no text and no link was not archived")
+            continue
         if entry.error is not None or entry.record is None:
             failures += 1
             reason = entry.error or "not archived"
