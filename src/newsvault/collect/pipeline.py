@@ -41,7 +41,6 @@ from .work import (
     clean_bodies,
     clean_link,
     has_content,
-    ignore_interrupts,
     page_body,
     parse,
     placeholder_body,
@@ -478,15 +477,13 @@ async def run_pass(
     store = ValidatorStore.for_archive(archive)
     _ = archive.catalog  # open (and recover) before any task needs it
     executor = _process_pool(workers) if workers > 0 else None
-    finished = False
     try:
         async with Fetcher(policy) as fetcher:
             ctx = _Context(archive, fetcher, store, seen=now, now=now, executor=executor, page_cap=page_cap)
             await _run_sources(ctx, sources, report, reports, on_source)
-        finished = True
     finally:
         if executor is not None:
-            _stop_pool(executor, abandon=not finished)
+            _stop_pool(executor)
         store.close()
         report.sources = [reports[s.slug] for s in sources]
         report.seconds = time.perf_counter() - started
@@ -543,9 +540,9 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
     # forkserver: workers are forked from a clean single-threaded server that has imported
     # newsvault once, never from this (threaded) process.
     mp = multiprocessing.get_context("forkserver")
-    mp.set_forkserver_preload(["newsvault.collect.work"])
+    mp.set_forkserver_preload(["newsvault.collect._workers"])  # imports work; workers ignore signals
     _start_forkserver()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=ignore_interrupts)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp)
 
 
 def _start_forkserver() -> None:
@@ -566,18 +563,11 @@ def _start_forkserver() -> None:
             os.environ["PYTHONPATH"] = old
 
 
-def _stop_pool(executor: ProcessPoolExecutor, abandon: bool) -> None:
-    """Shut the workers down; when the pass was stopped, without waiting for their work."""
-    if not abandon:
-        executor.shutdown(wait=True, cancel_futures=True)
-        return
-    # The executor offers no public way to stop a busy worker; its process table is the way.
-    processes = list(getattr(executor, "_processes", {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        proc.terminate()
-    for proc in processes:
-        proc.join(5)
+def _stop_pool(executor: ProcessPoolExecutor) -> None:
+    """Stop the workers: queued work is dropped, work in hand finishes (a feed's cleaning, a
+    page's extraction: moments), then every worker has exited. Workers ignore SIGINT and
+    SIGTERM (see ``_workers.py``) precisely so that they are alive to be shut down in order."""
+    executor.shutdown(wait=True, cancel_futures=True)
 
 
 def collect(

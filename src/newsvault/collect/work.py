@@ -28,9 +28,10 @@ __all__ = [
 
 
 def ignore_interrupts() -> None:
-    """Worker start-up: Ctrl-C reaches the whole process group, and the parent decides what
-    happens (it terminates its workers when a pass is stopped)."""
+    """Worker start-up: Ctrl-C (and a service manager's SIGTERM) reach the whole process group;
+    the parent decides what happens, and shuts its workers down in order when a pass stops."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def clean_link(link: str, feed_url: str = "") -> str:
