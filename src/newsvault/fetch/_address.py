@@ -17,9 +17,8 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-import httpcore
-
 from ..errors import FetchError
+from ._lean import httpcore
 
 __all__ = ["RefusedError", "Resolver", "address_problem", "GuardedBackend", "system_resolver"]
 

@@ -33,11 +33,10 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
-import httpx
-
 from ..encoding import decode
 from ..errors import FetchError, RecordError
 from ._address import GuardedBackend, RefusedError, Resolver
+from ._lean import httpx
 
 __all__ = ["Fetcher", "FetchPolicy", "Response", "RefusedError", "USER_AGENT", "user_agent"]
 
