@@ -10,7 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from collect_helpers import TESTDATA, Item, Reply, atom, corpus_records, json_feed, local_archive, mtimes, no_dns, page, rdf, rss20, snapshot
+from collect_helpers import (
+    TESTDATA,
+    Item,
+    Reply,
+    atom,
+    corpus_records,
+    json_feed,
+    local_archive,
+    mtimes,
+    no_dns,
+    page,
+    rdf,
+    rss20,
+    snapshot,
+)
 from newsvault.archive import Archive
 from newsvault.collect import collect, run_pass
 from newsvault.config import Source

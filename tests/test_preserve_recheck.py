@@ -172,7 +172,7 @@ def test_politeness_user_agent_conditional_and_spacing(site):
     reqs = server.requests[start:]
     assert all(h.get("user-agent") == USER_AGENT for _, _, h in reqs)
     times = sorted(t for t, _, _ in reqs)
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert len(gaps) >= len(CASES) and min(gaps) >= delay * 0.75, min(gaps)
     assert took >= delay * len(gaps)
 

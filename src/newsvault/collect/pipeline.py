@@ -93,7 +93,7 @@ class SourceReport:
         more = len(self.errors) - _MAX_ERRORS
         return "; ".join(self.errors[:_MAX_ERRORS]) + (f"; and {more} more" if more > 0 else "")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.slug,
             "ok": not self.failed,
@@ -139,7 +139,7 @@ class PassReport:
         out["failed"] = sum(1 for s in self.sources if s.failed)
         return out
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "started": self.started,
@@ -440,8 +440,8 @@ def _archive(ctx: _Context, batch: list[_Prepared]) -> None:
             rep.unchanged += 1
         if path and status != "unchanged":
             rep.paths.append(path)
-    validators: dict = {}
-    fingerprints: dict = {}
+    validators: dict[str, tuple[str | None, str | None, str | None]] = {}
+    fingerprints: dict[str, str] = {}
     for prep in batch:
         validators.update(prep.validators)
         fingerprints.update(prep.fingerprints)

@@ -32,7 +32,7 @@ async def watch(
     """Poll until stopped; return the number of passes run. ``after_pass`` may commit/push."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    current: asyncio.Task | None = None
+    current: asyncio.Task[PassReport] | None = None
 
     def on_signal() -> None:
         stop.set()

@@ -186,7 +186,7 @@ class Fetcher:
             )
             pool = transport._pool
             # Every connection (redirect hops included) resolves, checks and connects here.
-            pool._network_backend = GuardedBackend(pool._network_backend, p.resolver, allow_private, p.address_check)  # type: ignore[attr-defined]
+            pool._network_backend = GuardedBackend(pool._network_backend, p.resolver, allow_private, p.address_check)
             client = self._clients[allow_private] = httpx.AsyncClient(
                 transport=transport,
                 follow_redirects=False,  # followed hop by hop in _attempt

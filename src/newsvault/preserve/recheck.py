@@ -100,7 +100,7 @@ class CheckResult:
     last_modified: str | None = None
     fp: str | None = None  # fingerprint of the page's main text
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
@@ -190,7 +190,7 @@ def _source_config(archive: Archive, slug: str) -> Source | None:
 class _Decider:
     """Turns a fetch into a CheckResult (main thread only: it reads and writes the archive)."""
 
-    def __init__(self, archive: Archive, prev: dict[str, dict]):
+    def __init__(self, archive: Archive, prev: dict[str, dict[str, Any]]):
         self.archive = archive
         self.prev = prev
 
@@ -234,7 +234,7 @@ class _Decider:
             return res
         return self._compare(article, fetched, res, prev, moved)
 
-    def _compare(self, article: Article, fetched: _Fetched, res: CheckResult, prev: dict | None, moved: bool) -> CheckResult:
+    def _compare(self, article: Article, fetched: _Fetched, res: CheckResult, prev: dict[str, Any] | None, moved: bool) -> CheckResult:
         from ..clean import clean_html
         from ..encoding import decode
         from ..errors import NewsvaultError
@@ -317,7 +317,7 @@ def select_articles(
     ``older_than`` (seconds) skips articles whose last conclusive check is more recent."""
     now = now if now is not None else int(time.time() * 1000)
     last = last_conclusive(archive.root)
-    due: list[tuple[tuple, Article]] = []
+    due: list[tuple[tuple[int, int], Article]] = []
     for a in archive.catalog.list_articles(source=source):
         if not a.url.startswith(("http://", "https://")):
             continue  # link-less items cannot be rechecked
