@@ -59,6 +59,8 @@ class Source:
                 raise ConfigError(f"source {self.slug}: invalid category regex: {e}") from None
         if self.interval < 60:
             raise ConfigError(f"source {self.slug}: interval must be at least 60 seconds")
+        if self.allow_private is not None and not isinstance(self.allow_private, bool):
+            raise ConfigError(f"source {self.slug}: allow_private must be true or false")
 
     def all_hosts(self) -> set[str]:
         hosts = {h.lower() for h in self.hosts}
