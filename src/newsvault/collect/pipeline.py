@@ -10,8 +10,14 @@ What the collector remembers (``fetch.ValidatorStore``) is saved only after the 
 archived a feed's items has committed, and only for feeds whose every item was archived: a
 304 can never hide an item that a failed pass did not keep. Entries archived before from
 exactly the same feed entry (same fingerprint) are counted unchanged without being cleaned or
-fetched again; anything else goes through the archive, which decides new / revision /
-unchanged by content.
+fetched again; anything else goes through the archive, which alone decides new / revision /
+unchanged (so a text that goes A, B, A is three versions).
+
+Within a feed, each item is its own unit: an error while fetching, extracting, cleaning or
+rendering one item is reported with its link and costs that item only. Every record is read
+back before it is written; an item with no text is kept as a placeholder naming its link.
+At most ``PAGE_FETCHES_PER_PASS`` article pages are fetched per source per pass. The rules,
+for users: ``docs/collect.md``.
 """
 
 from __future__ import annotations
