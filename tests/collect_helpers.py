@@ -7,6 +7,7 @@ stream an endless body, or answer conditional GETs with 304.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import html
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from newsvault.archive import Archive, write_atomic
+from newsvault.config import CONFIG_NAME, Config
 from newsvault.record import Record, parse
 
 CORPUS = Path("/work/shared/corpus")
@@ -233,10 +236,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply.body)
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
 
 class _Server(ThreadingHTTPServer):
@@ -252,7 +253,8 @@ class _Server(ThreadingHTTPServer):
 class FeedServer:
     """``with FeedServer() as srv: srv.static('/feed.xml', body); srv.url('/feed.xml')``."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host  # any 127.x address: tests never listen beyond this machine
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.headers: dict[str, list[dict[str, str]]] = {}
@@ -261,7 +263,7 @@ class FeedServer:
         self._lock = threading.Lock()
 
     def __enter__(self) -> FeedServer:
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.httpd = _Server((self.host, 0), _Handler)
         self.httpd.owner = self
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -274,7 +276,7 @@ class FeedServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"http://{self.host}:{self.httpd.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -397,6 +399,42 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def mtimes(root: Path) -> dict[str, int]:
     return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*.md")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Archives that may fetch from this machine
+# ---------------------------------------------------------------------------------------------
+
+
+async def no_dns(host: str, port: int) -> list[str]:
+    """A resolver for fetch policies in tests: real records carry real outlet URLs, and a test
+    must never look them up, let alone fetch them. Only 127.0.0.1 literals are reachable."""
+    raise OSError(f"tests resolve no names ({host})")
+
+
+def allow_private(root: Path) -> None:
+    """Set ``[fetch] allow_private = true`` in the archive at ``root``: the test servers listen on
+    127.0.0.1, which the default address policy refuses. For tests that collect or recheck from
+    loopback (in-process or through the CLI)."""
+    path = Path(root) / CONFIG_NAME
+    config = Config.load(path)
+    config.allow_private = True
+    write_atomic(path, config.dump())
+
+
+def local_archive(path: Path) -> Archive:
+    """A new archive at ``path`` that may fetch from 127.0.0.1 (see :func:`allow_private`)."""
+    Archive.init(path).close()
+    allow_private(path)
+    return Archive.open(path)
+
+
+@pytest.fixture
+def loopback_archive(tmp_path):
+    """Like the ``archive`` fixture, but allowed to fetch from the test servers on 127.0.0.1."""
+    a = local_archive(tmp_path / "archive")
+    yield a
+    a.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from collect_helpers import Item, Reply, corpus_records, rss20, snapshot
+from collect_helpers import Item, Reply, allow_private, corpus_records, rss20, snapshot
 from newsvault.cli import main
 from newsvault.collect import demo_sources
 
@@ -31,6 +31,7 @@ def git(root: Path, *args: str) -> str:
 def root(tmp_path):
     r = tmp_path / "archive"
     assert nv(r.parent, "init", str(r)).exit_code == 0
+    allow_private(r)  # the test feeds are served from 127.0.0.1
     return r
 
 

@@ -4,12 +4,27 @@ loses nothing, and a rerun recovers."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
 import pytest
 
-from collect_helpers import TESTDATA, Item, Reply, atom, corpus_records, json_feed, mtimes, page, rdf, rss20, snapshot
+from collect_helpers import (
+    TESTDATA,
+    Item,
+    Reply,
+    atom,
+    corpus_records,
+    json_feed,
+    local_archive,
+    mtimes,
+    no_dns,
+    page,
+    rdf,
+    rss20,
+    snapshot,
+)
 from newsvault.archive import Archive
 from newsvault.collect import collect, run_pass
 from newsvault.config import Source
@@ -17,7 +32,13 @@ from newsvault.fetch import FetchPolicy
 from newsvault.text import html_to_text
 from newsvault.urls import canonical_url
 
-FAST = FetchPolicy(timeout=1.0, deadline=3.0, retries=1, backoff=0.05, max_backoff=0.1)
+FAST = FetchPolicy(timeout=1.0, deadline=3.0, retries=1, backoff=0.05, max_backoff=0.1, resolver=no_dns)
+
+
+@pytest.fixture
+def archive(loopback_archive):
+    """Every archive here collects from servers on 127.0.0.1."""
+    return loopback_archive
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +138,7 @@ def test_a_server_that_never_answers_does_not_hold_up_the_others(srv, archive, r
     srv.hang("/slow.xml")
     done_at: dict[str, float] = {}
     start = time.perf_counter()
-    policy = FetchPolicy(timeout=1.0, deadline=3.0, retries=1, backoff=0.05)
+    policy = FetchPolicy(timeout=1.0, deadline=3.0, retries=1, backoff=0.05, resolver=no_dns)
     report = asyncio.run(
         run_pass(archive, [src("slow", srv.url("/slow.xml")), src("good", srv.url("/good.xml"))], policy,
                  on_source=lambda r: done_at.setdefault(r.slug, time.perf_counter() - start))
@@ -149,7 +170,7 @@ def test_redirect_loop_and_huge_body_fail_cleanly(srv, archive, recs):
     srv.redirect("/loop1", "/loop2")
     srv.redirect("/loop2", "/loop1")
     srv.endless("/huge.xml", 50 * 1024 * 1024)
-    policy = FetchPolicy(timeout=1.0, deadline=5.0, retries=0, max_bytes=2 * 1024 * 1024)
+    policy = FetchPolicy(timeout=1.0, deadline=5.0, retries=0, max_bytes=2 * 1024 * 1024, resolver=no_dns)
     report = run(archive, [src("loop", srv.url("/loop1")), src("huge", srv.url("/huge.xml"))], policy)
     loop, huge = report.sources
     assert "redirects" in loop.reason and "larger than the 2 MB cap" in huge.reason
@@ -329,7 +350,7 @@ def test_cancelled_pass_keeps_finished_batches_consistent(srv, archive, recs):
     srv.hang("/slow.xml")
 
     async def go():
-        task = asyncio.create_task(run_pass(archive, [src("good", srv.url("/good.xml")), src("slow", srv.url("/slow.xml"))], FetchPolicy(timeout=5, deadline=10)))
+        task = asyncio.create_task(run_pass(archive, [src("good", srv.url("/good.xml")), src("slow", srv.url("/slow.xml"))], FetchPolicy(timeout=5, deadline=10, resolver=no_dns)))
         await asyncio.sleep(1.0)
         task.cancel()
         return await task
@@ -347,7 +368,7 @@ def test_worker_processes_give_the_same_records(srv, tmp_path, recs):
     sources = [src("a", srv.url("/a.xml")), src("b", srv.url("/b.xml")), src("c", srv.url("/c.xml"), body="page", selector="div.post-content")]
     snaps = []
     for workers in (0, 2):
-        a = Archive.init(tmp_path / f"w{workers}")
+        a = local_archive(tmp_path / f"w{workers}")
         report = asyncio.run(run_pass(a, sources, FAST, workers=workers))
         assert report.ok and report.totals()["new"] == 8, report.as_dict()
         snaps.append({k: v for k, v in snapshot(a.root).items() if k.startswith("articles/")})
@@ -364,3 +385,128 @@ def test_links_that_are_not_web_addresses_are_not_kept(srv, archive, recs):
     for a in archive.catalog.list_articles():
         assert a.url == "" and a.canonical_url.startswith("nolink:")
         assert "javascript" not in (archive.root / a.path).read_text(encoding="utf-8").split("\n")[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# One revision rule: the archive's
+# ---------------------------------------------------------------------------------------------
+
+
+def test_text_a_then_b_then_a_again_keeps_three_versions(srv, archive, recs):
+    r = recs[0]
+    text_a, text_b = r.body, r.body + "<p>更正：这一段后来被删掉了。</p>"
+    sources = [src("s", srv.url("/f.xml"))]
+    counts = []
+    for body in (text_a, text_b, text_a):
+        srv.static("/f.xml", rss20([Item(r.title, r.url, body, r.published)]))
+        s = run(archive, sources).sources[0]
+        counts.append((s.new, s.revised, s.unchanged))
+    assert counts == [(1, 0, 0), (0, 1, 0), (0, 1, 0)]
+    versions = archive.catalog.versions(by_url(archive, r.url).id)
+    assert len(versions) == 3
+    assert [("更正" in archive.read(v.path).body) for v in versions] == [False, True, False]
+    assert_consistent(archive.root)
+
+
+# ---------------------------------------------------------------------------------------------
+# Whatever is written reads back; one bad item costs that item only
+# ---------------------------------------------------------------------------------------------
+
+
+def test_an_item_whose_text_cannot_be_had_is_kept_as_a_readable_placeholder_then_revised(srv, archive, recs):
+    r = recs[0]
+    srv.sequence("/a.html", [Reply(503, b"busy")])
+    srv.static("/f.xml", rss20([Item(r.title, srv.url("/a.html"), "", r.published, teaser="")], content_encoded=False))
+    sources = [src("s", srv.url("/f.xml"))]
+    s = run(archive, sources).sources[0]
+    assert s.new == 1 and any("no text could be had" in w for w in s.warnings), s.as_dict()
+    stored = archive.read(by_url(archive, srv.url("/a.html")).path)
+    assert stored.title == r.title and "正文未能获取" in stored.body and srv.url("/a.html") in stored.body
+    assert_consistent(archive.root)
+    srv.static("/a.html", page(r.title, r.body, wrapper="<div>{}</div>"), content_type="text/html")
+    s = run(archive, sources).sources[0]
+    assert s.revised == 1  # the text, once the page answers
+    latest = archive.catalog.versions(by_url(archive, srv.url("/a.html")).id)[-1]
+    assert "正文未能获取" not in archive.read(latest.path).body
+    assert_consistent(archive.root)
+
+
+def test_json_feed_items_of_the_wrong_types_are_never_written_unreadable(srv, archive, recs):
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "类型错误",
+        "items": [
+            {"id": 1, "url": ["not", "a", "string"], "title": 5, "content_html": {"a": 1}, "date_published": 7},
+            {"id": "2", "url": recs[0].url, "title": recs[0].title, "content_html": recs[0].body},
+            {"id": "3", "title": ["x"], "content_text": 42},
+        ],
+    }
+    srv.static("/f.json", json.dumps(doc), content_type="application/feed+json")
+    s = run(archive, [src("j", srv.url("/f.json"))]).sources[0]
+    assert (s.new, s.empty, s.duplicates) == (1, 1, 1), s.as_dict()  # the two empty items are alike
+    assert archive.read(by_url(archive, recs[0].url).path).title == recs[0].title
+    assert_consistent(archive.root)
+
+
+def test_a_record_that_would_not_read_back_is_caught_before_writing(recs):
+    from newsvault.collect.work import round_trip_problem
+    from newsvault.record import Record
+
+    assert round_trip_problem(Record(recs[0].title, recs[0].url, recs[0].published, recs[0].body)) is None
+    assert "without a body" in (round_trip_problem(Record("标题", "https://example.org/a", 0, " \n ")) or "")
+    assert "NUL" in (round_trip_problem(Record("标题", "https://example.org/a", 0, "<p>a\x00b</p>")) or "")
+
+
+POISON = '<p>正文一段。<a href="/x&#x1f;">带控制字符的链接</a></p>' + "<p>" + "毒" * 300 + "</p>"
+
+
+def test_one_poisoned_item_costs_only_itself(srv, archive, recs):
+    items = [Item.of(recs[0]), Item.of(recs[1]), Item("有毒的条目", "https://example.org/poison", POISON, recs[2].published), Item.of(recs[3])]
+    srv.static("/f.xml", rss20(items))
+    sources = [src("s", srv.url("/f.xml"))]
+    s = run(archive, sources).sources[0]
+    assert s.new == 3 and s.failed, s.as_dict()
+    assert [f["link"] for f in s.failed_items] == ["https://example.org/poison"]
+    assert "XML compatible" in s.failed_items[0]["reason"] and "https://example.org/poison" in s.reason
+    for r in (recs[0], recs[1], recs[3]):
+        assert archive.read(by_url(archive, r.url).path).title == r.title
+    assert archive.catalog.lookup_url(canonical_url("https://example.org/poison")) is None
+    # The next pass tries the poisoned item again, and only it.
+    again = run(archive, sources).sources[0]
+    assert (again.new, again.unchanged, len(again.failed_items)) == (0, 3, 1)
+    assert_consistent(archive.root)
+
+
+# ---------------------------------------------------------------------------------------------
+# At most so many article pages a pass
+# ---------------------------------------------------------------------------------------------
+
+
+def test_page_fetches_are_capped_per_pass_and_the_rest_come_later(srv, archive, recs):
+    n_items, cap = 300, 20
+    body = recs[0].body
+
+    def article(h) -> None:
+        n = h.path.rsplit("/", 1)[1].split(".")[0]
+        h.send(Reply(200, page(f"第{n}篇", f"<p>第{n}篇文章。</p>" + body).encode(), {"Content-Type": "text/html; charset=utf-8"}))
+
+    items = []
+    for n in range(n_items):
+        srv.serve(f"/p/{n}.html", article)
+        items.append(Item(f"第{n}篇", srv.url(f"/p/{n}.html"), "", 1_600_000_000_000 + n * 60_000, teaser="阅读全文"))
+    srv.static("/f.xml", rss20(items, content_encoded=False))
+    sources = [src("s", srv.url("/f.xml"), body="page", selector="div.post-content")]
+    first = collect(archive, sources, FAST, page_cap=cap).sources[0]
+    assert (first.new, first.deferred) == (cap, n_items - cap) and not first.failed
+    assert sum(srv.hits[f"/p/{n}.html"] for n in range(n_items)) == cap
+    assert any("left for the next pass" in w for w in first.warnings)
+    passes = 1
+    while archive.catalog.count_articles() < n_items:
+        s = collect(archive, sources, FAST, page_cap=cap).sources[0]
+        assert s.new == cap and not s.failed, s.as_dict()
+        passes += 1
+    assert passes == n_items // cap
+    assert all(srv.hits[f"/p/{n}.html"] == 1 for n in range(n_items))  # each page fetched once
+    last = collect(archive, sources, FAST, page_cap=cap).sources[0]
+    assert (last.new, last.deferred, last.not_modified) == (0, 0, 1)  # all archived: the feed is done with
+    assert_consistent(archive.root)

@@ -10,9 +10,10 @@ import pytest
 
 from collect_helpers import TESTDATA, FeedServer, Reply
 from newsvault.errors import FetchError
-from newsvault.fetch import USER_AGENT, Fetcher, FetchPolicy
+from newsvault.fetch import USER_AGENT, Fetcher, FetchPolicy, RefusedError
 
-FAST = dict(timeout=1.0, deadline=3.0, retries=2, backoff=0.05, max_backoff=0.2)
+# The test servers listen on 127.0.0.1, which the default address policy refuses.
+FAST = dict(timeout=1.0, deadline=3.0, retries=2, backoff=0.05, max_backoff=0.2, allow_private=True)
 
 
 def fetch(url: str, policy: FetchPolicy | None = None, **kw):
@@ -76,7 +77,7 @@ def test_server_that_never_answers_times_out(srv):
     srv.hang("/slow.xml")
     t = time.perf_counter()
     with pytest.raises(FetchError, match="timed out after 0.5 s"):
-        fetch(srv.url("/slow.xml"), FetchPolicy(timeout=0.5, deadline=2, retries=1, backoff=0.05))
+        fetch(srv.url("/slow.xml"), FetchPolicy(timeout=0.5, deadline=2, retries=1, backoff=0.05, allow_private=True))
     assert time.perf_counter() - t < 3
     assert srv.hits["/slow.xml"] == 2
 
@@ -178,13 +179,20 @@ def test_concurrency_is_bounded_per_host(srv):
 def test_file_urls_and_their_304(tmp_path):
     feed = tmp_path / "feed.xml"
     feed.write_text("<rss/>")
-    r = fetch(feed.as_uri())
+    r = fetch(feed.as_uri(), allow_file=True)
     assert r.content == b"<rss/>" and r.etag
-    assert fetch(feed.as_uri(), etag=r.etag).not_modified
+    assert fetch(feed.as_uri(), etag=r.etag, allow_file=True).not_modified
     feed.write_text("<rss>changed</rss>")
-    assert fetch(feed.as_uri(), etag=r.etag).content == b"<rss>changed</rss>"
+    assert fetch(feed.as_uri(), etag=r.etag, allow_file=True).content == b"<rss>changed</rss>"
     with pytest.raises(FetchError, match="No such file"):
-        fetch((tmp_path / "gone.xml").as_uri())
+        fetch((tmp_path / "gone.xml").as_uri(), allow_file=True)
+
+
+def test_file_urls_need_the_caller_to_allow_them(tmp_path):
+    feed = tmp_path / "feed.xml"
+    feed.write_text("<rss/>")
+    with pytest.raises(RefusedError, match="refused: file:// URLs are read only for a source whose feed is a local file"):
+        fetch(feed.as_uri())
 
 
 def test_unsupported_scheme():

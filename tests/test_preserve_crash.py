@@ -197,6 +197,7 @@ def test_collect_killed_at_random_moments(tmp_path):
         template = tmp_path / "template"
         archive = Archive.init(template)
         archive.config.sources = [Source("local", "本地", [server.base + "/feed.xml"])]
+        archive.config.allow_private = True  # the server is on 127.0.0.1
         write_atomic(template / CONFIG_NAME, archive.config.dump())
         archive.close()
 

@@ -54,6 +54,7 @@ def site(tmp_path):
             Source("sel", "选择器站", [server.base + "/feed"], body="page", selector="article", hosts=["127.0.0.1"]),
             Source("fs", "全文源站", [server.base + "/feed2"], hosts=["127.0.0.1"]),
         ]
+        archive.config.allow_private = True  # the server is on 127.0.0.1
         write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
         archive.close()
         archive = Archive.open(tmp_path / "archive")
@@ -171,7 +172,7 @@ def test_politeness_user_agent_conditional_and_spacing(site):
     reqs = server.requests[start:]
     assert all(h.get("user-agent") == USER_AGENT for _, _, h in reqs)
     times = sorted(t for t, _, _ in reqs)
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert len(gaps) >= len(CASES) and min(gaps) >= delay * 0.75, min(gaps)
     assert took >= delay * len(gaps)
 
@@ -272,3 +273,31 @@ def test_odd_cases_fail_safe(site):
     assert res[arts["etag"][0]].status == "live" and "not an HTML page" in res[arts["etag"][0]].reason
     assert res[arts["e503"][0]].status == "failing" and "redirects" in res[arts["e503"][0]].reason
     assert deleted_articles(archive) == {}
+
+
+def test_page_text_a_then_b_then_a_again_keeps_three_versions(site):
+    archive, server, arts = site
+    aid, url, title, body = arts["changed"]
+    edited = body.replace("</p>", "（后来又被改回去了）</p>", 1)
+    statuses = []
+    for text in (edited, body):
+        server.routes["/news/2020/changed.html"] = Reply(200, page(title, text))
+        statuses.append(recheck(archive, articles=[archive.catalog.get(aid)], policy=POLICY)[0].status)
+    assert statuses == ["changed", "changed"]
+    versions = archive.catalog.versions(aid)
+    assert len(versions) == 3
+    assert ["后来又被改回去了" in archive.read(v.path).body for v in versions] == [False, True, False]
+
+
+def test_a_private_address_is_not_rechecked_unless_allowed(site):
+    archive, server, arts = site
+    archive.config.allow_private = False
+    picked = [archive.catalog.get(arts["live"][0])]
+    before = len(server.requests)
+    res = recheck(archive, articles=picked, policy=POLICY)[0]
+    assert res.status == "failing" and "refused: 127.0.0.1 is a loopback address" in res.reason
+    assert len(server.requests) == before and deleted_articles(archive) == {}
+    # Allowed for its source alone: checked.
+    archive.config.source("sel").allow_private = True
+    assert recheck(archive, articles=picked, policy=POLICY)[0].status == "live"
+    assert len(server.requests) == before + 1

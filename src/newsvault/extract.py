@@ -49,8 +49,8 @@ def page_title(html: str) -> str:
     except (etree.ParserError, ValueError):
         return ""
     og = doc.xpath("//meta[@property='og:title']/@content")
-    if og and og[0].strip():
-        return og[0].strip()
+    if og and str(og[0]).strip():
+        return str(og[0]).strip()
     title = doc.findtext(".//title") or ""
     return title.strip()
 

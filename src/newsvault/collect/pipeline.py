@@ -10,8 +10,14 @@ What the collector remembers (``fetch.ValidatorStore``) is saved only after the 
 archived a feed's items has committed, and only for feeds whose every item was archived: a
 304 can never hide an item that a failed pass did not keep. Entries archived before from
 exactly the same feed entry (same fingerprint) are counted unchanged without being cleaned or
-fetched again; anything else goes through the archive, which decides new / revision /
-unchanged by content.
+fetched again; anything else goes through the archive, which alone decides new / revision /
+unchanged (so a text that goes A, B, A is three versions).
+
+Within a feed, each item is its own unit: an error while fetching, extracting, cleaning or
+rendering one item is reported with its link and costs that item only. Every record is read
+back before it is written; an item with no text is kept as a placeholder naming its link.
+At most ``PAGE_FETCHES_PER_PASS`` article pages are fetched per source per pass. The rules,
+for users: ``docs/collect.md``.
 """
 
 from __future__ import annotations
@@ -26,27 +32,41 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
-from ..archive import Archive, record_key
+from ..archive import Archive
 from ..clean import clean_html, clean_title, fallback_title, is_teaser, item_time
 from ..config import Source
 from ..errors import NewsvaultError
-from ..fetch import Fetcher, FetchPolicy, ValidatorStore
-from ..parse import FeedItem
+from ..fetch import Fetcher, FetchPolicy, Response, ValidatorStore
+from ..parse import Feed, FeedItem
 from ..record import Record
-from ..urls import article_id, canonical_url
-from .work import clean_bodies, clean_link, page_body, parse, wants_page
+from ..urls import canonical_url
+from .work import (
+    clean_bodies,
+    clean_link,
+    has_content,
+    page_body,
+    parse,
+    placeholder_body,
+    round_trip_problem,
+    wants_page,
+)
 
 T = TypeVar("T")
 
-__all__ = ["SourceReport", "PassReport", "run_pass", "collect", "commit_message"]
+__all__ = ["SourceReport", "PassReport", "run_pass", "collect", "commit_message", "PAGE_FETCHES_PER_PASS"]
 
 _FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _WRITE_WINDOW = 0.5  # seconds: sources finishing this close together share one write batch
-_MAX_ERRORS = 5
-_POOL_MIN_SOURCES = 16  # per source, in reports (the rest are counted)
+_MAX_ERRORS = 5  # per source, in the one-line reason (the rest are counted)
+_POOL_MIN_SOURCES = 16
+# Article pages fetched per source per pass (teaser items and page sources); the rest wait for
+# the next pass. A feed that suddenly lists 300 teasers must not cost 300 requests to one outlet
+# in one go, nor hold the pass for minutes.
+PAGE_FETCHES_PER_PASS = 50
 
 
 @dataclass
@@ -61,7 +81,10 @@ class SourceReport:
     not_modified: int = 0  # feeds that answered 304 (or the same bytes as last time)
     undated: int = 0  # archived under the time first seen
     future: int = 0  # dated in the future, clamped to now
+    deferred: int = 0  # article pages left for the next pass (the per-pass page cap)
+    empty: int = 0  # items with no text and no link (nothing to archive)
     errors: list[str] = field(default_factory=list)
+    failed_items: list[dict[str, str]] = field(default_factory=list)  # {"link", "reason"} of items not archived
     warnings: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)  # files written
 
@@ -76,7 +99,7 @@ class SourceReport:
         more = len(self.errors) - _MAX_ERRORS
         return "; ".join(self.errors[:_MAX_ERRORS]) + (f"; and {more} more" if more > 0 else "")
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.slug,
             "ok": not self.failed,
@@ -89,8 +112,11 @@ class SourceReport:
             "not_modified": self.not_modified,
             "undated": self.undated,
             "future": self.future,
+            "deferred": self.deferred,
+            "empty": self.empty,
             "reason": self.reason,
             "errors": self.errors,
+            "failed_items": self.failed_items,
             "warnings": self.warnings,
             "paths": self.paths,
         }
@@ -119,7 +145,7 @@ class PassReport:
         out["failed"] = sum(1 for s in self.sources if s.failed)
         return out
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "started": self.started,
@@ -159,6 +185,7 @@ def commit_message(report: PassReport) -> str:
 class _Prepared:
     source: Source
     report: SourceReport
+    page_budget: int  # article pages this source may still fetch in this pass
     records: list[Record] = field(default_factory=list)
     validators: dict[str, tuple[str | None, str | None, str]] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
@@ -172,16 +199,28 @@ class _Context:
     seen: int  # epoch ms: "first seen" time of this pass
     now: int
     executor: Executor | None = None  # worker processes for big passes; None: a thread
+    page_cap: int = PAGE_FETCHES_PER_PASS
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a CPU-bound step off the event loop (in a worker process when there is a pool)."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
+    def allow_private(self, source: Source) -> bool:
+        """The archive's rule for the source (``Config.private_allowed``), or the fetch policy's."""
+        return self.archive.config.private_allowed(source) or self.fetcher.policy.allow_private
+
 
 @dataclass
-class _Built:
-    record: Record
-    warning: str | None = None
+class _Entry:
+    """One feed entry on its way to the archive."""
+
+    item: FeedItem
+    link: str
+    fingerprint: str
+    record: Record | None = None
+    warning: str | None = None  # archived, but not in full: fetched again next pass
+    error: str | None = None  # not archived (the reason, without the link)
+    empty: bool = False  # nothing to archive at all (no text, no link): reported, not a failure
     date_rule: str = "item"
 
 
@@ -196,30 +235,68 @@ def _fingerprint(item: FeedItem, link: str) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
-def _record(ctx: _Context, item: FeedItem, title: str, link: str, body: str) -> tuple[Record, str]:
+def _describe(e: BaseException) -> str:
+    return str(e) if isinstance(e, NewsvaultError) else f"{type(e).__name__}: {e}"
+
+
+def _finish(ctx: _Context, entry: _Entry, title: str, body: str) -> None:
+    """Make the entry's record, or say why it cannot be one. What is kept always parses."""
+    link = entry.link
+    if not has_content(body):
+        if not link:
+            entry.empty = True
+            return
+        # An empty body would be an unreadable record; keep the title and the link now, and
+        # the text as a revision once a pass gets it.
+        body = placeholder_body(link)
+        why = f" ({entry.warning})" if entry.warning else ""
+        entry.warning = f"no text could be had for this item; archived its title and link{why}"
     if not title:
         title = fallback_title(body, link)
-    published, rule = item_time(item.published, ctx.seen, ctx.now)
-    return Record(title=title, url=link, published=published, body=body), rule
+    published, entry.date_rule = item_time(entry.item.published, ctx.seen, ctx.now)
+    record = Record(title=title, url=link, published=published, body=body)
+    problem = round_trip_problem(record)
+    if problem:
+        entry.error = f"cannot be written as a record ({problem})"
+        return
+    entry.record = record
 
 
-async def _build_from_page(ctx: _Context, source: Source, item: FeedItem, link: str, base: str) -> _Built:
+async def _page_entry(ctx: _Context, source: Source, entry: _Entry, base: str) -> None:
     """An item whose body comes from its page (page sources, or a teaser in the feed)."""
-    title = clean_title(item.title)
+    item, link = entry.item, entry.link
     try:
-        page = await ctx.fetcher.get(link, accept=_PAGE_ACCEPT)
-        html = page.text()
-        body, page_title_text = await ctx.run(page_body, html, page.url, source.selector, item.body, source.body, base)
-        title = title or page_title_text
-        warning = None
-    except NewsvaultError as e:
-        if source.body == "page":
-            raise
-        # A teaser is better than nothing; the page is tried again next pass.
-        warning = f"kept the feed's short text ({e})"
-        body = clean_html(item.body, base)
-    record, rule = _record(ctx, item, title, link, body)
-    return _Built(record, warning=warning, date_rule=rule)
+        title = clean_title(item.title)
+        try:
+            page = await ctx.fetcher.get(link, accept=_PAGE_ACCEPT, allow_private=ctx.allow_private(source), allow_file=link.startswith("file:"))
+            html = page.text()
+            body, page_title_text = await ctx.run(page_body, html, page.url, source.selector, item.body, source.body, base)
+            title = title or page_title_text
+        except Exception as e:  # noqa: BLE001 - a fetch, or a page no parser survives
+            if source.body == "page":
+                entry.error = _describe(e).removeprefix(f"{link}: ")
+                return
+            # A teaser is better than nothing; the page is tried again next pass.
+            entry.warning = f"kept the feed's short text ({_describe(e)})"
+            body = clean_html(item.body, base)
+        _finish(ctx, entry, title, body)
+    except Exception as e:  # noqa: BLE001 - one odd item costs that item only
+        entry.error = _describe(e)
+
+
+async def _feed_entries(ctx: _Context, entries: list[_Entry], base: str) -> None:
+    """Items whose body is in the feed: cleaned in one hand-off (one worker call per feed)."""
+    if not entries:
+        return
+    cleaned = await ctx.run(clean_bodies, [(e.item.body, e.link or base) for e in entries])
+    for entry, (body, error) in zip(entries, cleaned, strict=True):
+        if error is not None:
+            entry.error = error
+            continue
+        try:
+            _finish(ctx, entry, clean_title(entry.item.title), body)
+        except Exception as e:  # noqa: BLE001 - one odd item costs that item only
+            entry.error = _describe(e)
 
 
 def _dedupe_key(item: FeedItem, link: str) -> str:
@@ -229,24 +306,30 @@ def _dedupe_key(item: FeedItem, link: str) -> str:
     return "nolink:" + hashlib.sha256(f"{item.title}\x00{item.body}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
-    source, rep = prep.source, prep.report
+async def _fetch_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> tuple[Response, str] | None:
+    """The feed's response and its body digest, or None when it has not changed."""
     etag, last_modified, digest = ctx.store.validators(feed_url)
-    resp = await ctx.fetcher.get(feed_url, etag=etag, last_modified=last_modified, accept=_FEED_ACCEPT)
+    resp = await ctx.fetcher.get(
+        feed_url, etag=etag, last_modified=last_modified, accept=_FEED_ACCEPT,
+        allow_private=ctx.allow_private(prep.source), allow_file=feed_url.lower().startswith("file:"),
+    )
     if resp.not_modified:
-        rep.not_modified += 1
-        return
+        prep.report.not_modified += 1
+        return None
     body_digest = hashlib.sha256(resp.content).hexdigest()
     if body_digest == digest:  # the very bytes whose items were all archived: as good as a 304
-        rep.not_modified += 1
-        return
-    feed = await ctx.run(parse, resp.content, resp.url, resp.content_type, resp.charset)
-    if feed.warning:
-        rep.warnings.append(f"{feed_url}: {feed.warning}")
+        prep.report.not_modified += 1
+        return None
+    return resp, body_digest
+
+
+def _select(ctx: _Context, prep: _Prepared, feed: Feed, feed_url: str) -> tuple[list[_Entry], list[_Entry]]:
+    """The entries to archive, split by where their body comes from (the feed, or the page)."""
+    source, rep = prep.source, prep.report
     category = re.compile(source.category) if source.category else None
     keys: set[str] = set()
-    from_feed: list[tuple[FeedItem, str, str]] = []  # (item, link, fingerprint)
-    from_page: list[tuple[FeedItem, str, str]] = []
+    from_feed: list[_Entry] = []
+    from_page: list[_Entry] = []
     catalog = ctx.archive.catalog
     for item in feed.items:
         rep.items += 1
@@ -264,39 +347,64 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
         if link and ctx.store.fingerprint(key) == fp and catalog.lookup_url(key) is not None:
             rep.unchanged += 1
             continue
-        (from_page if wants_page(link, source.body, is_teaser(item.body)) else from_feed).append((item, link, fp))
-    failures = 0  # items not archived in full: the feed must be fetched again next pass
-    built: list[tuple[FeedItem, str, str, _Built | BaseException]] = []
-    if from_feed:
-        bodies = await ctx.run(clean_bodies, [(item.body, link or resp.url) for item, link, _fp in from_feed])
-        for (item, link, fp), body in zip(from_feed, bodies):
-            record, rule = _record(ctx, item, clean_title(item.title), link, body)
-            built.append((item, link, fp, _Built(record, date_rule=rule)))
-    pages = await asyncio.gather(*(_build_from_page(ctx, source, item, link, link or resp.url) for item, link, _fp in from_page), return_exceptions=True)
-    built += [(item, link, fp, res) for (item, link, fp), res in zip(from_page, pages)]
-    for item, link, fp, res in built:
-        if isinstance(res, BaseException):
-            if isinstance(res, asyncio.CancelledError):
-                raise res
-            failures += 1
-            reason = str(res) if isinstance(res, NewsvaultError) else f"{type(res).__name__}: {res}"
-            where = item.link or item.title or "?"
-            rep.errors.append(reason if reason.startswith(where) else f"{where}: {reason}")
+        entry = _Entry(item, link, fp)
+        (from_page if wants_page(link, source.body, is_teaser(item.body)) else from_feed).append(entry)
+    return from_feed, from_page
+
+
+def _keep(prep: _Prepared, entries: list[_Entry]) -> int:
+    """Queue the entries' records for archiving and report the rest; return how many were not
+    archived in full (the feed is then fetched again next pass)."""
+    rep = prep.report
+    failures = 0
+    for entry in entries:
+        where = entry.link or entry.item.link or entry.item.title or "(an item without link or title)"
+        if entry.empty:
+            rep.empty += 1
+            rep.warnings.append(f"{where}: an item with no text and no link was not archived")
             continue
-        if res.warning:
+        if entry.error is not None or entry.record is None:
+            failures += 1
+            reason = entry.error or "not archived"
+            rep.errors.append(f"{where}: {reason}")
+            rep.failed_items.append({"link": where, "reason": reason})
+            continue
+        if entry.warning:
             failures += 1  # archived a fallback: keep the feed's validators out, retry next pass
-            rep.warnings.append(f"{item.link}: {res.warning}")
-        elif link:
-            prep.fingerprints[_canonical(link)] = fp
-        rep.undated += res.date_rule == "seen"
-        rep.future += res.date_rule == "clamped"
-        prep.records.append(res.record)
-    if not failures:
+            rep.warnings.append(f"{where}: {entry.warning}")
+        elif entry.link:
+            prep.fingerprints[_canonical(entry.link)] = entry.fingerprint
+        rep.undated += entry.date_rule == "seen"
+        rep.future += entry.date_rule == "clamped"
+        prep.records.append(entry.record)
+    return failures
+
+
+async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
+    fetched = await _fetch_feed(ctx, prep, feed_url)
+    if fetched is None:
+        return
+    resp, body_digest = fetched
+    feed = await ctx.run(parse, resp.content, resp.url, resp.content_type, resp.charset)
+    if feed.warning:
+        prep.report.warnings.append(f"{feed_url}: {feed.warning}")
+    from_feed, from_page = _select(ctx, prep, feed, feed_url)
+    # At most page_budget article pages a pass: the rest are neither archived nor remembered,
+    # so the next pass (which refetches this feed) takes them up.
+    now_pages, later = from_page[: prep.page_budget], from_page[prep.page_budget :]
+    prep.page_budget -= len(now_pages)
+    if later:
+        prep.report.deferred += len(later)
+        prep.report.warnings.append(f"{feed_url}: {len(later)} article pages left for the next pass (at most {ctx.page_cap} a pass)")
+    await _feed_entries(ctx, from_feed, resp.url)
+    await asyncio.gather(*(_page_entry(ctx, prep.source, e, e.link or resp.url) for e in now_pages))
+    failures = _keep(prep, from_feed + now_pages)
+    if not failures and not later:
         prep.validators[feed_url] = (resp.etag, resp.last_modified, body_digest)
 
 
 async def _prepare_source(ctx: _Context, source: Source) -> _Prepared:
-    prep = _Prepared(source, SourceReport(source.slug))
+    prep = _Prepared(source, SourceReport(source.slug), page_budget=ctx.page_cap)
 
     async def one(url: str) -> None:
         try:
@@ -319,16 +427,10 @@ async def _prepare_source(ctx: _Context, source: Source) -> _Prepared:
 
 def _archive(ctx: _Context, batch: list[_Prepared]) -> None:
     counts: list[tuple[_Prepared, str, str | None]] = []
-    catalog = ctx.archive.catalog
     with ctx.archive.batch():
         for prep in batch:
             for record in prep.records:
-                # Most items of a feed are archived already and unchanged: answer that from the
-                # catalog (the same test archive.add makes) without rendering the record.
-                aid = article_id(_canonical(record.url) or record_key(record, prep.source.slug))
-                if catalog.get(aid) is not None and record.text_hash in catalog.content_hashes(aid):
-                    counts.append((prep, "unchanged", None))
-                    continue
+                # The archive alone decides new / revision / unchanged (one rule everywhere).
                 result = ctx.archive.add(record, prep.source.slug, seen=ctx.seen)
                 counts.append((prep, result.status, result.path))
     # Only now is everything on disk: count it, and remember validators and fingerprints.
@@ -342,8 +444,8 @@ def _archive(ctx: _Context, batch: list[_Prepared]) -> None:
             rep.unchanged += 1
         if path and status != "unchanged":
             rep.paths.append(path)
-    validators: dict = {}
-    fingerprints: dict = {}
+    validators: dict[str, tuple[str | None, str | None, str | None]] = {}
+    fingerprints: dict[str, str] = {}
     for prep in batch:
         validators.update(prep.validators)
         fingerprints.update(prep.fingerprints)
@@ -357,12 +459,17 @@ async def run_pass(
     *,
     on_source: Callable[[SourceReport], None] | None = None,
     workers: int | None = None,
+    page_cap: int = PAGE_FETCHES_PER_PASS,
 ) -> PassReport:
     """Collect every source once. Cancel the task to stop: finished batches stay archived.
 
     ``workers``: processes for parsing and cleaning (0: a thread of this process). Default:
     one per CPU but one (this process archives meanwhile) when the pass has at least 16
-    sources; below that, starting processes costs more than it saves.
+    sources; below that, starting processes costs more than it saves. ``page_cap``: article
+    pages fetched per source in this pass (the rest are left for the next passes).
+
+    Stopped by an exception (a signal handler's, say) the pass ends cleanly: the batch being
+    written is rolled back (no temp file stays), and the worker processes are terminated.
     """
     sources = list(sources)
     if workers is None:
@@ -370,59 +477,109 @@ async def run_pass(
     now = int(time.time() * 1000)
     started = time.perf_counter()
     reports = {s.slug: SourceReport(s.slug) for s in sources}
-    order = {s.slug: n for n, s in enumerate(sources)}
     report = PassReport([reports[s.slug] for s in sources], started=now)
     store = ValidatorStore.for_archive(archive)
-    archive.catalog  # open (and recover) before any task needs it
+    _ = archive.catalog  # open (and recover) before any task needs it
     executor = _process_pool(workers) if workers > 0 else None
     try:
         async with Fetcher(policy) as fetcher:
-            ctx = _Context(archive, fetcher, store, seen=now, now=now, executor=executor)
-            pending = {asyncio.create_task(_prepare_source(ctx, s)) for s in sources}
-            try:
-                while pending:
-                    done, pending = await asyncio.wait(pending, timeout=_WRITE_WINDOW)
-                    if not done:
-                        continue
-                    # Config order within a batch, so that which source "owns" an article seen in
-                    # two feeds at once does not depend on set iteration order.
-                    batch = sorted((t.result() for t in done), key=lambda p: order[p.source.slug])
-                    for prep in batch:
-                        reports[prep.source.slug] = prep.report
-                    t_write = time.perf_counter()
-                    try:
-                        _archive(ctx, batch)
-                    except (NewsvaultError, OSError) as e:
-                        # Nothing of this batch was kept (the archive rolled it back).
-                        for prep in batch:
-                            prep.report.errors.append(f"not archived: {e}")
-                            prep.report.paths.clear()
-                    report.write_seconds += time.perf_counter() - t_write
-                    for prep in batch:
-                        if on_source:
-                            on_source(prep.report)
-            except asyncio.CancelledError:
-                report.interrupted = True
-                for t in pending:
-                    t.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
+            ctx = _Context(archive, fetcher, store, seen=now, now=now, executor=executor, page_cap=page_cap)
+            await _run_sources(ctx, sources, report, reports, on_source)
     finally:
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            _stop_pool(executor)
         store.close()
         report.sources = [reports[s.slug] for s in sources]
         report.seconds = time.perf_counter() - started
     return report
 
 
+async def _run_sources(
+    ctx: _Context,
+    sources: list[Source],
+    report: PassReport,
+    reports: dict[str, SourceReport],
+    on_source: Callable[[SourceReport], None] | None,
+) -> None:
+    """Prepare every source concurrently; archive them in batches as they finish."""
+    order = {s.slug: n for n, s in enumerate(sources)}
+    pending = {asyncio.create_task(_prepare_source(ctx, s)) for s in sources}
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, timeout=_WRITE_WINDOW)
+            if not done:
+                continue
+            # Config order within a batch, so that which source "owns" an article seen in
+            # two feeds at once does not depend on set iteration order.
+            batch = sorted((t.result() for t in done), key=lambda p: order[p.source.slug])
+            for prep in batch:
+                reports[prep.source.slug] = prep.report
+            t_write = time.perf_counter()
+            try:
+                _archive(ctx, batch)
+            except (NewsvaultError, OSError) as e:
+                # Nothing of this batch was kept (the archive rolled it back).
+                for prep in batch:
+                    prep.report.errors.append(f"not archived: {e}")
+                    prep.report.paths.clear()
+            report.write_seconds += time.perf_counter() - t_write
+            for prep in batch:
+                if on_source:
+                    on_source(prep.report)
+    except asyncio.CancelledError:
+        report.interrupted = True
+        await _cancel(pending)
+    except BaseException:
+        await _cancel(pending)
+        raise
+
+
+async def _cancel(tasks: set[asyncio.Task[_Prepared]]) -> None:
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     # forkserver: workers are forked from a clean single-threaded server that has imported
     # newsvault once, never from this (threaded) process.
     mp = multiprocessing.get_context("forkserver")
-    mp.set_forkserver_preload(["newsvault.collect.work"])
+    mp.set_forkserver_preload(["newsvault.collect._workers"])  # imports work; workers ignore signals
+    _start_forkserver()
     return ProcessPoolExecutor(max_workers=workers, mp_context=mp)
 
 
-def collect(archive: Archive, sources: Iterable[Source] | None = None, policy: FetchPolicy | None = None) -> PassReport:
+def _start_forkserver() -> None:
+    """Start the fork server so that it imports the same newsvault as this process. Before
+    Python 3.12 it ignores this process's sys.path, so a newsvault found through a changed
+    sys.path (a checkout beside an installed copy) would not be the one the workers run."""
+    from multiprocessing import forkserver
+
+    here = str(Path(__file__).resolve().parents[2])
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = here + (os.pathsep + old if old else "")
+    try:
+        forkserver.ensure_running()
+    finally:
+        if old is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+def _stop_pool(executor: ProcessPoolExecutor) -> None:
+    """Stop the workers: queued work is dropped, work in hand finishes (a feed's cleaning, a
+    page's extraction: moments), then every worker has exited. Workers ignore SIGINT and
+    SIGTERM (see ``_workers.py``) precisely so that they are alive to be shut down in order."""
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def collect(
+    archive: Archive,
+    sources: Iterable[Source] | None = None,
+    policy: FetchPolicy | None = None,
+    *,
+    page_cap: int = PAGE_FETCHES_PER_PASS,
+) -> PassReport:
     """Synchronous wrapper: one pass over ``sources`` (default: every configured source)."""
-    return asyncio.run(run_pass(archive, archive.config.sources if sources is None else sources, policy))
+    return asyncio.run(run_pass(archive, archive.config.sources if sources is None else sources, policy, page_cap=page_cap))

@@ -8,6 +8,7 @@ cancelled, and what they had not archived is fetched again by the next run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections.abc import Callable
@@ -31,7 +32,7 @@ async def watch(
     """Poll until stopped; return the number of passes run. ``after_pass`` may commit/push."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    current: asyncio.Task | None = None
+    current: asyncio.Task[PassReport] | None = None
 
     def on_signal() -> None:
         stop.set()
@@ -63,10 +64,8 @@ async def watch(
                     break
                 continue
             wait = max(0.0, min(due.values()) - time.monotonic())
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=wait)
-            except TimeoutError:
-                pass
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

@@ -1,4 +1,8 @@
-"""The HTTP client: one ``Fetcher`` per collect pass, shared by every source.
+"""The HTTP client: the one way newsvault fetches anything (feeds, article pages, rechecks).
+
+One ``Fetcher`` per collect pass (or recheck run) is shared by every source. What differs
+between users is a field of :class:`FetchPolicy`, set where the policy is built: recheck uses
+no retries, one request at a time per host and a delay between them.
 
 Why each limit exists:
 
@@ -10,7 +14,11 @@ Why each limit exists:
 * a body-size cap enforced while streaming: a 50 MB (or endless) body is cut off after
   ``max_bytes`` without being held in memory;
 * bounded concurrency overall and per host, so 300 feeds do not open 300 sockets and one
-  outlet's server is not hammered by its own page fetches.
+  outlet's server is not hammered by its own page fetches; optionally a minimum delay between
+  two requests to one host (every redirect hop counts);
+* an address policy (see ``_address.py``): no loopback, private, link-local, multicast or
+  reserved address unless allowed, checked on the address actually connected to; ``file://``
+  only when the caller says the URL comes from a local feed the archive was configured with.
 """
 
 from __future__ import annotations
@@ -19,18 +27,18 @@ import asyncio
 import email.utils
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
-
-import httpx
 
 from ..encoding import decode
 from ..errors import FetchError, RecordError
+from ._address import GuardedBackend, RefusedError, Resolver
+from ._lean import httpx
 
-__all__ = ["Fetcher", "FetchPolicy", "Response", "USER_AGENT"]
+__all__ = ["Fetcher", "FetchPolicy", "Response", "RefusedError", "USER_AGENT", "user_agent"]
 
 
 def _version() -> str:
@@ -42,7 +50,14 @@ def _version() -> str:
         return "0"
 
 
-USER_AGENT = f"newsvault/{_version()} (+https://github.com/newsvault/newsvault)"
+def user_agent(purpose: str | None = None) -> str:
+    """``newsvault/<version> (+<project URL>[; purpose])``: says who is asking, and why."""
+    extra = f"; {purpose}" if purpose else ""
+    return f"newsvault/{_version()} (+https://github.com/newsvault/newsvault{extra})"
+
+
+USER_AGENT = user_agent()
+_REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 
 
@@ -60,7 +75,11 @@ class FetchPolicy:
     max_redirects: int = 5
     concurrency: int = 32
     per_host: int = 6
+    host_delay: float = 0.0  # seconds between the starts of two requests to one host
     user_agent: str = USER_AGENT
+    allow_private: bool = False  # may connect to loopback / private / link-local addresses
+    resolver: Resolver | None = field(default=None, repr=False)  # host name -> addresses (tests)
+    address_check: Callable[[str], str | None] | None = field(default=None, repr=False)  # IP -> why refused (tests)
 
 
 @dataclass
@@ -72,6 +91,7 @@ class Response:
     content: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     attempts: int = 1
+    redirects: int = 0
 
     @property
     def not_modified(self) -> bool:
@@ -140,33 +160,58 @@ class Fetcher:
 
     def __init__(self, policy: FetchPolicy | None = None):
         self.policy = policy or FetchPolicy()
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._open = False
         self._all = asyncio.Semaphore(self.policy.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
 
     async def __aenter__(self) -> Fetcher:
-        p = self.policy
-        self._client = httpx.AsyncClient(
-            follow_redirects=True,
-            max_redirects=p.max_redirects,
-            timeout=httpx.Timeout(p.timeout),
-            limits=httpx.Limits(max_connections=p.concurrency, max_keepalive_connections=p.concurrency),
-            headers={"User-Agent": p.user_agent, "Accept-Encoding": "gzip, deflate"},
-            trust_env=False,
-        )
+        self._open = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        self._open = False
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
-    def _host_slot(self, url: str) -> asyncio.Semaphore:
-        host = (urlsplit(url).hostname or "").lower()
+    def _client(self, allow_private: bool) -> httpx.AsyncClient:
+        """One client per address policy (a connection pool checked once per connection)."""
+        client = self._clients.get(allow_private)
+        if client is None:
+            p = self.policy
+            transport = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=p.concurrency, max_keepalive_connections=p.concurrency),
+            )
+            pool = transport._pool
+            # Every connection (redirect hops included) resolves, checks and connects here.
+            pool._network_backend = GuardedBackend(pool._network_backend, p.resolver, allow_private, p.address_check)
+            client = self._clients[allow_private] = httpx.AsyncClient(
+                transport=transport,
+                follow_redirects=False,  # followed hop by hop in _attempt
+                timeout=httpx.Timeout(p.timeout),
+                headers={"User-Agent": p.user_agent, "Accept-Encoding": "gzip, deflate"},
+                trust_env=False,
+            )
+        return client
+
+    def _host_slot(self, host: str) -> asyncio.Semaphore:
         sem = self._hosts.get(host)
         if sem is None:
             sem = self._hosts[host] = asyncio.Semaphore(self.policy.per_host)
         return sem
+
+    async def _pace(self, host: str) -> None:
+        """Space the starts of requests to one host ``host_delay`` seconds apart."""
+        delay = self.policy.host_delay
+        if delay <= 0:
+            return
+        now = time.monotonic()
+        start = max(now, self._next_start.get(host, 0.0))
+        self._next_start[host] = start + delay
+        if start > now:
+            await asyncio.sleep(start - now)
 
     async def get(
         self,
@@ -175,74 +220,110 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
+        allow_private: bool | None = None,
+        allow_file: bool = False,
+        any_status: bool = False,
     ) -> Response:
-        """Fetch ``url``; raise :class:`FetchError` (with the reason) once retries are spent."""
+        """Fetch ``url``; raise :class:`FetchError` (with the reason) once retries are spent.
+
+        ``allow_private``: this fetch may reach non-public addresses (None: the policy's
+        setting). ``allow_file``: a ``file://`` URL may be read (only for a source configured
+        with a local feed). ``any_status``: return 4xx/5xx answers instead of raising (recheck
+        wants to see a 404).
+        """
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
+            if not allow_file:
+                raise RefusedError(f"{url}: refused: file:// URLs are read only for a source whose feed is a local file")
             return await asyncio.to_thread(self._get_file, url, etag)
         if scheme not in ("http", "https"):
             raise FetchError(f"{url}: unsupported URL scheme {scheme or '(none)'!r} (use http, https or file)")
-        if self._client is None:
+        if not self._open:
             raise RuntimeError("Fetcher used outside 'async with'")
-        p = self.policy
-        headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        if accept:
-            headers["Accept"] = accept
+        client = self._client(self.policy.allow_private if allow_private is None else allow_private)
+        headers = _request_headers(etag, last_modified, accept)
         attempt = 0
         while True:
             attempt += 1
             try:
-                # host slot first: tasks queued for one busy host must not hold global slots
-                async with self._host_slot(url), self._all:
-                    async with asyncio.timeout(p.deadline):
-                        return await self._attempt(url, headers, attempt)
-            except _Retry as r:
-                reason, wait = r.reason, r.wait
-            except TimeoutError:
-                reason, wait = f"no complete answer within {p.deadline:g} s", None
-            except httpx.TimeoutException:
-                reason, wait = f"timed out after {p.timeout:g} s", None
-            except httpx.TooManyRedirects:
-                raise FetchError(f"{url}: more than {p.max_redirects} redirects (a redirect loop?)") from None
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as e:
-                reason, wait = _network_reason(e), None
-            except _TooBig as e:
-                raise FetchError(f"{url}: {e}") from None
-            except httpx.HTTPError as e:  # invalid URL, unsupported protocol, …
-                raise FetchError(f"{url}: {e}") from None
-            if attempt > p.retries:
-                raise FetchError(f"{url}: {reason} ({attempt} attempt{'s' if attempt > 1 else ''})")
-            if wait is not None and wait > p.max_retry_after:
-                raise FetchError(f"{url}: {reason}; the server asks to retry after {wait:.0f} s")
-            if wait is None:
-                wait = min(p.max_backoff, p.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-            await asyncio.sleep(wait)
+                return await self._attempt(client, url, headers, attempt, any_status)
+            except Exception as e:  # noqa: BLE001 - sorted into retry / fail by _failure
+                reason, wait = self._failure(url, e)
+            await asyncio.sleep(self._wait_before_retry(url, reason, wait, attempt))
 
-    async def _attempt(self, url: str, headers: dict[str, str], attempt: int) -> Response:
-        assert self._client is not None
+    def _failure(self, url: str, e: Exception) -> tuple[str, float | None]:
+        """Why an attempt failed and how long the server asks us to wait; raises when the
+        failure is final (retrying cannot help)."""
+        p = self.policy
+        if isinstance(e, _Retry):
+            return e.reason, e.wait
+        if isinstance(e, TimeoutError):
+            return f"no complete answer within {p.deadline:g} s", None
+        if isinstance(e, httpx.TimeoutException):
+            return f"timed out after {p.timeout:g} s", None
+        if isinstance(e, httpx.TooManyRedirects):
+            raise FetchError(f"{url}: more than {p.max_redirects} redirects (a redirect loop?)") from None
+        if isinstance(e, (httpx.NetworkError, httpx.RemoteProtocolError)):
+            return _network_reason(e), None
+        if isinstance(e, RefusedError):
+            raise RefusedError(f"{url}: {e}") from None
+        if isinstance(e, FetchError):
+            raise e
+        if isinstance(e, (_TooBig, httpx.HTTPError)):  # too big; invalid URL, unsupported protocol, …
+            raise FetchError(f"{url}: {e}") from None
+        raise e
+
+    def _wait_before_retry(self, url: str, reason: str, wait: float | None, attempt: int) -> float:
+        p = self.policy
+        if attempt > p.retries:
+            raise FetchError(f"{url}: {reason} ({attempt} attempt{'s' if attempt > 1 else ''})")
+        if wait is not None and wait > p.max_retry_after:
+            raise FetchError(f"{url}: {reason}; the server asks to retry after {wait:.0f} s")
+        if wait is None:
+            wait = min(p.max_backoff, p.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        return wait
+
+    async def _attempt(self, client: httpx.AsyncClient, url: str, headers: dict[str, str], attempt: int, any_status: bool) -> Response:
+        """One attempt, following redirects hop by hop: every hop takes its host's slot and
+        pacing, and may only lead to another http(s) URL (never to ``file://``)."""
+        p = self.policy
+        current = url
+        for hop in range(p.max_redirects + 1):
+            host = (urlsplit(current).hostname or "").lower()
+            # host slot first: tasks queued for one busy host must not hold global slots
+            async with self._host_slot(host), self._all:
+                await self._pace(host)
+                async with asyncio.timeout(p.deadline), client.stream("GET", current, headers=headers) as r:
+                    location = r.headers.get("location")
+                    if r.status_code in _REDIRECT_STATUS and location:
+                        current = _redirect_target(url, current, location)
+                        continue
+                    return await self._response(r, url, attempt, hop, any_status)
+        raise httpx.TooManyRedirects(f"more than {p.max_redirects} redirects")
+
+    async def _response(self, r: httpx.Response, url: str, attempt: int, redirects: int, any_status: bool) -> Response:
+        if r.status_code == 304:
+            return Response(str(r.url), 304, b"", dict(r.headers), attempt, redirects)
+        if r.status_code in _RETRY_STATUS and not (any_status and attempt > self.policy.retries):
+            raise _Retry(f"HTTP {r.status_code} {r.reason_phrase}".rstrip(), _retry_after(r.headers.get("retry-after")))
+        if (r.status_code >= 400 or r.status_code < 200) and not any_status:
+            raise FetchError(f"{url}: HTTP {r.status_code} {r.reason_phrase}".rstrip())
+        content = await self._read_capped(r)
+        return Response(str(r.url), r.status_code, content, dict(r.headers), attempt, redirects)
+
+    async def _read_capped(self, r: httpx.Response) -> bytes:
         cap = self.policy.max_bytes
-        async with self._client.stream("GET", url, headers=headers) as r:
-            if r.status_code == 304:
-                return Response(str(r.url), 304, b"", dict(r.headers), attempt)
-            if r.status_code in _RETRY_STATUS:
-                raise _Retry(f"HTTP {r.status_code} {r.reason_phrase}".rstrip(), _retry_after(r.headers.get("retry-after")))
-            if r.status_code >= 400 or r.status_code < 200:
-                raise FetchError(f"{url}: HTTP {r.status_code} {r.reason_phrase}".rstrip())
-            declared = r.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > cap:
-                raise _TooBig(f"body of {_mb(int(declared))} is larger than the {_mb(cap)} cap")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in r.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise _TooBig(f"body is larger than the {_mb(cap)} cap (stopped reading)")
-                chunks.append(chunk)
-            return Response(str(r.url), r.status_code, b"".join(chunks), dict(r.headers), attempt)
+        declared = r.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise _TooBig(f"body of {_mb(int(declared))} is larger than the {_mb(cap)} cap")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in r.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise _TooBig(f"body is larger than the {_mb(cap)} cap (stopped reading)")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _get_file(self, url: str, etag: str | None) -> Response:
         """``file://`` URLs: read the file, with mtime+size standing in for an ETag."""
@@ -262,6 +343,25 @@ class Fetcher:
             raise FetchError(f"{url}: file is larger than the {_mb(self.policy.max_bytes)} cap")
         ctype = {".json": "application/feed+json", ".html": "text/html", ".htm": "text/html"}.get(path.suffix.lower(), "application/xml")
         return Response(url, 200, data, {"etag": tag, "content-type": ctype})
+
+
+def _redirect_target(url: str, current: str, location: str) -> str:
+    target = urljoin(current, location.strip())
+    scheme = urlsplit(target).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise RefusedError(f"refused: a redirect to a {scheme or 'schemeless'}: URL ({target[:200]}); only http(s) redirects are followed")
+    return target
+
+
+def _request_headers(etag: str | None, last_modified: str | None, accept: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    if accept:
+        headers["Accept"] = accept
+    return headers
 
 
 def _network_reason(e: Exception) -> str:

@@ -12,6 +12,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..archive import Archive
 
 __all__ = ["ValidatorStore", "STATE_FILE"]
 
@@ -47,7 +51,7 @@ class ValidatorStore:
         return db
 
     @classmethod
-    def for_archive(cls, archive) -> ValidatorStore:
+    def for_archive(cls, archive: Archive) -> ValidatorStore:
         return cls(archive.state_dir / STATE_FILE)
 
     def validators(self, url: str) -> tuple[str | None, str | None, str | None]:

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..archive import Archive
 
 CHECKS_DIR = "checks"
 DELETED_STATUSES = ("gone", "redirected")
 
 
-def iter_checks(root: Path):
+def iter_checks(root: Path) -> Iterator[dict[str, Any]]:
     base = root / CHECKS_DIR
     if not base.is_dir():
         return
@@ -38,7 +43,7 @@ def iter_checks(root: Path):
                     yield obj
 
 
-def deleted_articles(archive) -> dict[str, int]:
+def deleted_articles(archive: Archive) -> dict[str, int]:
     """Article id → when its deletion was first noticed (epoch ms), for articles whose latest
     conclusive check says gone or redirected away. A later ``live``/``changed`` check clears it."""
     state: dict[str, int | None] = {}
@@ -58,7 +63,7 @@ def deleted_articles(archive) -> dict[str, int]:
 STATUSES = ("live", "changed", "gone", "redirected", "failing")
 
 
-def append_checks(root: Path, source: str, checks: list[dict]) -> Path:
+def append_checks(root: Path, source: str, checks: list[dict[str, Any]]) -> Path:
     """Append check results to ``checks/<source>.jsonl`` (created when missing), synced to disk.
 
     A line torn by a crash is left as is (readers skip it); a newline is written first so that
@@ -79,9 +84,9 @@ def append_checks(root: Path, source: str, checks: list[dict]) -> Path:
     return path
 
 
-def latest_checks(root: Path) -> dict[str, dict]:
+def latest_checks(root: Path) -> dict[str, dict[str, Any]]:
     """Article id → its most recent check (any status)."""
-    latest: dict[str, dict] = {}
+    latest: dict[str, dict[str, Any]] = {}
     for c in iter_checks(root):
         aid = c.get("id")
         if aid and c.get("checked", 0) >= latest.get(aid, {}).get("checked", -1):
@@ -89,9 +94,9 @@ def latest_checks(root: Path) -> dict[str, dict]:
     return latest
 
 
-def last_conclusive(root: Path) -> dict[str, dict]:
+def last_conclusive(root: Path) -> dict[str, dict[str, Any]]:
     """Article id → its most recent check that was not ``failing`` (what recheck schedules by)."""
-    latest: dict[str, dict] = {}
+    latest: dict[str, dict[str, Any]] = {}
     for c in iter_checks(root):
         aid = c.get("id")
         if aid and c.get("status") != "failing" and c.get("checked", 0) >= latest.get(aid, {}).get("checked", -1):

@@ -12,8 +12,11 @@ Each check ends in one status (see :mod:`newsvault.preserve.checks`):
   wall: nothing can be concluded, the article is checked again next time. Never a deletion.
 
 Politeness: one request at a time per host with at least ``delay`` seconds between them
-(hosts are checked in parallel), conditional requests with the ETag / Last-Modified of the last
-check, a User-Agent that says what is asking, no retries within a run.
+(hosts are checked in parallel; every redirect hop counts), conditional requests with the ETag /
+Last-Modified of the last check, a User-Agent that says what is asking, no retries within a run.
+Fetching is :mod:`newsvault.fetch`'s, with those limits as its policy (see
+:meth:`RecheckPolicy.fetch_policy`), so the address policy of collect applies here too: an
+archived URL on a private network is refused unless the archive or its source allows it.
 
 Deciding "changed": the page's main content (the source's CSS selector, else trafilatura, then
 the collector's cleaning) is compared as whitespace-free text with the archived version. For
@@ -24,21 +27,21 @@ records a fingerprint of the page's text (a baseline) and later checks compare w
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import queue
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 from lxml import etree
 
 from ..archive import Archive
 from ..catalog import Article
 from ..config import DEFAULT_SOURCES, Source
+from ..errors import FetchError
+from ..fetch import Fetcher, FetchPolicy, user_agent
 from ..record import Record
 from ..text import html_to_text
 from ..urls import canonical_url
@@ -46,17 +49,7 @@ from .checks import append_checks, last_conclusive
 
 __all__ = ["RecheckPolicy", "CheckResult", "recheck", "select_articles", "USER_AGENT"]
 
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("newsvault")
-    except Exception:
-        return "0"
-
-
-USER_AGENT = f"newsvault-recheck/{_version()} (+https://github.com/newsvault/newsvault; checks that archived articles are still online)"
+USER_AGENT = user_agent("checks that archived articles are still online")
 
 _SEARCH_KEYS = {"q", "s", "query", "keyword", "keywords", "search", "wd", "k"}
 _WALL_WORDS = ("login", "signin", "sign-in", "subscribe", "paywall", "account", "register", "captcha")
@@ -76,6 +69,21 @@ class RecheckPolicy:
     user_agent: str = USER_AGENT
     flush_every: int = 50  # check results written to disk in groups of this many
 
+    def fetch_policy(self) -> FetchPolicy:
+        """The fetcher's limits for a recheck run: no retries (a failure is checked again next
+        run), one request at a time per host, ``delay`` seconds apart."""
+        return FetchPolicy(
+            timeout=self.timeout,
+            deadline=max(self.timeout * 3, self.timeout + 1),
+            retries=0,
+            max_bytes=self.max_bytes,
+            max_redirects=self.max_redirects,
+            concurrency=self.workers,
+            per_host=1,
+            host_delay=self.delay,
+            user_agent=self.user_agent,
+        )
+
 
 @dataclass
 class CheckResult:
@@ -92,7 +100,7 @@ class CheckResult:
     last_modified: str | None = None
     fp: str | None = None  # fingerprint of the page's main text
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
@@ -106,53 +114,18 @@ class _Fetched:
     error: str | None = None
 
 
-class _HostLimiter:
-    """Spaces the starts of requests to one host at least ``delay`` seconds apart (thread-safe)."""
-
-    def __init__(self, delay: float):
-        self.delay = delay
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, host: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next.get(host, 0.0))
-            self._next[host] = start + self.delay
-        if start > now:
-            time.sleep(start - now)
-
-
-def _fetch(client: httpx.Client, limiter: _HostLimiter, url: str, prev: dict | None, policy: RecheckPolicy) -> _Fetched:
-    current = url
-    for hop in range(policy.max_redirects + 1):
-        limiter.wait(urlsplit(current).hostname or "")
-        headers = {}
-        if hop == 0 and prev:
-            if prev.get("etag"):
-                headers["If-None-Match"] = prev["etag"]
-            if prev.get("last_modified"):
-                headers["If-Modified-Since"] = prev["last_modified"]
-        try:
-            with client.stream("GET", current, headers=headers) as r:
-                location = r.headers.get("location")
-                if r.status_code in (301, 302, 303, 307, 308) and location:
-                    current = urljoin(current, location)
-                    continue
-                chunks, size = [], 0
-                for chunk in r.iter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > policy.max_bytes:
-                        return _Fetched(current, error=f"page larger than {policy.max_bytes // 2**20} MiB", redirects=hop)
-                return _Fetched(current, r.status_code, b"".join(chunks), {k.lower(): v for k, v in r.headers.items()}, hop)
-        except httpx.TimeoutException:
-            return _Fetched(current, error=f"timed out after {policy.timeout:g} s", redirects=hop)
-        except httpx.InvalidURL as e:
-            return _Fetched(current, error=f"invalid URL: {e}", redirects=hop)
-        except (httpx.HTTPError, OSError) as e:
-            return _Fetched(current, error=f"connection failed: {type(e).__name__}: {e}".rstrip(": "), redirects=hop)
-    return _Fetched(current, error=f"more than {policy.max_redirects} redirects", redirects=policy.max_redirects)
+async def _fetch(fetcher: Fetcher, url: str, prev: dict[str, Any] | None, allow_private: bool) -> _Fetched:
+    try:
+        r = await fetcher.get(
+            url,
+            etag=(prev or {}).get("etag"),
+            last_modified=(prev or {}).get("last_modified"),
+            allow_private=allow_private,
+            any_status=True,
+        )
+    except FetchError as e:
+        return _Fetched(url, error=str(e).removeprefix(f"{url}: "))
+    return _Fetched(r.url, r.status, r.content, {k.lower(): v for k, v in r.headers.items()}, r.redirects)
 
 
 # -- deciding ------------------------------------------------------------------------------------
@@ -217,7 +190,7 @@ def _source_config(archive: Archive, slug: str) -> Source | None:
 class _Decider:
     """Turns a fetch into a CheckResult (main thread only: it reads and writes the archive)."""
 
-    def __init__(self, archive: Archive, prev: dict[str, dict]):
+    def __init__(self, archive: Archive, prev: dict[str, dict[str, Any]]):
         self.archive = archive
         self.prev = prev
 
@@ -261,7 +234,7 @@ class _Decider:
             return res
         return self._compare(article, fetched, res, prev, moved)
 
-    def _compare(self, article: Article, fetched: _Fetched, res: CheckResult, prev: dict | None, moved: bool) -> CheckResult:
+    def _compare(self, article: Article, fetched: _Fetched, res: CheckResult, prev: dict[str, Any] | None, moved: bool) -> CheckResult:
         from ..clean import clean_html
         from ..encoding import decode
         from ..errors import NewsvaultError
@@ -344,7 +317,7 @@ def select_articles(
     ``older_than`` (seconds) skips articles whose last conclusive check is more recent."""
     now = now if now is not None else int(time.time() * 1000)
     last = last_conclusive(archive.root)
-    due: list[tuple[tuple, Article]] = []
+    due: list[tuple[tuple[int, int], Article]] = []
     for a in archive.catalog.list_articles(source=source):
         if not a.url.startswith(("http://", "https://")):
             continue  # link-less items cannot be rechecked
@@ -374,57 +347,70 @@ def recheck(
         articles = select_articles(archive, source=source, older_than=older_than, limit=limit)
     if not articles:
         return []
-    prev = last_conclusive(archive.root)
-    decider = _Decider(archive, prev)
-    by_host: dict[str, list[Article]] = {}
-    for a in articles:
-        by_host.setdefault(_site(urlsplit(a.url).hostname), []).append(a)
-    results: list[CheckResult] = []
-    pending: dict[str, list[dict]] = {}
-    done: queue.Queue = queue.Queue()
-    limiter = _HostLimiter(policy.delay)
-    stop = threading.Event()
+    run = _Run(archive, articles, policy, progress)
+    return asyncio.run(run.main())
 
-    def check_host(items: list[Article], client: httpx.Client) -> None:
-        for a in items:
-            if stop.is_set():
-                return
+
+class _Run:
+    """One recheck run: hosts fetched concurrently, results decided and written in this thread."""
+
+    def __init__(self, archive: Archive, articles: list[Article], policy: RecheckPolicy, progress: Callable[[int, int], None] | None):
+        self.archive = archive
+        self.articles = articles
+        self.policy = policy
+        self.progress = progress
+        self.prev = last_conclusive(archive.root)
+        self.decider = _Decider(archive, self.prev)
+        self.results: list[CheckResult] = []
+        self.pending: dict[str, list[dict[str, Any]]] = {}
+
+    def _allow_private(self, slug: str) -> bool:
+        source = self.archive.config.source(slug)
+        return self.archive.config.private_allowed(source) if source is not None else self.archive.config.allow_private
+
+    async def main(self) -> list[CheckResult]:
+        by_host: dict[str, list[Article]] = {}
+        for a in self.articles:
+            by_host.setdefault(_site(urlsplit(a.url).hostname), []).append(a)
+        done: asyncio.Queue[tuple[Article, _Fetched]] = asyncio.Queue()
+        slots = asyncio.Semaphore(max(1, self.policy.workers))
+
+        async def check_host(fetcher: Fetcher, items: list[Article]) -> None:
+            async with slots:
+                for a in items:
+                    await done.put((a, await _fetch(fetcher, a.url, self.prev.get(a.id), self._allow_private(a.source))))
+
+        async with Fetcher(self.policy.fetch_policy()) as fetcher:
+            tasks = [asyncio.create_task(check_host(fetcher, items)) for items in by_host.values()]
             try:
-                fetched = _fetch(client, limiter, a.url, prev.get(a.id), policy)
-            except Exception as e:  # never let one odd page take the run down
-                fetched = _Fetched(a.url, error=f"{type(e).__name__}: {e}")
-            done.put((a, fetched))
-
-    def flush() -> None:
-        for slug, lines in pending.items():
-            if lines:
-                append_checks(archive.root, slug, lines)
-        pending.clear()
-
-    timeout = httpx.Timeout(policy.timeout)
-    limits = httpx.Limits(max_connections=policy.workers * 2, max_keepalive_connections=policy.workers)
-    with httpx.Client(headers={"User-Agent": policy.user_agent}, timeout=timeout, limits=limits, follow_redirects=False) as client:
-        with ThreadPoolExecutor(max_workers=max(1, min(policy.workers, len(by_host)))) as pool:
-            futures = [pool.submit(check_host, items, client) for items in by_host.values()]
-            try:
-                for n in range(1, len(articles) + 1):
-                    article, fetched = done.get()
-                    now = int(time.time() * 1000)
-                    try:
-                        res = decider.decide(article, fetched, now)
-                    except (OSError, ValueError, LookupError, TypeError, etree.LxmlError) as e:
-                        # One odd page (or a parser's bug) must not end a run of thousands.
-                        res = CheckResult(article.id, article.source, article.url, now, "failing", http=fetched.status,
-                                          reason=f"could not examine the page: {type(e).__name__}: {e}")
-                    results.append(res)
-                    pending.setdefault(res.source, []).append(res.as_dict())
-                    if sum(len(v) for v in pending.values()) >= policy.flush_every:
-                        flush()
-                    if progress:
-                        progress(n, len(articles))
+                for n in range(1, len(self.articles) + 1):
+                    article, fetched = await done.get()
+                    self._record(article, fetched)
+                    if self.progress:
+                        self.progress(n, len(self.articles))
+                await asyncio.gather(*tasks)
             finally:
-                stop.set()
-                flush()
-            for f in futures:
-                f.result()
-    return results
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                self._flush()
+        return self.results
+
+    def _record(self, article: Article, fetched: _Fetched) -> None:
+        now = int(time.time() * 1000)
+        try:
+            res = self.decider.decide(article, fetched, now)
+        except (OSError, ValueError, LookupError, TypeError, etree.LxmlError) as e:
+            # One odd page (or a parser's bug) must not end a run of thousands.
+            res = CheckResult(article.id, article.source, article.url, now, "failing", http=fetched.status,
+                              reason=f"could not examine the page: {type(e).__name__}: {e}")
+        self.results.append(res)
+        self.pending.setdefault(res.source, []).append(res.as_dict())
+        if sum(len(v) for v in self.pending.values()) >= self.policy.flush_every:
+            self._flush()
+
+    def _flush(self) -> None:
+        for slug, lines in self.pending.items():
+            if lines:
+                append_checks(self.archive.root, slug, lines)
+        self.pending.clear()
