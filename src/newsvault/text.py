@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as _html
 import re
 
 import lxml.html
@@ -22,7 +23,8 @@ def html_to_text(html: str) -> str:
     if not html.strip():
         return ""
     if "<" not in html:
-        return _tidy(html)
+        # No markup, but still HTML: "AT&amp;T" reads "AT&T".
+        return _tidy(_html.unescape(html) if "&" in html else html)
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div") if not html.lstrip().lower().startswith(("<!doctype", "<html")) else lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
