@@ -112,9 +112,9 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     ``declared`` is a charset from outside (e.g. an HTTP header); it wins when it decodes
     cleanly, then the document's own declaration, then detection.
     """
-    for bom, enc in _BOMS:
+    for bom, bom_enc in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(enc, "replace"), enc.removesuffix("-le").removesuffix("-be")
+            return data[len(bom) :].decode(bom_enc, "replace"), bom_enc.removesuffix("-le").removesuffix("-be")
     wide = _wide_unicode(data[:8192])
     if wide:
         return data.decode(wide, "replace").lstrip("\ufeff"), wide
