@@ -72,10 +72,10 @@ def _wide_unicode(sample: bytes) -> str | None:
     quads = [sample[i::4].count(0) for i in range(4)]
     n = len(sample) // 4 or 1
     full = [q >= n * 0.9 for q in quads]  # a column that is (nearly) all NUL
-    none = [q <= n * 0.1 for q in quads]
-    if full[1] and full[2] and full[3] and none[0]:
+    # UTF-32: the top byte is always NUL, the next one too outside rare planes.
+    if full[2] and full[3] and not full[0]:
         return "utf-32-le"
-    if full[0] and full[1] and full[2] and none[3]:
+    if full[0] and full[1] and not full[3]:
         return "utf-32-be"
     odd = quads[1] + quads[3]
     even = quads[0] + quads[2]

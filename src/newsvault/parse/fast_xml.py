@@ -155,16 +155,19 @@ def _join(base: str, link: str) -> str:
 def _rss_link(item: etree._Element, ns: str, url: str) -> str:
     el = item.find(ns + "link")
     link = _text(el)
-    if link:
-        return _join(url, link)
+    if el is not None and link:
+        return _join(el.base or url, link)  # honours xml:base
     guid = item.find(ns + "guid")
-    ident = _text(guid)
-    if guid is not None and guid.get("isPermaLink", "true").lower() == "true" and ident.startswith(("http://", "https://")):
-        return _join(url, ident)
-    if ns == RSS1:
-        about = (item.get(RDF + "about") or "").strip()
-        return _join(url, about) if about else ""
-    return ""
+    ident = _rss_guid(item, ns)
+    permalink = ns == RSS1 or (guid is not None and guid.get("isPermaLink", "true").strip().lower() == "true")
+    # An item without a link is known by its id when the id is a web address.
+    return _join(url, ident) if permalink and ident.startswith(("http://", "https://")) else ""
+
+
+def _rss_guid(item: etree._Element, ns: str) -> str:
+    if ns == RSS1:  # RSS 1.0 names its items by rdf:about
+        return (item.get(RDF + "about") or "").strip()
+    return _text(item.find(ns + "guid"))
 
 
 def _rss_item(item: etree._Element, ns: str, url: str) -> FeedItem:
@@ -183,7 +186,7 @@ def _rss_item(item: etree._Element, ns: str, url: str) -> FeedItem:
         body=body,
         body_from=body_from,
         published=_first_time(item, ns + "pubDate", DC + "date"),
-        guid=_text(item.find(ns + "guid")),
+        guid=_rss_guid(item, ns),
         categories=categories,
         author=_text(item.find(ns + "author")) or _text(item.find(DC + "creator")),
     )
@@ -227,6 +230,16 @@ def _atom_link(entry: etree._Element, url: str) -> str:
     return _join(url, ident) if ident.startswith(("http://", "https://")) else ""
 
 
+def _atom_author(el: etree._Element | None) -> str:
+    """The author as feedparser writes it: ``name (email)``."""
+    if el is None:
+        return ""
+    name, email = _text(el.find(ATOM + "name")), _text(el.find(ATOM + "email"))
+    if email and not name:
+        raise _Decline
+    return f"{name} ({email})" if email else name
+
+
 def _atom_entry(entry: etree._Element, url: str) -> FeedItem:
     content = _atom_body(entry.find(ATOM + "content"))
     if content.strip():
@@ -236,7 +249,6 @@ def _atom_entry(entry: etree._Element, url: str) -> FeedItem:
         body_from = "summary" if body else ""
     title_el = entry.find(ATOM + "title")
     kind = _atom_type(title_el, _ATOM_TEXT_TYPES) if title_el is not None else "text"
-    author = entry.find(ATOM + "author")
     return FeedItem(
         title=plain_title(_text(title_el), kind == "html"),
         link=_atom_link(entry, url),
@@ -245,7 +257,7 @@ def _atom_entry(entry: etree._Element, url: str) -> FeedItem:
         published=_first_time(entry, ATOM + "published", ATOM + "updated"),
         guid=_text(entry.find(ATOM + "id")),
         categories=[c.get("term") or c.get("label") or "" for c in entry.findall(ATOM + "category") if c.get("term") or c.get("label")],
-        author=_text(author.find(ATOM + "name")) if author is not None else "",
+        author=_atom_author(entry.find(ATOM + "author")),
     )
 
 

@@ -71,21 +71,20 @@ def _title(entry: dict[str, Any]) -> str:
     return plain_title(entry.get("title") or "", detail.get("type") in ("text/html", "application/xhtml+xml"))
 
 
-def _link(entry: dict[str, Any], atom: bool) -> str:
+def _link(entry: dict[str, Any], by_id: bool) -> str:
+    """The first alternate link; else the id, when it is a web address and stands for the item."""
     for link in entry.get("links") or []:
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
             return str(link["href"])
-    link = "" if atom else dict.get(entry, "link") or ""
-    ident = entry.get("id") or ""
-    # An entry without a link is known by its id when the id is a web address.
-    if not link and (atom or entry.get("guidislink")) and ident.strip().startswith(("http://", "https://")):
-        link = ident
-    return str(link)
+    ident = str(entry.get("id") or "").strip()
+    if by_id or entry.get("guidislink"):
+        return ident if ident.startswith(("http://", "https://")) else ""
+    return str(dict.get(entry, "link") or "")
 
 
-def _item(entry: dict[str, Any], url: str, atom: bool) -> FeedItem:
+def _item(entry: dict[str, Any], url: str, atom: bool, by_id: bool) -> FeedItem:
     body, body_from = _body(entry, atom)
-    link = _link(entry, atom).strip()
+    link = _link(entry, by_id).strip()
     return FeedItem(
         title=_title(entry),
         link=urljoin(url, link) if link else "",
@@ -132,13 +131,15 @@ def parse_with_feedparser(text: str, url: str) -> Feed:
     reason = f"{type(problem).__name__}: {problem}" if problem else None
     if not parsed.get("version") and not parsed.entries:
         raise FeedError(f"{url}: not an RSS, Atom or JSON feed" + (f" ({reason})" if reason else " (no channel and no items)"))
-    atom = str(parsed.get("version") or "").startswith("atom")
+    version = str(parsed.get("version") or "")
+    atom = version.startswith("atom")
+    by_id = atom or version == "rss10"  # Atom ids and RSS 1.0 rdf:about name the entry itself
     items, problems = [], []
     for n, entry in enumerate(parsed.entries, 1):
         try:
-            items.append(_item(entry, url, atom))
+            items.append(_item(entry, url, atom, by_id))
         except ValueError as e:
-            problems.append(item_problem(n, _link(entry, atom) or entry.get("title") or "", e))
+            problems.append(item_problem(n, _link(entry, by_id) or entry.get("title") or "", e))
     channel = parsed.get("feed") or {}
     return Feed(
         format=parsed.get("version") or "unknown",
