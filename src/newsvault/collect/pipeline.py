@@ -243,6 +243,7 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
     feed = await ctx.run(parse, resp.content, resp.url, resp.content_type, resp.charset)
     if feed.warning:
         rep.warnings.append(f"{feed_url}: {feed.warning}")
+    rep.warnings.extend(f"{feed_url}: {problem}" for problem in feed.problems)  # items left out
     category = re.compile(source.category) if source.category else None
     keys: set[str] = set()
     from_feed: list[tuple[FeedItem, str, str]] = []  # (item, link, fingerprint)

@@ -15,7 +15,6 @@ Dates go through feedparser's own date parser.
 
 from __future__ import annotations
 
-import calendar
 import html
 import re
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
 from .model import Feed, FeedItem, item_problem
-from .rules import as_html, feedparser_fixups, looks_like_html, plain_title
+from .rules import as_html, epoch_ms, feedparser_fixups, looks_like_html, plain_title
 
 __all__ = ["parse_fast"]
 
@@ -120,13 +119,7 @@ def _check(item: etree._Element, ns: str, read: dict[str, int | None], inner_ok:
 def _ms(value: str | None) -> int | None:
     if not value or not value.strip():
         return None
-    parsed = _parse_date(value.strip())
-    if not parsed:
-        return None
-    try:
-        return calendar.timegm(parsed) * 1000
-    except (OverflowError, ValueError):
-        return None
+    return epoch_ms(_parse_date(value.strip()))
 
 
 def _text(el: etree._Element | None) -> str:

@@ -10,17 +10,22 @@
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import html
 import re
+import time
 
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 
 from ..text import html_to_text
 
-__all__ = ["HTML_TYPES", "as_html", "feedparser_fixups", "looks_like_html", "plain_title", "text_to_html"]
+__all__ = ["HTML_TYPES", "as_html", "epoch_ms", "feedparser_fixups", "looks_like_html", "plain_title", "text_to_html"]
 
+# Dates outside these bounds are typing errors or placeholders ("0001-01-01", "99999"), not news.
+_EARLIEST_MS = 0  # 1970-01-01
+_LATEST_MS = 253_402_300_800_000  # 10000-01-01
 HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _C1 = re.compile("[\x80-\x9f]")
 
@@ -52,3 +57,14 @@ def feedparser_fixups(value: str) -> str:
     if _C1.search(value):
         value = value.translate(_cp1252)
     return value
+
+
+def epoch_ms(parsed: time.struct_time | None) -> int | None:
+    """A date feedparser's parser read, as epoch milliseconds; None when absent or absurd."""
+    if not parsed:
+        return None
+    try:
+        ms = calendar.timegm(parsed) * 1000
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return ms if _EARLIEST_MS <= ms < _LATEST_MS else None

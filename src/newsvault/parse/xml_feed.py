@@ -12,7 +12,6 @@ left out and named in ``Feed.problems``; the others are kept.
 
 from __future__ import annotations
 
-import calendar
 import re
 from typing import Any
 from urllib.parse import urljoin
@@ -23,7 +22,7 @@ from ..encoding import decode
 from ..errors import FeedError, RecordError
 from .fast_xml import parse_fast
 from .model import Feed, FeedItem, item_problem
-from .rules import HTML_TYPES, as_html, plain_title, text_to_html
+from .rules import HTML_TYPES, as_html, epoch_ms, plain_title, text_to_html
 
 __all__ = ["parse_xml_feed", "text_to_html"]
 
@@ -57,12 +56,9 @@ def _body(entry: dict[str, Any], atom: bool) -> tuple[str, str]:
 
 def _time_ms(entry: dict[str, Any]) -> int | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = dict.get(entry, key)  # not entry.get: feedparser's fallback mapping warns
-        if parsed:
-            try:
-                return calendar.timegm(parsed) * 1000
-            except (OverflowError, ValueError, TypeError):
-                continue
+        ms = epoch_ms(dict.get(entry, key))  # not entry.get: feedparser's fallback mapping warns
+        if ms is not None:
+            return ms
     return None
 
 

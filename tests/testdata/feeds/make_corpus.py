@@ -319,7 +319,7 @@ def files_atom10() -> dict[str, str]:
     f["atom10-links.xml"] = atom(
         [f'<title>links</title><link rel="self" href="{SITE}/self"/><link rel="enclosure" href="{SITE}/a.mp3"/><link rel="alternate" type="text/html" href="{link(1)}"/><id>urn:l1</id><content>x</content>',
          f'<title>two alternates</title><link href="{link(2)}"/><link rel="alternate" type="application/pdf" href="{SITE}/2.pdf"/><id>urn:l2</id><content>y</content>',
-         f'<title>bad link</title><link href="http://e[x.org/1"/><id>urn:l3</id><content>坏链接</content>',
+         '<title>bad link</title><link href="http://e[x.org/1"/><id>urn:l3</id><content>坏链接</content>',
          f'<title>after bad</title><link href="{link(4)}"/><id>urn:l4</id><content>z</content>']
     )  # fmt: skip
     f["atom10-authors-categories.xml"] = atom(
