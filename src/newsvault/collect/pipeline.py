@@ -421,6 +421,9 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
     # newsvault once, never from this (threaded) process.
     mp = multiprocessing.get_context("forkserver")
     mp.set_forkserver_preload(["newsvault.collect.work"])
+    # Python 3.11's forkserver ignores our sys.path: without this, workers import whichever newsvault is installed.
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([here, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]))
     return ProcessPoolExecutor(max_workers=workers, mp_context=mp)
 
 
