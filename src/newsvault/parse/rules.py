@@ -28,6 +28,7 @@ _EARLIEST_MS = 0  # 1970-01-01
 _LATEST_MS = 253_402_300_800_000  # 10000-01-01
 HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _C1 = re.compile("[\x80-\x9f]")
+_LATIN1_HIGH = re.compile("[\x80-\xff]")
 
 looks_like_html = _FeedParserMixin.looks_like_html
 
@@ -50,7 +51,9 @@ def as_html(value: str, kind: str) -> str:
 
 def feedparser_fixups(value: str) -> str:
     """What feedparser does to every text it reads, done the same way here."""
-    if value.isascii():
+    # Both fix-ups concern characters U+0080–U+00FF only: one scan rules them out for nearly
+    # every text (CJK has none).
+    if value.isascii() or not _LATIN1_HIGH.search(value):
         return value
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):  # UTF-8 once read as Latin-1
         value = value.encode("iso-8859-1").decode("utf-8")
