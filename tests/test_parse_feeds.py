@@ -26,7 +26,7 @@ def test_every_format_gives_title_link_date_body(recs, build, fmt):
     assert [i.title for i in feed.items] == [r.title for r in recs]
     assert [i.link for i in feed.items] == [r.url for r in recs]
     assert [i.published for i in feed.items] == [r.published // 1000 * 1000 for r in recs]
-    for item, rec in zip(feed.items, recs):
+    for item, rec in zip(feed.items, recs, strict=True):
         assert html_to_text(item.body) == html_to_text(rec.body)
 
 
@@ -176,3 +176,213 @@ def test_fast_path_agrees_with_feedparser(recs, kind):
     fast, slow = _both_paths(data, "https://e.org/feed/")
     assert fast.format == slow.format
     assert _view(fast) == _view(slow)
+
+
+# ---------------------------------------------------------------------------------------------
+# Each class of difference from feedparser found by an outside check, on both XML paths
+# ---------------------------------------------------------------------------------------------
+
+BOTH = pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "feedparser-path"])
+
+
+def _atom(entries: str, ns: str = "") -> bytes:
+    return f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"{ns}><title>t</title><id>urn:f</id>{entries}</feed>'.encode()
+
+
+def _rss(items: str, ns: str = "") -> bytes:
+    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"{ns}><channel><title>t</title><link>https://e.org/</link>{items}</channel></rss>'.encode()
+
+
+def _parse(data: bytes, fast: bool, url: str = URL):
+    from newsvault.parse.xml_feed import parse_xml_feed
+
+    return parse_xml_feed(data, url, fast=fast)
+
+
+@BOTH
+def test_html_titles_are_plain_text_with_entities_decoded(fast):
+    titles = [
+        ("html", "Q&amp;amp;A session", "Q&A session"),
+        ("html", "&amp;#38; sign", "& sign"),
+        ("html", "It&amp;#8217;s &amp;#8220;news&amp;#8221; &amp;#8211; AT&amp;amp;T", "It\u2019s \u201cnews\u201d \u2013 AT&T"),
+        ("html", "&lt;b&gt;粗体&lt;/b&gt;标题", "粗体标题"),
+        ("text", "A &amp;amp; B &lt;b&gt;", "A &amp; B <b>"),  # plain text is kept as written
+    ]
+    entries = "".join(f'<entry><title type="{k}">{t}</title><link href="https://e.org/{n}"/><id>urn:{n}</id><summary>s</summary></entry>' for n, (k, t, _) in enumerate(titles))
+    assert [i.title for i in _parse(_atom(entries), fast).items] == [want for _, _, want in titles]
+
+
+@BOTH
+def test_rss_titles_with_escaped_markup_or_entities_are_plain_text(fast):
+    items = "".join(f"<item><title>{t}</title><link>https://e.org/{n}</link></item>" for n, t in enumerate(["It&amp;#8217;s AT&amp;amp;T", "&lt;b&gt;粗体&lt;/b&gt;标题", "AT&amp;T 5 &lt; 6"]))
+    assert [i.title for i in _parse(_rss(items), fast).items] == ["It\u2019s AT&T", "粗体标题", "AT&T 5 < 6"]
+
+
+@BOTH
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_one_item_with_a_bad_link_costs_only_that_item(fast, kind):
+    if kind == "rss":
+        data = _rss("".join(f"<item><title>{n}</title><link>{link}</link></item>" for n, link in enumerate(["https://e.org/0", "http://e[x.org/1", "https://e.org/2"])))
+    else:
+        data = _atom("".join(f'<entry><title>{n}</title><link href="{link}"/><id>urn:{n}</id></entry>' for n, link in enumerate(["https://e.org/0", "http://e[x.org/1", "https://e.org/2"])))
+    feed = _parse(data, fast)
+    assert [i.link for i in feed.items] == ["https://e.org/0", "https://e.org/2"]
+    assert len(feed.problems) == 1 and feed.problems[0].startswith("item 2 (http://e[x.org/1) left out: ") and "IPv6" in feed.problems[0]
+
+
+def test_one_bad_json_item_costs_only_that_item():
+    doc = {"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "url": "https://e.org/1"}, {"id": "2", "url": "http://e[x.org/2"}, 7, {"id": "3", "url": "https://e.org/3"}]}
+    feed = parse_feed(json.dumps(doc).encode(), "https://e.org/feed.json")
+    assert [i.link for i in feed.items] == ["https://e.org/1", "https://e.org/3"]
+    assert [p.split(" left out")[0] for p in feed.problems] == ["item 2 (http://e[x.org/2)", "item 3"]
+
+
+@BOTH
+def test_escaped_text_in_an_xhtml_block_stays_text(fast):
+    entries = (
+        '<entry><title>a</title><link href="https://e.org/a"/><id>urn:a</id><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
+        "History of the &lt;blink&gt; tag &lt;img src=x onerror=alert(1)&gt; and <b>bold</b></div></content></entry>"
+    )
+    item = _parse(_atom(entries), fast).items[0]
+    assert html_to_text(item.body) == "History of the <blink> tag <img src=x onerror=alert(1)> and bold"
+    assert "<img" not in item.body and "<blink" not in item.body and "<b>bold</b>" in item.body
+
+
+@BOTH
+def test_atom_entries_without_a_link_use_a_web_address_id(fast):
+    entries = "".join(f"<entry><title>{n}</title><id>{ident}</id><summary>s</summary></entry>" for n, ident in enumerate(["https://e.org/by-id", "tag:e.org,2024:1", "urn:uuid:1"]))
+    assert [i.link for i in _parse(_atom(entries), fast).items] == ["https://e.org/by-id", "", ""]
+
+
+@BOTH
+def test_atom_text_content_is_escaped_into_paragraphs(fast):
+    entries = '<entry><title>t</title><link href="https://e.org/t"/><id>urn:t</id><content type="text">a &lt;b&gt; c\n\n第二段</content></entry>'
+    item = _parse(_atom(entries), fast).items[0]
+    assert item.body == "<p>a &lt;b&gt; c</p><p>第二段</p>" and item.body_from == "content"
+
+
+DCTERMS = ' xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+
+
+@pytest.mark.parametrize(
+    "element,want",
+    [
+        ("<dcterms:created>2019-01-02T03:04:05Z</dcterms:created>", "2019-01-02T03:04:05"),
+        ("<dcterms:issued>2019-02-02T03:04:05Z</dcterms:issued>", "2019-02-02T03:04:05"),
+        ("<dcterms:modified>2019-03-02T03:04:05Z</dcterms:modified>", "2019-03-02T03:04:05"),
+    ],
+)
+def test_dcterms_dates_are_read(element, want):
+    from datetime import UTC, datetime
+
+    feed = parse_feed(_rss(f"<item><title>a</title><link>https://e.org/a</link>{element}</item>", DCTERMS), URL)
+    assert datetime.fromtimestamp(feed.items[0].published / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S") == want
+
+
+@pytest.mark.parametrize(
+    "element,ns",
+    [
+        ('<body xmlns="http://www.w3.org/1999/xhtml"><p>正文在 body 里</p></body>', ""),
+        ("<xhtml:body><xhtml:p>正文在 body 里</xhtml:p></xhtml:body>", ' xmlns:xhtml="http://www.w3.org/1999/xhtml"'),
+        ("<fullitem>&lt;p&gt;正文在 body 里&lt;/p&gt;</fullitem>", ""),
+        ("<dc:description>正文在 body 里</dc:description>", DCTERMS),
+        ("<itunes:summary>正文在 body 里</itunes:summary>", ' xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"'),
+    ],
+    ids=["body", "xhtml-body", "fullitem", "dc-description", "itunes-summary"],
+)
+def test_bodies_in_other_elements_are_read(element, ns):
+    feed = parse_feed(_rss(f"<item><title>a</title><link>https://e.org/a</link>{element}</item>", ns), URL)
+    assert html_to_text(feed.items[0].body) == "正文在 body 里"
+
+
+@pytest.mark.parametrize(
+    "element,ns",
+    [("<dc:title>标题在 dc:title 里</dc:title>", DCTERMS), ("<media:title>标题在 dc:title 里</media:title>", ' xmlns:media="http://search.yahoo.com/mrss/"')],
+)
+def test_titles_in_dc_and_media_title_are_read(element, ns):
+    feed = parse_feed(_rss(f"<item>{element}<link>https://e.org/a</link><description>x</description></item>", ns), URL)
+    assert feed.items[0].title == "标题在 dc:title 里"
+
+
+def test_base64_atom_content_is_decoded():
+    entry = '<entry><title>a</title><link href="https://e.org/a"/><id>urn:a</id><content type="text/html" mode="base64">PHA+5q2j5paHPC9wPg==</content></entry>'
+    assert parse_feed(_atom(entry), URL).items[0].body == "<p>正文</p>"
+
+
+def test_of_two_updated_the_last_counts_as_feedparser_reads_it():
+    entry = '<entry><title>a</title><link href="https://e.org/a"/><id>urn:a</id><updated>2020-01-02T00:00:00Z</updated><updated>2021-01-02T00:00:00Z</updated></entry>'
+    assert parse_feed(_atom(entry), URL).items[0].published == 1609545600000
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _rss("<item><title>a</title><link>https://e.org/a</link><dcterms:modified>2019-03-02T03:04:05Z</dcterms:modified></item>", DCTERMS),
+        _rss("<item><dc:title>a</dc:title><link>https://e.org/a</link></item>", DCTERMS),
+        _rss("<item><title>a</title><title>b</title><link>https://e.org/a</link></item>"),
+        _rss("<item><title><b>a</b></title><link>https://e.org/a</link></item>"),
+        _atom('<entry><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">a</div></title><id>urn:a</id></entry>'),
+        _atom('<entry><title>a</title><id>urn:a</id><content type="text/html" mode="base64">PHA+PC9wPg==</content></entry>'),
+        _atom('<entry><title>a</title><id>urn:a</id><content src="https://e.org/full"/></entry>'),
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x "y">]><rss version="2.0"><channel><item><title>&x;</title></item></channel></rss>',
+    ],
+    ids=["dcterms", "dc-title", "two-titles", "markup-in-title", "xhtml-title", "base64", "content-src", "doctype-entity"],
+)
+def test_the_fast_path_declines_what_it_does_not_read_exactly(data):
+    from newsvault.parse.fast_xml import parse_fast
+
+    assert parse_fast(data, URL) is None
+
+
+def test_the_fast_path_reads_elements_feedparser_ignores_too():
+    from newsvault.parse.fast_xml import parse_fast
+
+    ns = ' xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:slash="http://purl.org/rss/1.0/modules/slash/" xmlns:x="https://example.org/x"'
+    data = _rss("<item><title>a</title><link>https://e.org/a</link><wfw:commentRss>https://e.org/a/feed</wfw:commentRss><slash:comments>3</slash:comments><x:rating>5</x:rating></item>", ns)
+    feed = parse_fast(data, URL)
+    assert feed is not None and feed.items[0].title == "a"
+
+
+@BOTH
+def test_windows_1252_quotes_in_a_feed_labelled_latin_1_survive(fast):
+    data = '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Don\u2019t \u201cquote\u201d me \u2013 caf\u00e9</title><link>https://e.org/a</link></item></channel></rss>'.encode("cp1252")
+    assert _parse(data, fast).items[0].title == "Don\u2019t \u201cquote\u201d me \u2013 caf\u00e9"
+
+
+@BOTH
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_without_a_bom_are_read(fast, codec):
+    data = _rss("<item><title>中文标题</title><link>https://e.org/a</link></item>").decode().replace('encoding="utf-8"', 'encoding="utf-16"').encode(codec)
+    assert _parse(data, fast).items[0].title == "中文标题"
+
+
+@BOTH
+def test_a_stray_nul_byte_does_not_make_a_feed_binary(fast):
+    data = _rss("<item><title>一个\x00声音</title><link>https://e.org/a</link></item>")
+    assert _parse(data, fast).items[0].title == "一个声音"
+
+
+def test_a_collect_pass_archives_the_good_items_of_a_feed_with_a_bad_one(srv, archive):
+    from newsvault.collect import collect
+    from newsvault.config import Source
+    from newsvault.fetch import FetchPolicy
+
+    body = "<p>" + "没有标题也没有链接的条目，标题从正文开头来。" * 12 + "</p>"
+    entries = (
+        f'<entry><title type="html">It&amp;#8217;s AT&amp;amp;T</title><link href="https://e.org/ok"/><id>urn:1</id><content type="html">{html_escape(body)}</content></entry>'
+        f'<entry><title>bad</title><link href="http://e[x.org/1"/><id>urn:2</id><content type="html">{html_escape(body)}</content></entry>'
+        f'<entry><id>https://e.org/by-id</id><content type="html">{html_escape(body)}</content></entry>'
+    )
+    srv.static("/f.atom", _atom(entries).decode())
+    report = collect(archive, [Source("s", "s", [srv.url("/f.atom")])], FetchPolicy(timeout=1.0, deadline=3.0, retries=0)).sources[0]
+    assert report.new == 2 and not report.failed
+    assert any("item 2 (http://e[x.org/1) left out" in w for w in report.warnings)
+    titles = {a.canonical_url: archive.read(a.path).title for a in archive.catalog.list_articles()}
+    assert titles["https://e.org/ok"] == "It\u2019s AT&T"
+    assert titles["https://e.org/by-id"].startswith("没有标题也没有链接的条目")
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as _html
 import re
 
 import lxml.html
@@ -15,6 +16,10 @@ _BLOCKS = frozenset(
 _DROP = ("script", "style", "noscript", "template", "iframe", "svg")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 _BLANKS = re.compile(r"\n\s*\n+")
+_TAGS = re.compile(r"<[^>]*>")
+_DROPPED = re.compile(r"<(script|style|noscript|template|iframe|svg)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
+# huge_tree: libxml2 otherwise drops everything nested deeper than 255 elements.
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
 
 
 def html_to_text(html: str) -> str:
@@ -22,11 +27,15 @@ def html_to_text(html: str) -> str:
     if not html.strip():
         return ""
     if "<" not in html:
-        return _tidy(html)
+        # No markup, but still HTML: "AT&amp;T" reads "AT&T".
+        return _tidy(_html.unescape(html) if "&" in html else html)
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div") if not html.lstrip().lower().startswith(("<!doctype", "<html")) else lxml.html.document_fromstring(html)
+        if html.lstrip().lower().startswith(("<!doctype", "<html")):
+            root = lxml.html.document_fromstring(html, parser=_PARSER)
+        else:
+            root = lxml.html.fragment_fromstring(html, create_parent="div", parser=_PARSER)
     except (etree.ParserError, ValueError):
-        return _tidy(re.sub(r"<[^>]+>", " ", html))
+        return _strip_tags(html)
     etree.strip_elements(root, *_DROP, etree.Comment, with_tail=False)
     parts: list[str] = []
     for event, el in etree.iterwalk(root, events=("start", "end")):
@@ -41,7 +50,13 @@ def html_to_text(html: str) -> str:
                 parts.append("\n")
             if el.tail and el is not root:
                 parts.append(el.tail)
-    return _tidy("".join(parts))
+    text = _tidy("".join(parts))
+    # Nesting deeper than libxml2 will go loses the text: never answer "" for a body with words.
+    return text or _strip_tags(html)
+
+
+def _strip_tags(html: str) -> str:
+    return _tidy(_html.unescape(_TAGS.sub(" ", _DROPPED.sub(" ", html))))
 
 
 def _tidy(text: str) -> str:

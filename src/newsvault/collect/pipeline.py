@@ -388,6 +388,7 @@ async def _prepare_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> None:
     feed = await ctx.run(parse, resp.content, resp.url, resp.content_type, resp.charset)
     if feed.warning:
         prep.report.warnings.append(f"{feed_url}: {feed.warning}")
+    prep.report.warnings.extend(f"{feed_url}: {problem}" for problem in feed.problems)  # items left out
     from_feed, from_page = _select(ctx, prep, feed, feed_url)
     # At most page_budget article pages a pass: the rest are neither archived nor remembered,
     # so the next pass (which refetches this feed) takes them up.

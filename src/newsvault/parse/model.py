@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Feed", "FeedItem"]
+__all__ = ["Feed", "FeedItem", "item_problem"]
 
 
 @dataclass
@@ -34,3 +34,12 @@ class Feed:
     link: str
     items: list[FeedItem]
     warning: str | None = None  # a recoverable problem (e.g. malformed XML that still parsed)
+    # Items left out because they could not be read, one line each (position, link or title, why);
+    # the rest of the feed is unaffected.
+    problems: list[str] = field(default_factory=list)
+
+
+def item_problem(position: int, what: str, error: Exception) -> str:
+    """How a left-out item is reported: the same words from every parser."""
+    where = f" ({what[:120]})" if what else ""
+    return f"item {position}{where} left out: {error}"

@@ -1,0 +1,73 @@
+"""The rules both XML paths follow, so that they cannot drift apart.
+
+* **Titles are plain text.** A title typed as HTML (Atom ``type="html"``, or an RSS title that
+  looks like HTML by feedparser's test) has its entities decoded and its tags stripped;
+  a plain-text title is kept as written (Atom ``type="text"``: ``&lt;b&gt;`` stays ``<b>``).
+* **Bodies are HTML.** HTML and XHTML are kept; plain text is escaped and put in paragraphs.
+* **Text fix-ups feedparser applies** (stray C1 controls read as Windows-1252, UTF-8 that was
+  decoded as Latin-1 once too often) are applied by the fast path too.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import html
+import re
+import time
+
+from feedparser.html import _cp1252
+from feedparser.mixin import _FeedParserMixin
+
+from ..text import html_to_text
+
+__all__ = ["HTML_TYPES", "as_html", "epoch_ms", "feedparser_fixups", "looks_like_html", "plain_title", "text_to_html"]
+
+# Dates outside these bounds are typing errors or placeholders ("0001-01-01", "99999"), not news.
+_EARLIEST_MS = 0  # 1970-01-01
+_LATEST_MS = 253_402_300_800_000  # 10000-01-01
+HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
+_C1 = re.compile("[\x80-\x9f]")
+_LATIN1_HIGH = re.compile("[\x80-\xff]")
+
+looks_like_html = _FeedParserMixin.looks_like_html
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as HTML paragraphs (one per blank-line-separated block)."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
+    return "".join(f"<p>{html.escape(b).replace(chr(10), '<br>')}</p>" for b in blocks)
+
+
+def plain_title(value: str, is_html: bool) -> str:
+    """A title as plain text: HTML titles lose their tags and entities, text titles stay."""
+    return html_to_text(value) if is_html else value
+
+
+def as_html(value: str, kind: str) -> str:
+    """A body of content type ``kind`` as HTML."""
+    return value if kind in HTML_TYPES else text_to_html(value)
+
+
+def feedparser_fixups(value: str) -> str:
+    """What feedparser does to every text it reads, done the same way here."""
+    # Both fix-ups concern characters U+0080–U+00FF only: one scan rules them out for nearly
+    # every text (CJK has none).
+    if value.isascii() or not _LATIN1_HIGH.search(value):
+        return value
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):  # UTF-8 once read as Latin-1
+        value = value.encode("iso-8859-1").decode("utf-8")
+    if _C1.search(value):
+        value = value.translate(_cp1252)
+    return value
+
+
+def epoch_ms(parsed: time.struct_time | None) -> int | None:
+    """A date feedparser's parser read, as epoch milliseconds; None when absent or absurd."""
+    if not parsed:
+        return None
+    try:
+        ms = calendar.timegm(parsed) * 1000
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return ms if _EARLIEST_MS <= ms < _LATEST_MS else None
