@@ -247,8 +247,8 @@ def test_a_signal_stops_the_pass_without_temp_files_or_stray_workers(srv, tmp_pa
 @pytest.mark.parametrize(
     "toml, message",
     [
-        ('[fetch]\nallow_private = "yes"\n', "[fetch] allow_private must be true or false"),
-        ('[[sources]]\nslug = "s"\nname = "s"\nfeeds = ["http://10.0.0.1/f.xml"]\nallow_private = 1\n', "source s: allow_private must be true or false"),
+        ('[fetch]\nallow_private = "yes"\n', "fetch.allow_private: expected true or false"),
+        ('[[sources]]\nslug = "s"\nname = "s"\nfeeds = ["http://10.0.0.1/f.xml"]\nallow_private = 1\n', "sources[1].allow_private: expected true or false"),
     ],
 )
 def test_allow_private_must_be_a_boolean(tmp_path, toml, message):
@@ -266,9 +266,9 @@ def test_allow_private_round_trips_through_the_config_file(tmp_path):
     from newsvault.config import Config
 
     path = tmp_path / CONFIG_NAME
-    path.write_text('[fetch]\nallow_private = true\nother = 1\n\n[[sources]]\nslug = "s"\nname = "s"\nfeeds = ["http://10.0.0.1/f.xml"]\nallow_private = false\n', encoding="utf-8")
+    path.write_text('[fetch]\nallow_private = true\n\n[[sources]]\nslug = "s"\nname = "s"\nfeeds = ["http://10.0.0.1/f.xml"]\nallow_private = false\n', encoding="utf-8")
     config = Config.load(path)
     assert config.allow_private and config.sources[0].allow_private is False
     path.write_text(config.dump(), encoding="utf-8")
     again = Config.load(path)
-    assert again.allow_private and again.sources[0].allow_private is False and again.extra["fetch"] == {"other": 1}
+    assert again.allow_private and again.sources[0].allow_private is False
