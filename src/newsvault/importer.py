@@ -14,6 +14,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import record as recordfmt
@@ -36,14 +37,14 @@ class ImportReport:
     revisions: int = 0
     unchanged: int = 0
     rejected: int = 0
-    rejects: list[dict] = field(default_factory=list)
+    rejects: list[dict[str, str]] = field(default_factory=list)
     bytes: int = 0
 
     def reject(self, path: Path | str, reason: str) -> None:
         self.rejected += 1
         self.rejects.append({"path": str(path), "reason": reason})
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "seen": self.seen,
             "imported": self.imported,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from .. import compose
 from ..archive import Archive
 from ..errors import NewsvaultError
 
@@ -53,8 +54,8 @@ def main(ctx: click.Context, archive_dir: Path) -> None:
     ctx.obj = {"archive_dir": archive_dir}
 
 
-def open_archive(ctx: click.Context) -> Archive:
-    archive = Archive.open(ctx.obj["archive_dir"])
+def open_archive(ctx: click.Context, *, recover: bool = True) -> Archive:
+    archive = compose.open_archive(ctx.obj["archive_dir"], recover=recover)
     ctx.call_on_close(archive.close)
     return archive
 

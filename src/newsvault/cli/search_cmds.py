@@ -57,7 +57,6 @@ def search_cmd(ctx: click.Context, query: str, sources: tuple[str, ...], since: 
     until_ms = _day_option(until, "--until", end=True)
     parse_query(query)  # a bad query is refused before any work
     archive = open_archive(ctx)
-    archive.catalog  # opening it may rebuild it (and queue the whole index)
     pending = index_for(archive).pending_count()
     if pending >= 1000:
         click.echo(f"indexing {pending} queued articles first (after an import or reindex)…", err=True)
