@@ -28,6 +28,10 @@ class CatalogError(NewsvaultError):
         self.damaged = damaged
 
 
+class InputError(NewsvaultError):
+    """A file or folder given to newsvault (to import, for instance) cannot be used."""
+
+
 class ConfigError(NewsvaultError):
     """The archive's config file is invalid."""
 
