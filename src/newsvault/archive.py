@@ -347,8 +347,6 @@ class Archive:
         * a damaged catalog (it is derived data): set it aside and rebuild it from the files;
         * a batch that a killed writer left half-done: finish it (:meth:`finish_interrupted`).
         """
-        path = self.state_dir / CATALOG_FILE
-        fresh = self._catalog is None and not path.exists()
         try:
             catalog = self.catalog
         except CatalogError as e:
@@ -358,7 +356,10 @@ class Archive:
             return [v.path for v in self._rebuild()[0]]
         if catalog.read_only:
             return []  # nothing can be finished or rebuilt on a read-only disk; reads still work
-        if fresh and self._has_records():
+        if not catalog.list_articles(limit=1) and self._has_records():
+            # Never built (first open of an existing archive, or a catalog created empty before
+            # recovery ran): build it. Cheap to ask; an archive of unreadable files only is
+            # scanned again, which costs little since nothing in it is parsed successfully.
             return [v.path for v in self._rebuild()[0]]
         return self.finish_interrupted()
 
