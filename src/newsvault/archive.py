@@ -121,6 +121,14 @@ class AddResult:
     path: str | None  # file written (None when unchanged)
 
 
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_dir(path: Path) -> None:
     """Make a folder's entries (new names, renames) durable, as git and SQLite do."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -175,7 +183,6 @@ class _Batch:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)  # before the journal names it: a rolled-forward rename is never empty
         finally:
             os.close(fd)
 
@@ -194,7 +201,12 @@ class _Batch:
         if not self.staged:
             return
         root = self.archive.root
-        # Temp files are synced (stage); their names must be too before the journal points at them.
+        # Every temp file and its name are durable before the journal points at them, so that a
+        # rolled-forward rename is never an empty or partial file. Syncing them all after all
+        # were written (not each as it is written) lets the filesystem flush them together: the
+        # first fsync commits the journal with every file's data, the others find little to do.
+        for tmp, _final in self.staged:
+            _fsync_file(tmp)
         for d in sorted(self.touched_dirs, key=lambda p: len(p.parts), reverse=True):
             _fsync_dir(d)
         journal = self.archive.state_dir / JOURNAL_FILE
