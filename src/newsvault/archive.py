@@ -154,6 +154,21 @@ def _signals_deferred() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def _remove_all(paths: list[Path]) -> None:
+    """Remove every path, even if a signal handler raises in between (in a program with threads,
+    a signal held in this thread can still be handled): cleanup finishes, the process is already
+    on its way out with the exception that started it."""
+    for path in paths:
+        for _attempt in range(3):
+            try:
+                path.unlink(missing_ok=True)
+                break
+            except OSError:
+                break  # cannot be removed (read-only, gone with its folder): fsck reports it
+            except BaseException:  # a second signal: finish the cleanup first
+                continue
+
+
 def _temp_name(final: Path) -> Path:
     return final.parent / f"{TEMP_PREFIX}{final.name}.{os.getpid()}{TEMP_SUFFIX}"
 
@@ -220,12 +235,11 @@ class _Batch:
             _fsync_dir(d)
 
     def abort(self) -> None:
+        """Undo the batch: its temp files, the files it already renamed (the archive goes back
+        as it was) and its journal. Runs while an exception (often a signal) propagates."""
+        paths = [tmp for tmp, _final in self.staged] + self.renamed + [self.archive.state_dir / JOURNAL_FILE]
         with _signals_deferred():
-            for tmp, _final in self.staged:
-                tmp.unlink(missing_ok=True)
-            for final in self.renamed:  # files this batch created: the archive goes back as it was
-                final.unlink(missing_ok=True)
-            (self.archive.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
+            _remove_all(paths)
 
 
 def _current_at(versions: list[Version], seen: int) -> Version:
@@ -267,7 +281,7 @@ def _write_atomic(path: Path, data: bytes, fsync: bool = True) -> None:
             _fsync_dir(path.parent)
     except BaseException:
         with _signals_deferred():
-            tmp.unlink(missing_ok=True)
+            _remove_all([tmp])
         raise
 
 
