@@ -32,6 +32,7 @@ import signal
 import stat
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,7 +122,8 @@ class AddResult:
     path: str | None  # file written (None when unchanged)
 
 
-def _fsync_file(path: Path) -> None:
+def _fsync_path(path: Path) -> None:
+    """Make a file's data, or a folder's entries (new names, renames), durable."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         os.fsync(fd)
@@ -129,13 +131,20 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
-    """Make a folder's entries (new names, renames) durable, as git and SQLite do."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# fsyncs issued together: the filesystem commits them as one group (ext4 and XFS journal
+# commits, one disk cache flush) instead of one flush per file, one after the other.
+_FSYNC_THREADS = 16
+
+
+def _fsync_all(paths: list[Path]) -> None:
+    """fsync every path (files or folders), concurrently when there are several."""
+    if len(paths) <= 1:
+        for p in paths:
+            _fsync_path(p)
+        return
+    with ThreadPoolExecutor(max_workers=min(_FSYNC_THREADS, len(paths))) as pool:
+        for _ in pool.map(_fsync_path, paths):
+            pass  # surfaces the first error
 
 
 @contextmanager
@@ -193,7 +202,7 @@ class _Batch:
         self.staged.append((tmp, final))
         self.reserved.add(final)
         self.touched_dirs.add(final.parent)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)  # umask applies, as with open()
         try:
             view = memoryview(data)
             while view:
@@ -217,13 +226,9 @@ class _Batch:
             return
         root = self.archive.root
         # Every temp file and its name are durable before the journal points at them, so that a
-        # rolled-forward rename is never an empty or partial file. Syncing them all after all
-        # were written (not each as it is written) lets the filesystem flush them together: the
-        # first fsync commits the journal with every file's data, the others find little to do.
-        for tmp, _final in self.staged:
-            _fsync_file(tmp)
-        for d in sorted(self.touched_dirs, key=lambda p: len(p.parts), reverse=True):
-            _fsync_dir(d)
+        # rolled-forward rename is never an empty or partial file.
+        _fsync_all([tmp for tmp, _final in self.staged])
+        _fsync_all(sorted(self.touched_dirs))
         journal = self.archive.state_dir / JOURNAL_FILE
         payload = json.dumps([[str(t.relative_to(root)), str(f.relative_to(root))] for t, f in self.staged])
         _write_atomic(journal, payload.encode(), fsync=True)
@@ -231,8 +236,7 @@ class _Batch:
             self.renamed.append(final)  # first: an interruption right after the rename still undoes it
             os.replace(tmp, final)
         # The renames are durable before the journal may be removed (after the catalog commit).
-        for d in self.touched_dirs:
-            _fsync_dir(d)
+        _fsync_all(sorted(self.touched_dirs))
 
     def abort(self) -> None:
         """Undo the batch: its temp files, the files it already renamed (the archive goes back
@@ -278,7 +282,7 @@ def _write_atomic(path: Path, data: bytes, fsync: bool = True) -> None:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
         if fsync:
-            _fsync_dir(path.parent)
+            _fsync_path(path.parent)
     except BaseException:
         with _signals_deferred():
             _remove_all([tmp])
@@ -630,8 +634,7 @@ class Archive:
                 os.replace(tmp, final)  # temp files were synced before the journal was written
                 touched.add(final.parent)
             tmp.unlink(missing_ok=True)
-        for d in touched:
-            _fsync_dir(d)
+        _fsync_all(sorted(touched))
         return entries
 
     def finish_interrupted(self) -> list[str]:
