@@ -30,6 +30,7 @@ import httpx  # noqa: E402
 
 from newsvault.archive import Archive, write_atomic  # noqa: E402
 from newsvault.clean import clean_html  # noqa: E402
+from newsvault.compose import init_archive  # noqa: E402
 from newsvault.config import CONFIG_NAME, Source  # noqa: E402
 from newsvault.importer import import_paths  # noqa: E402
 from newsvault.preserve.fsck import check  # noqa: E402
@@ -48,7 +49,7 @@ def best(fn, runs: int) -> float:
 
 
 def bench_fsck(corpus: Path, tmp: Path, runs: int) -> None:
-    archive = Archive.init(tmp / "full")
+    archive = init_archive(tmp / "full")
     t = time.perf_counter()
     report = import_paths(archive, [corpus])
     print(f"setup: imported {report.seen} corpus files in {time.perf_counter() - t:.1f} s")
@@ -114,7 +115,7 @@ def bench_recheck(corpus: Path, tmp: Path, n: int, runs: int) -> None:
         servers.append(httpd)
     try:
         for hosts in (1, 4):
-            archive = Archive.init(tmp / f"recheck-{hosts}")
+            archive = init_archive(tmp / f"recheck-{hosts}")
             archive.config.sources = [Source("sel", "bench", ["http://127.0.0.1/feed"], body="page", selector="article")]
             archive.config.allow_private = True  # the bench servers are on 127.0.0.x
             write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
@@ -129,7 +130,7 @@ def bench_recheck(corpus: Path, tmp: Path, n: int, runs: int) -> None:
                     archive.add(Record(rec.title, url, rec.published, body), "sel")
                     urls.append(url)
 
-            def plain() -> None:
+            def plain(urls: list[str] = urls) -> None:
                 with httpx.Client() as c:
                     for u in urls:
                         c.get(u).raise_for_status()
@@ -138,7 +139,7 @@ def bench_recheck(corpus: Path, tmp: Path, n: int, runs: int) -> None:
             articles = archive.catalog.list_articles()
             out = {}
 
-            def run() -> None:
+            def run(out: dict = out, archive: Archive = archive, articles: list = articles, policy: RecheckPolicy = policy) -> None:
                 out["r"] = recheck(archive, articles=articles, policy=policy)
 
             base = best(plain, runs)
@@ -156,7 +157,7 @@ def bench_recheck(corpus: Path, tmp: Path, n: int, runs: int) -> None:
 
 
 def bench_history(corpus: Path, tmp: Path, runs: int) -> None:
-    archive = Archive.init(tmp / "history")
+    archive = init_archive(tmp / "history")
     files = sorted((corpus / "cdt-history").glob("*/*.md"), key=lambda p: (int(p.stem), str(p)))
     for f in files:
         import_paths(archive, [f])

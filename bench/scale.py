@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from newsvault.archive import Archive  # noqa: E402
+from newsvault.compose import init_archive  # noqa: E402
 from newsvault.errors import RecordError  # noqa: E402
 from newsvault.importer import iter_candidates  # noqa: E402
 from newsvault.record import Record, parse  # noqa: E402
@@ -67,10 +68,10 @@ def variants(n: int, max_body: int = 6000, seed: int = 7, corpus: Path = CORPUS)
 
 def make_archive(root: Path, n: int, batch: int = 5000, **kw) -> Archive:
     """An archive at root holding n scaled records (written through the normal archive path)."""
-    archive = Archive.init(root)
+    archive = init_archive(root)
     it = variants(n, **kw)
     while True:
-        chunk = [x for _, x in zip(range(batch), it)]
+        chunk = [x for _, x in zip(range(batch), it, strict=False)]
         if not chunk:
             break
         with archive.batch():

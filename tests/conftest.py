@@ -31,9 +31,9 @@ def corpus() -> Path:
 
 @pytest.fixture
 def archive(tmp_path):
-    from newsvault.archive import Archive
+    from newsvault.compose import init_archive
 
-    a = Archive.init(tmp_path / "archive")
+    a = init_archive(tmp_path / "archive")
     yield a
     a.close()
 

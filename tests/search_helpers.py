@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsvault.archive import Archive
+from newsvault.compose import init_archive
 from newsvault.importer import import_paths
 from newsvault.record import Record
 from newsvault.search import index_for
@@ -42,7 +42,7 @@ def corpus_archive(tmp_path_factory) -> Path:
     Built once per test session even though several modules import this fixture."""
     if "corpus" not in _built:
         root = tmp_path_factory.mktemp("search-corpus") / "archive"
-        archive = Archive.init(root)
+        archive = init_archive(root)
         import_paths(archive, [CORPUS])
         index_for(archive).catch_up(archive)
         archive.close()

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from newsvault.archive import Archive, record_name
+from newsvault.compose import open_archive
 from newsvault.errors import ArchiveError, NotFound
 from newsvault.record import Record, parse, render
 
@@ -136,7 +137,7 @@ def test_duty_machine_archive_opens_without_conversion(tmp_path, corpus):
     root = tmp_path / "cdt"
     shutil.copytree(corpus / "cdt", root)
     before = record_files_on_disk = {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-    archive = Archive.open(root)
+    archive = open_archive(root)  # recovery builds the catalog of an archive opened the first time
     articles = archive.catalog.list_articles()
     assert {a.source for a in articles} == {"cdt"}
     assert sum(a.versions for a in articles) == 227  # every file is a version of some article
@@ -155,3 +156,77 @@ def test_open_refuses_a_directory_that_is_not_an_archive(tmp_path):
     Archive.init(tmp_path / "a")
     with pytest.raises(ArchiveError, match="already"):
         Archive.init(tmp_path / "a")
+
+
+# -- the revision rule, in one place --------------------------------------------------------------
+
+
+def test_classify_is_the_rule_add_follows_and_changes_nothing(archive):
+    a, b = rec(body="<p>第一版</p>"), rec(body="<p>第二版</p>")
+    assert archive.classify(a, "rfi", seen=1_700_000_000_000) == "new"
+    assert archive.catalog.count_articles() == 0 and record_files(archive) == {}  # a question, not a write
+    steps = [(a, 1_700_000_000_000), (b, 1_700_000_100_000), (a, 1_700_000_200_000), (a, 1_700_000_300_000)]
+    statuses = []
+    for r, seen in steps:
+        expected = archive.classify(r, "rfi", seen=seen)
+        assert archive.add(r, "rfi", seen=seen).status == expected
+        statuses.append(expected)
+    # A, B, A seen at known times: the revert is an event; seeing A again is not.
+    assert statuses == ["new", "revision", "revision", "unchanged"]
+    aid = archive.add(a, "rfi", seen=1_700_000_300_000).article_id
+    assert len(archive.catalog.versions(aid)) == 3
+    # A text whose sighting time is unknown (a plain import) is unchanged if any version has it.
+    assert archive.classify(b, "rfi") == "unchanged"
+    assert archive.classify(rec(body="<p>第三版</p>"), "rfi") == "revision"
+    # At a known time, the version current then decides: B was current between its two A's.
+    assert archive.classify(b, "rfi", seen=1_700_000_150_000) == "unchanged"
+    assert archive.classify(b, "rfi", seen=1_700_000_250_000) == "revision"
+
+
+def test_a_dated_history_a_b_a_imports_as_three_versions_and_only_once(archive, tmp_path):
+    history = tmp_path / "history" / "8406557617_8c1dd8ea78fe"
+    history.mkdir(parents=True)
+    texts = {1_700_000_000: "<p>原文</p>", 1_700_000_100: "<p>改动</p>", 1_700_000_200: "<p>原文</p>"}
+    for seconds, body in texts.items():
+        (history / f"{seconds}.md").write_text(render(rec(body=body)), encoding="utf-8")
+    from newsvault.importer import import_paths
+
+    first = import_paths(archive, [tmp_path / "history"])
+    assert (first.imported, first.revisions, first.unchanged) == (1, 2, 0)
+    aid = archive.catalog.list_articles()[0].id
+    assert [parse((archive.root / v.path).read_bytes()).body for v in archive.catalog.versions(aid)] == list(texts.values())
+    files = record_files(archive)
+    again = import_paths(archive, [tmp_path / "history"])
+    assert (again.imported, again.revisions, again.unchanged) == (0, 0, 3)
+    assert record_files(archive) == files
+
+
+# -- the composition root -------------------------------------------------------------------------
+
+
+def test_the_core_does_not_import_search():
+    import subprocess
+    import sys
+
+    code = "import sys, newsvault.archive, newsvault.importer, newsvault.preserve.history; print(sorted(m for m in sys.modules if m.startswith('newsvault.search')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_opening_is_plain_and_recovery_is_explicit(tmp_path, corpus):
+    root = tmp_path / "cdt"
+    shutil.copytree(corpus / "cdt", root)
+    plain = Archive.open(root)
+    assert plain.listeners == []
+    assert plain.catalog.count_articles() == 0  # reading the catalog rebuilds nothing
+    added = plain.recover()  # first open of a duty-machine archive: build it from the files
+    assert len(added) == 227 and plain.catalog.count_articles() > 0
+    plain.close()
+    heard = []
+    with open_archive(root, listeners=[lambda archive, versions, *, rebuild: heard.append((len(versions), rebuild))]) as a:
+        a.add(rec(url="https://chinadigitaltimes.net/chinese/new"), "cdt")
+    assert heard == [(1, False)]
+    from newsvault.search.index import update_index
+
+    with open_archive(root) as a:
+        assert a.listeners == [update_index]

@@ -94,7 +94,7 @@ def test_bad_inputs_each_get_a_reason_and_never_stop_the_run(tmp_path, cli):
     big_body = "<p>" + "长" * (10 * 1024 * 1024 // 3) + "</p>"  # a 10 MB body on one line
     (src / "huge.md").write_text(CANONICAL.format(title="长文", slug="huge", body=big_body), encoding="utf-8")
     os.mkfifo(src / "pipe.md")  # reading a FIFO would block: it must be refused, not read
-    (src / "vanished.md").symlink_to(src / "does-not-exist.md")  # listed, gone when read
+    (src / "link.md").symlink_to(src / "does-not-exist.md")  # a link is never followed
     secret = src / "unreadable.md"
     secret.write_text(CANONICAL.format(title="秘", slug="secret", body="x"), encoding="utf-8")
     secret.chmod(0)
@@ -124,7 +124,7 @@ def test_bad_inputs_each_get_a_reason_and_never_stop_the_run(tmp_path, cli):
         "header-only.md": "record header without a body",
         "garbage.txt": reasons["garbage.txt"],
         "pipe.md": "not a regular file",
-        "vanished.md": "file vanished before it could be read",
+        "link.md": "symbolic link, not followed",
         "unreadable.md": "permission denied",
     }
     assert reasons["garbage.txt"].startswith("no record header")

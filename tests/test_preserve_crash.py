@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from newsvault.archive import Archive, write_atomic
+from newsvault.compose import open_archive
 from newsvault.config import CONFIG_NAME, Source
 from newsvault.importer import import_paths
 from newsvault.preserve.fsck import check, fsck
@@ -54,7 +55,7 @@ def _check_no_partial(root: Path, reference: dict[str, bytes]) -> None:
 
 def _settle(root: Path) -> tuple[dict[str, bytes], list[tuple]]:
     """fsck (repairing if needed) must end clean; returns the archive's state."""
-    archive = Archive.open(root)
+    archive = open_archive(root)
     try:
         report = fsck(archive, repair=False)
         if not report.clean:
@@ -79,7 +80,7 @@ def import_setup(tmp_path_factory):
     proc = subprocess.run([sys.executable, "-m", "newsvault", "-C", str(ref), "import", *map(str, files)], env=ENV, capture_output=True, text=True, timeout=60)
     duration = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stderr
-    archive = Archive.open(ref)
+    archive = open_archive(ref)
     reference = record_snapshot(archive)
     archive.close()
     assert len(reference[0]) > 120
@@ -87,7 +88,7 @@ def import_setup(tmp_path_factory):
 
 
 def _rerun_import(root: Path, files: list[Path]) -> None:
-    archive = Archive.open(root)
+    archive = open_archive(root)
     try:
         report = import_paths(archive, files)
         assert report.rejected == 0 and report.imported + report.revisions + report.unchanged == len(files)
@@ -122,7 +123,7 @@ def test_import_killed_at_random_moments(import_setup):
 _DRIVER = r"""
 import os, signal, sys
 from pathlib import Path
-from newsvault.archive import Archive
+from newsvault.compose import open_archive
 from newsvault.importer import import_paths
 mode, n, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 files = [Path(p) for p in sys.argv[4:]]
@@ -135,7 +136,7 @@ def dying_replace(src, dst):
     calls += 1
     return real_replace(src, dst)
 os.replace = dying_replace
-archive = Archive.open(root)
+archive = open_archive(root)
 if mode == "listener":  # killed after the catalog commit, before the search index heard of it
     archive.catalog
     archive.listeners.insert(0, lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
@@ -158,8 +159,7 @@ def test_import_killed_at_each_commit_step(import_setup, point):
     journal = root / ".newsvault" / "journal.json"
     assert journal.exists() == (point != "rename-0")
     # Opening the archive rolls the write forward: nothing to import again, nothing lost.
-    archive = Archive.open(root)
-    archive.catalog
+    archive = open_archive(root)
     assert not journal.exists()
     files_now, rows_now = record_snapshot(archive)
     # Recovery also brought the search index up to date; only unowned temp files remain.
@@ -211,7 +211,7 @@ def test_collect_killed_at_random_moments(tmp_path):
         proc = run_collect(ref)
         assert proc.wait(60) == 0, proc.stderr.read()
         duration = time.perf_counter() - t0
-        a = Archive.open(ref)
+        a = open_archive(ref)
         ref_files, ref_rows = record_snapshot(a)
         a.close()
         assert len(ref_files) == len(items)

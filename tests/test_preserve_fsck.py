@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from newsvault.archive import Archive
+from newsvault.compose import init_archive
 from newsvault.importer import import_paths
 from newsvault.preserve.fsck import check, fsck
 from preserve_helpers import CORPUS, REPO, history_files
@@ -33,7 +34,7 @@ def kinds(report) -> list[tuple[str, str | None]]:
 
 @pytest.fixture
 def archive(tmp_path):
-    a = Archive.init(tmp_path / "archive")
+    a = init_archive(tmp_path / "archive")
     import_paths(a, history_files())
     import_paths(a, sorted((CORPUS / "cdt" / "articles").glob("*.md"))[:40])
     yield a

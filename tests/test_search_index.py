@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from newsvault.archive import Archive
+from newsvault.compose import init_archive
 from newsvault.search import index as index_mod
 from newsvault.search import index_for, search_archive
 from newsvault.search.index import SEARCH_FILE, Doc, SearchIndex
@@ -61,7 +62,7 @@ def test_reindex_rebuilds_from_the_catalog(archive):
 
 def test_index_survives_reopening_and_a_missing_file_is_rebuilt(tmp_path):
     root = tmp_path / "a"
-    with Archive.init(root) as a:
+    with init_archive(root) as a:
         aid = a.add(record("德国之声", "<p>柏林消息</p>", 4), "dw").article_id
     with Archive.open(root) as a:
         assert ids(search_archive(a, "柏林")) == [aid]

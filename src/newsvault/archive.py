@@ -11,29 +11,37 @@ Layout (a duty-machine archive is already one)::
 New record names sort newest first, like the original's counting-down ids, and never change:
 ``<9999999999 - published epoch seconds, 10 digits>_<article id>.md`` (26 bytes).
 
-Writes are atomic and batched: each file is written to a temp file in its final folder, the
-batch is synced to disk once, a journal names every pending rename, the renames happen, and the
-catalog commits. A crash at any instant leaves either no trace of a file or a complete one; the
-journal lets the next writer finish what a killed one began.
+Writes are atomic and batched: each file is written to a temp file in its final folder and
+fsynced, a journal names every pending rename (written and fsynced after the temp files), the
+renames happen, the folders whose entries changed are fsynced, and the catalog commits. Only the
+files and folders a batch touched are synced (as git and SQLite do), never the whole filesystem.
+A crash at any instant leaves either no trace of a file or a complete one; the journal lets the
+next writer finish what a killed one began.
+
+This module knows nothing of search or any other consumer: whoever opens an archive registers
+its listeners (see :mod:`newsvault.compose`), and recovery is an explicit call
+(:meth:`Archive.recover`), never a side effect of reading :attr:`Archive.catalog`.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import json
 import os
+import signal
+import stat
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from . import record as recordfmt
 from .catalog import Article, Catalog, Version, open_catalog
 from .config import CONFIG_NAME, Config, slugify
-from .errors import ArchiveError, NotFound, RecordError
+from .errors import ArchiveError, CatalogError, NotFound, RecordError
 from .record import Record
 from .urls import article_id, canonical_url
 
@@ -46,7 +54,23 @@ TEMP_PREFIX = ".nv-"
 TEMP_SUFFIX = ".tmp"
 _NAME_MAX = 9_999_999_999
 
-__all__ = ["Archive", "AddResult", "record_name", "is_archive"]
+__all__ = ["Archive", "AddResult", "Listener", "Skipped", "Status", "record_name", "is_archive", "write_atomic"]
+
+Status = Literal["new", "revision", "unchanged"]
+
+
+class Listener(Protocol):
+    """Told about versions after each committed batch, and about all of them after a rebuild."""
+
+    def __call__(self, archive: Archive, versions: list[Version], *, rebuild: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entry under articles/ or revisions/ that is not read as a record, and why."""
+
+    path: str
+    reason: str
 
 
 def record_name(published_ms: int, aid: str) -> str:
@@ -93,25 +117,69 @@ def _version(rel: str, record: Record, source: str, key: str, data: bytes) -> Ve
 
 @dataclass
 class AddResult:
-    status: str  # "new" | "revision" | "unchanged"
+    status: Status
     article_id: str
     path: str | None  # file written (None when unchanged)
 
 
-_libc = None
-
-
-def _syncfs(path: Path) -> None:
-    """Flush one filesystem (cheaper than fsync per file, narrower than sync())."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-    fd = os.open(path, os.O_RDONLY)
+def _fsync_path(path: Path) -> None:
+    """Make a file's data, or a folder's entries (new names, renames), durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
-        if not hasattr(_libc, "syncfs") or _libc.syncfs(fd) != 0:
-            os.sync()
+        os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# fsyncs issued together: the filesystem commits them as one group (ext4 and XFS journal
+# commits, one disk cache flush) instead of one flush per file, one after the other.
+_FSYNC_THREADS = 16
+
+
+def _fsync_all(paths: list[Path]) -> None:
+    """fsync every path (files or folders), concurrently when there are several."""
+    if len(paths) <= 1:
+        for p in paths:
+            _fsync_path(p)
+        return
+    with ThreadPoolExecutor(max_workers=min(_FSYNC_THREADS, len(paths))) as pool:
+        for _ in pool.map(_fsync_path, paths):
+            pass  # surfaces the first error
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGTERM/SIGINT while cleaning up, so that a second signal (or the first one turned
+    into an exception mid-cleanup) cannot leave temp files behind; they are delivered after."""
+    held = {signal.SIGTERM, signal.SIGINT}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, ValueError, OSError):  # not the main thread, or no such call here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _remove_all(paths: list[Path]) -> None:
+    """Remove every path, even if a signal handler raises in between (in a program with threads,
+    a signal held in this thread can still be handled): cleanup finishes, the process is already
+    on its way out with the exception that started it."""
+    for path in paths:
+        for _attempt in range(3):
+            try:
+                path.unlink(missing_ok=True)
+                break
+            except OSError:
+                break  # cannot be removed (read-only, gone with its folder): fsck reports it
+            except BaseException:  # a second signal: finish the cleanup first
+                continue
+
+
+def _temp_name(final: Path) -> Path:
+    return final.parent / f"{TEMP_PREFIX}{final.name}.{os.getpid()}{TEMP_SUFFIX}"
 
 
 @dataclass
@@ -122,37 +190,60 @@ class _Batch:
     versions: list[Version] = field(default_factory=list)
     reserved: set[Path] = field(default_factory=set)
     made_dirs: set[Path] = field(default_factory=set)
+    # Folders whose entries this batch changes: fsynced after the renames. A new folder's own
+    # entry lives in its parent, so created parents are synced too.
+    touched_dirs: set[Path] = field(default_factory=set)
 
     def stage(self, final: Path, data: bytes) -> None:
         if final.parent not in self.made_dirs:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            self.made_dirs.add(final.parent)
-        tmp = final.parent / f"{TEMP_PREFIX}{final.name}.{os.getpid()}{TEMP_SUFFIX}"
-        # Register before writing so that a failed write (disk full) is cleaned up too.
+            self._make_dirs(final.parent)
+        tmp = _temp_name(final)
+        # Register before writing so that a failed write (disk full, a signal) is cleaned up too.
         self.staged.append((tmp, final))
         self.reserved.add(final)
-        with open(tmp, "wb") as f:
-            f.write(data)
+        self.touched_dirs.add(final.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)  # umask applies, as with open()
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+
+    def _make_dirs(self, folder: Path) -> None:
+        missing = []
+        d = folder
+        while not d.exists() and d != self.archive.root:
+            missing.append(d)
+            d = d.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        for m in missing:
+            self.touched_dirs.add(m.parent)
+        self.made_dirs.add(folder)
 
     def publish(self) -> None:
         if not self.staged:
             return
         root = self.archive.root
-        _syncfs(root)
+        # Every temp file and its name are durable before the journal points at them, so that a
+        # rolled-forward rename is never an empty or partial file.
+        _fsync_all([tmp for tmp, _final in self.staged])
+        _fsync_all(sorted(self.touched_dirs))
         journal = self.archive.state_dir / JOURNAL_FILE
         payload = json.dumps([[str(t.relative_to(root)), str(f.relative_to(root))] for t, f in self.staged])
         _write_atomic(journal, payload.encode(), fsync=True)
         for tmp, final in self.staged:
+            self.renamed.append(final)  # first: an interruption right after the rename still undoes it
             os.replace(tmp, final)
-            self.renamed.append(final)
-        _syncfs(root)
+        # The renames are durable before the journal may be removed (after the catalog commit).
+        _fsync_all(sorted(self.touched_dirs))
 
     def abort(self) -> None:
-        for tmp, _final in self.staged:
-            tmp.unlink(missing_ok=True)
-        for final in self.renamed:  # files this batch created: the archive goes back as it was
-            final.unlink(missing_ok=True)
-        (self.archive.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
+        """Undo the batch: its temp files, the files it already renamed (the archive goes back
+        as it was) and its journal. Runs while an exception (often a signal) propagates."""
+        paths = [tmp for tmp, _final in self.staged] + self.renamed + [self.archive.state_dir / JOURNAL_FILE]
+        with _signals_deferred():
+            _remove_all(paths)
 
 
 def _current_at(versions: list[Version], seen: int) -> Version:
@@ -182,7 +273,7 @@ def _writer_alive(temp_name: str) -> bool:
 
 
 def _write_atomic(path: Path, data: bytes, fsync: bool = True) -> None:
-    tmp = path.parent / f"{TEMP_PREFIX}{path.name}.{os.getpid()}{TEMP_SUFFIX}"
+    tmp = _temp_name(path)
     try:
         with open(tmp, "wb") as f:
             f.write(data)
@@ -190,8 +281,11 @@ def _write_atomic(path: Path, data: bytes, fsync: bool = True) -> None:
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+        if fsync:
+            _fsync_path(path.parent)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with _signals_deferred():
+            _remove_all([tmp])
         raise
 
 
@@ -199,6 +293,23 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     """Write a single file atomically (temp file, fsync, rename). For derived files too."""
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(path, data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _odd_entry(entry: os.DirEntry[str]) -> str | None:
+    """Why a directory entry is not walked or read (None: a regular file or a folder)."""
+    if entry.is_symlink():
+        try:
+            target = os.readlink(entry.path)
+        except OSError:
+            target = "?"
+        return f"symbolic link to {target}, not followed"
+    if entry.is_dir(follow_symlinks=False) or entry.is_file(follow_symlinks=False):
+        return None
+    if not entry.name.endswith(".md"):
+        return None  # not named like a record: none of our business
+    mode = entry.stat(follow_symlinks=False).st_mode
+    kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file"
+    return f"a {kind}, not a regular file"
 
 
 class Archive:
@@ -211,8 +322,9 @@ class Archive:
         self._catalog: Catalog | None = None
         self._batch: _Batch | None = None
         # Called as listener(archive, versions, rebuild=bool) after each committed batch with the
-        # versions it added, and after reindex with all of them (the search index listens).
-        self.listeners: list[Callable[..., None]] = []
+        # versions it added, and after reindex with all of them. Registered by whoever opens the
+        # archive (newsvault.compose registers the search index); the archive knows none of them.
+        self.listeners: list[Listener] = []
 
     # -- opening --------------------------------------------------------------------------------
     @classmethod
@@ -234,41 +346,70 @@ class Archive:
             write_atomic(gitignore, "\n".join(lines) + "\n")
         except OSError as e:
             raise ArchiveError(f"cannot create archive in {root}: {e.strerror or e}") from None
-        return cls(root, config)
+        archive = cls(root, config)
+        archive.catalog  # noqa: B018 - an empty archive has an empty catalog: create it now
+        return archive
 
     @classmethod
     def open(cls, path: Path | str = ".") -> Archive:
+        """Open an archive directory. Nothing is read or repaired yet: see :meth:`recover`."""
         root = Path(path).resolve()
         if not root.is_dir():
             raise ArchiveError(f"{root}: no such directory")
         if not is_archive(root):
             raise ArchiveError(f"{root} is not a newsvault archive (no {CONFIG_NAME}, {STATE_DIR}/ or {ARTICLES}/); run 'newsvault init {path}'")
-        archive = cls(root, Config.load(root / CONFIG_NAME))
-        return archive
+        return cls(root, Config.load(root / CONFIG_NAME))
 
     @property
     def catalog(self) -> Catalog:
+        """The catalog, opened on first use as it is on disk: no rebuild, no recovery.
+
+        A damaged catalog raises :class:`CatalogError`; :meth:`recover` rebuilds it."""
         if self._catalog is None:
-            fresh = not (self.state_dir / CATALOG_FILE).exists()
             self._catalog = open_catalog(self.state_dir / CATALOG_FILE)
-            self._install_default_listeners()
-            if fresh and self._has_records():
-                # An existing archive (e.g. duty-machine's) opened for the first time.
-                self.reindex()
-            else:
-                self.recover()
         return self._catalog
 
-    def _install_default_listeners(self) -> None:
-        from .search.index import update_index
+    def recover(self) -> list[str]:
+        """Bring the derived data in line with the files before use; returns record paths added.
 
-        if update_index not in self.listeners:
-            self.listeners.append(update_index)
+        * no catalog yet, in an archive that has records (a duty-machine archive opened for the
+          first time): build it from the files;
+        * a damaged catalog (it is derived data): set it aside and rebuild it from the files;
+        * a batch that a killed writer left half-done: finish it (:meth:`finish_interrupted`).
+        """
+        try:
+            catalog = self.catalog
+        except CatalogError as e:
+            if not e.damaged:
+                raise
+            self._set_aside_damaged_catalog(e)
+            return [v.path for v in self._rebuild()[0]]
+        if catalog.read_only:
+            return []  # nothing can be finished or rebuilt on a read-only disk; reads still work
+        if not catalog.list_articles(limit=1) and self._has_records():
+            # Never built (first open of an existing archive, or a catalog created empty before
+            # recovery ran): build it. Cheap to ask; an archive of unreadable files only is
+            # scanned again, which costs little since nothing in it is parsed successfully.
+            return [v.path for v in self._rebuild()[0]]
+        return self.finish_interrupted()
+
+    def _set_aside_damaged_catalog(self, error: CatalogError) -> None:
+        path = self.state_dir / CATALOG_FILE
+        aside = path.with_name(f"{CATALOG_FILE}.damaged-{int(time.time())}")
+        try:
+            os.replace(path, aside)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        except OSError as e:
+            raise ArchiveError(
+                f"{error}; it cannot be rebuilt here ({e.strerror or e}): "
+                f"run 'newsvault fsck --repair' where the archive is writable"
+            ) from None
 
     def _has_records(self) -> bool:
         for top in (ARTICLES, REVISIONS):
             d = self.root / top
-            if d.is_dir() and any(d.iterdir()):
+            if d.is_dir() and not d.is_symlink() and any(d.iterdir()):
                 return True
         return False
 
@@ -299,26 +440,75 @@ class Archive:
             return parts[1]
         return self.fallback_source
 
-    def record_files(self) -> Iterator[Path]:
-        """Every record file (versions 0 and revisions), in path order."""
+    def record_files(self, skipped: list[Skipped] | None = None) -> Iterator[Path]:
+        """Every record file (versions 0 and revisions), in path order.
+
+        Only regular files are records: symbolic links (to files or folders) are never followed
+        out of the archive, and FIFOs, sockets or devices named ``*.md`` are never opened (reading
+        one would hang). Such entries are appended to ``skipped`` when given."""
         for top in (ARTICLES, REVISIONS):
             base = self.root / top
-            if not base.is_dir():
+            if base.is_symlink():
+                if skipped is not None:
+                    skipped.append(Skipped(top, "symbolic link, not followed"))
                 continue
-            for dirpath, dirnames, filenames in os.walk(base):
-                dirnames.sort()
-                for name in sorted(filenames):
-                    if name.endswith(".md") and not name.startswith(TEMP_PREFIX):
-                        yield Path(dirpath) / name
+            if base.is_dir():
+                yield from self._walk_records(base, skipped)
+
+    def _walk_records(self, folder: Path, skipped: list[Skipped] | None) -> Iterator[Path]:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            if skipped is not None:
+                skipped.append(Skipped(self.rel(folder), f"unreadable folder: {e.strerror or e}"))
+            return
+        subdirs = []
+        for entry in entries:
+            odd = _odd_entry(entry)
+            if odd is None and entry.is_dir(follow_symlinks=False):
+                subdirs.append(Path(entry.path))
+            elif odd is None and entry.name.endswith(".md") and not entry.name.startswith(TEMP_PREFIX):
+                yield Path(entry.path)
+            elif odd is not None and skipped is not None:
+                skipped.append(Skipped(self.rel(Path(entry.path)), odd))
+        for sub in subdirs:
+            yield from self._walk_records(sub, skipped)
+
+    def safe_path(self, rel: str) -> Path:
+        """The record file at ``rel``, refused unless it is a regular file inside the archive
+        reached without following a symbolic link (a hostile clone cannot point outside)."""
+        path = self.root / rel
+        if not _inside(self.root, path):
+            raise RecordError(f"{rel}: outside the archive")
+        if os.path.realpath(path) != os.path.abspath(path):
+            raise RecordError(f"{rel}: a symbolic link (or below one); not followed out of the archive")
+        return path
+
+    def read_bytes(self, rel: str) -> bytes:
+        """The bytes of the record file at ``rel``: a regular file inside the archive, or RecordError."""
+        path = self.safe_path(rel)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno == getattr(os, "ELOOP", 40):
+                raise RecordError(f"{rel}: a symbolic link; not followed out of the archive") from None
+            raise
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise RecordError(f"{rel}: not a regular file")
+            return f.read()
 
     # -- writing ----------------------------------------------------------------------------------
     @contextmanager
     def batch(self) -> Iterator[_Batch]:
-        """Group writes: one disk sync and one catalog commit for the whole group."""
+        """Group writes: one sync of what they touched and one catalog commit for the group."""
         if self._batch is not None:
             yield self._batch
             return
         catalog = self.catalog
+        if catalog.read_only:
+            raise ArchiveError(f"cannot write to the archive at {self.root}: it is on a read-only file system")
         b = _Batch(self)
         self._batch = b
         try:
@@ -330,11 +520,27 @@ class Archive:
             raise
         finally:
             self._batch = None
-        if b.versions:
-            for listener in self.listeners:
-                listener(self, b.versions, rebuild=False)
+        self._tell_listeners(b.versions, rebuild=False)
         # Only now: a writer killed before its listeners ran leaves the journal for recover().
         (self.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
+
+    def _tell_listeners(self, versions: list[Version], *, rebuild: bool) -> None:
+        if versions or rebuild:
+            for listener in self.listeners:
+                listener(self, versions, rebuild=rebuild)
+
+    def classify(self, record: Record, source: str, *, seen: int | None = None) -> Status:
+        """What :meth:`add` would make of ``record``: "new", "revision" or "unchanged".
+
+        The one revision rule of newsvault. A text seen at a known time ``seen`` (epoch ms:
+        collect, recheck, ``<unix time>.md`` histories) is unchanged only if it equals the version
+        current at that time, so an edit later reverted (A, B, A) keeps three versions and
+        replaying an observation is a no-op. A text of unknown sighting time (``seen=None``, a
+        plain import) is unchanged if any kept version has it, so re-importing adds nothing."""
+        aid = article_id(record_key(record, source))
+        if self.catalog.get(aid) is None:
+            return "new"
+        return "unchanged" if self._is_unchanged(aid, record.text_hash, seen) else "revision"
 
     def add(
         self,
@@ -344,49 +550,42 @@ class Archive:
         raw: bytes | None = None,
         seen: int | None = None,
     ) -> AddResult:
-        """Archive one version of an article: new record, revision, or unchanged.
+        """Archive one version of an article: new record, revision, or unchanged (see
+        :meth:`classify`).
 
         ``raw`` is the file content to keep (imports keep bytes as they came); by default the
-        record is rendered in canonical form. ``seen`` (epoch ms) defaults to now.
+        record is rendered in canonical form. ``seen`` (epoch ms) is when the text was seen;
+        None means unknown (a revision file is then named by the current time).
         """
         key = record_key(record, source)
         aid = article_id(key)
-        content_hash = record.text_hash
-        observed = seen is not None
-        seen = seen if observed else int(time.time() * 1000)
+        when = seen if seen is not None else int(time.time() * 1000)
         with self.batch() as b:
-            catalog = self.catalog
-            existing = catalog.get(aid)
-            if existing is not None and self._is_unchanged(aid, content_hash, seen if observed else None):
+            status = self.classify(record, source, seen=seen)
+            if status == "unchanged":
                 return AddResult("unchanged", aid, None)
             data = raw if raw is not None else recordfmt.render(record).encode("utf-8")
+            existing = self.catalog.get(aid)
             if existing is None:
                 folder = self.root / ARTICLES / source
-                published = record.published if record.published is not None else seen
+                published = record.published if record.published is not None else when
                 final = self._free_name(folder, record_name(published, aid), data)
-                status = "new"
             else:
                 stem = existing.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
                 folder = self.root / REVISIONS / existing.source / stem
-                final = self._free_name(folder, f"{seen // 1000}.md", data, bump_seconds=True)
+                final = self._free_name(folder, f"{when // 1000}.md", data, bump_seconds=True)
                 source = existing.source
-                status = "revision"
             if not final.exists():  # else: identical bytes a crashed run left there; adopt them
                 b.stage(final, data)
             version = _version(self.rel(final), record, source, key, data)
-            catalog.put_version(version)
+            self.catalog.put_version(version)
             b.versions.append(version)
         return AddResult(status, aid, version.path)
 
     def _is_unchanged(self, aid: str, content_hash: str, seen: int | None) -> bool:
         versions = self.catalog.versions(aid)
         if seen is None:
-            # When this text was seen is unknown (a plain import): a text already kept is not
-            # news, so re-importing an archive never adds versions.
             return any(v.content_hash == content_hash for v in versions)
-        # Seen at a known time (collect, recheck, <unix time>.md histories): unchanged means
-        # "same as the version current then", so an edit later reverted (A, B, A) keeps all
-        # three versions, and replaying the same observation is still a no-op.
         return _current_at(versions, seen).content_hash == content_hash
 
     def _free_name(self, folder: Path, name: str, data: bytes, bump_seconds: bool = False) -> Path:
@@ -395,12 +594,23 @@ class Archive:
         candidate = folder / name
         for n in range(2, 1000):
             reserved = self._batch is not None and candidate in self._batch.reserved
-            if not reserved and not candidate.exists():
+            if not reserved and not os.path.lexists(candidate):
                 return candidate
-            if not reserved and candidate.is_file() and candidate.read_bytes() == data and self.catalog.version_at(self.rel(candidate)) is None:
+            if not reserved and self._is_leftover(candidate, data):
                 return candidate
             candidate = folder / (f"{int(stem) + n - 1}.{ext}" if bump_seconds else f"{stem}-{n}.{ext}")
         raise ArchiveError(f"no free file name for {name} in {folder}")
+
+    def _is_leftover(self, path: Path, data: bytes) -> bool:
+        """A regular file with exactly these bytes that the catalog does not list: what a killed
+        run of this same write left behind."""
+        rel = self.rel(path)
+        if path.is_symlink() or not path.is_file() or self.catalog.version_at(rel) is not None:
+            return False
+        try:
+            return self.read_bytes(rel) == data
+        except (OSError, RecordError):
+            return False
 
     # -- recovery and rebuild -----------------------------------------------------------------------
     def _roll_forward(self) -> list[tuple[str, str]] | None:
@@ -415,17 +625,22 @@ class Archive:
             entries = []
         if self._batch is None and any(_writer_alive(Path(t).name) for t, _ in entries):
             return None
+        touched = set()
         for tmp_rel, final_rel in entries:
             tmp, final = self.root / tmp_rel, self.root / final_rel
-            if tmp.exists() and not final.exists():
+            if not _inside(self.root, tmp) or not _inside(self.root, final):
+                continue  # a journal is ours; one naming paths elsewhere is not acted on
+            if tmp.exists() and not os.path.lexists(final):
                 os.replace(tmp, final)  # temp files were synced before the journal was written
+                touched.add(final.parent)
             tmp.unlink(missing_ok=True)
+        _fsync_all(sorted(touched))
         return entries
 
-    def recover(self) -> list[str]:
+    def finish_interrupted(self) -> list[str]:
         """Finish a batch that a killed process left half-done: roll the renames forward, add
         the files to the catalog, and tell the listeners (the search index) about all of them,
-        since a writer killed after its commit never did."""
+        since a writer killed after its commit never did. Returns the record paths added."""
         entries = self._roll_forward()
         if entries is None:
             return []
@@ -433,7 +648,7 @@ class Archive:
         versions = []
         for _tmp_rel, final_rel in entries:
             final = self.root / final_rel
-            if not final.exists():
+            if not final.is_file() or final.is_symlink():
                 continue
             version = self.catalog.version_at(final_rel)
             if version is None:
@@ -443,16 +658,14 @@ class Archive:
                     continue  # not a record (cannot happen for files we wrote); fsck reports it
                 done.append(final_rel)
             versions.append(version)
-        if versions:
-            for listener in self.listeners:
-                listener(self, versions, rebuild=False)
+        self._tell_listeners(versions, rebuild=False)
         (self.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
         return done
 
     def read_version(self, path: Path) -> tuple[Record, Version]:
-        data = path.read_bytes()
-        rec = recordfmt.parse(data, name=path.name)
         rel = self.rel(path)
+        data = self.read_bytes(rel)
+        rec = recordfmt.parse(data, name=path.name)
         source = self.source_of(rel)
         return rec, _version(rel, rec, source, record_key(rec, source), data)
 
@@ -464,27 +677,39 @@ class Archive:
         self.catalog.put_version(version)
         return version
 
-    def reindex(self, progress: Callable[[int], None] | None = None) -> dict:
-        """Rebuild the catalog from the files alone. Returns counts and unreadable files."""
-        catalog = self.catalog if self._catalog is not None else open_catalog(self.state_dir / CATALOG_FILE)
-        self._catalog = catalog
-        self._install_default_listeners()  # so that the search index is rebuilt too
-        errors: list[dict] = []
+    def reindex(self, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Rebuild the catalog from the files alone (and, through the listeners, whatever else
+        is derived). Returns counts, unreadable files and entries that are not records."""
+        try:
+            self.catalog  # noqa: B018 - open it here, so that a damaged one is set aside first
+        except CatalogError as e:
+            if not e.damaged:
+                raise
+            self._set_aside_damaged_catalog(e)
+        added, errors = self._rebuild(progress)
+        return {"versions": len(added), "articles": self.catalog.count_articles(), "errors": errors}
+
+    def _rebuild(self, progress: Callable[[int], None] | None = None) -> tuple[list[Version], list[dict[str, str]]]:
+        catalog = self.catalog
+        if catalog.read_only:
+            raise ArchiveError(f"cannot rebuild the catalog of {self.root}: the archive is on a read-only file system")
+        errors: list[dict[str, str]] = []
         added: list[Version] = []
+        skipped: list[Skipped] = []
         with catalog.transaction():
             self._roll_forward()  # files of an interrupted batch are records too
             catalog.clear()
-            for n, path in enumerate(self.record_files(), 1):
+            for n, path in enumerate(self.record_files(skipped), 1):
                 try:
                     added.append(self._index_file(path))
                 except (RecordError, OSError) as e:
                     errors.append({"path": self.rel(path), "reason": str(e)})
                 if progress:
                     progress(n)
+        errors.extend({"path": s.path, "reason": s.reason} for s in skipped)
         (self.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
-        for listener in self.listeners:
-            listener(self, added, rebuild=True)
-        return {"versions": len(added), "articles": catalog.count_articles(), "errors": errors}
+        self._tell_listeners(added, rebuild=True)
+        return added, errors
 
     # -- reading ------------------------------------------------------------------------------------
     def resolve(self, ref: str) -> tuple[Article, int | None]:
@@ -496,26 +721,34 @@ class Archive:
             if not rev_text.isdigit():
                 raise NotFound(f"bad revision {rev_text!r}: use ID@N with N a number")
             rev = int(rev_text)
-        catalog = self.catalog
-        article: Article | None = None
-        if "://" in ref or ref.startswith("nolink:"):
-            article = catalog.lookup_url(canonical_url(ref) if "://" in ref else ref)
-        elif ref.endswith(".md"):
-            version = catalog.version_at(ref)
-            article = catalog.get(version.article_id) if version else None
-        elif len(ref) >= 4 and all(c in "0123456789abcdef" for c in ref.lower()):
-            matches = catalog.find_prefix(ref.lower())
-            if len(matches) > 1:
-                raise NotFound(f"id {ref!r} is ambiguous: {', '.join(a.id for a in matches)}, …")
-            article = matches[0] if matches else None
+        article = self._find_article(ref)
         if article is None:
             raise NotFound(f"no article {ref!r} in this archive (give an id, an id prefix of 4+ digits, a URL or a record path)")
         if rev is not None and not 0 <= rev < article.versions:
             raise NotFound(f"article {article.id} has versions 0–{article.versions - 1}, not {rev}")
         return article, rev
 
+    def _find_article(self, ref: str) -> Article | None:
+        catalog = self.catalog
+        if "://" in ref or ref.startswith("nolink:"):
+            return catalog.lookup_url(canonical_url(ref) if "://" in ref else ref)
+        if ref.endswith(".md"):
+            version = catalog.version_at(ref)
+            return catalog.get(version.article_id) if version else None
+        if len(ref) >= 4 and all(c in "0123456789abcdef" for c in ref.lower()):
+            matches = catalog.find_prefix(ref.lower())
+            if len(matches) > 1:
+                raise NotFound(f"id {ref!r} is ambiguous: {', '.join(a.id for a in matches)}, …")
+            return matches[0] if matches else None
+        return None
+
     def read(self, rel: str) -> Record:
-        return recordfmt.parse((self.root / rel).read_bytes())
+        """The record at ``rel`` (a path the catalog lists), read without leaving the archive."""
+        return recordfmt.parse(self.read_bytes(rel))
 
     def source_display_name(self, slug: str) -> str:
         return self.config.display_name(slug)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    return os.path.abspath(path).startswith(str(root) + os.sep)

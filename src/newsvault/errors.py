@@ -18,7 +18,18 @@ class ArchiveError(NewsvaultError):
 
 
 class CatalogError(NewsvaultError):
-    """The catalog database is missing, damaged or locked."""
+    """The catalog database is missing, damaged or locked.
+
+    ``damaged`` is true when the file is not a readable database: the catalog is derived data,
+    so it can be set aside and rebuilt from the record files."""
+
+    def __init__(self, message: str, *, damaged: bool = False) -> None:
+        super().__init__(message)
+        self.damaged = damaged
+
+
+class InputError(NewsvaultError):
+    """A file or folder given to newsvault (to import, for instance) cannot be used."""
 
 
 class ConfigError(NewsvaultError):

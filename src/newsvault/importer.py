@@ -4,6 +4,11 @@ Each file ends in exactly one of: imported (a new article), revision (a new vers
 article already here), unchanged (this exact text is already here), rejected (with a reason).
 So ``imported + revisions + unchanged + rejected == seen``, always. Files are stored byte for
 byte as they came (only re-encoded to UTF-8 when they arrived as GB18030 or Big5).
+
+Only regular files are read: a symbolic link (to a file or a folder) is rejected, never
+followed, so importing a hostile tree cannot copy files from elsewhere on the machine into the
+archive, and a FIFO or device is rejected without being opened. A path named on the command
+line that does not exist is an error, not an empty import.
 """
 
 from __future__ import annotations
@@ -14,15 +19,16 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import record as recordfmt
 from .archive import ARTICLES, REVISIONS, Archive
 from .config import slugify
 from .encoding import decode
-from .errors import ArchiveError, RecordError
+from .errors import ArchiveError, InputError, RecordError
 
-__all__ = ["ImportReport", "import_paths", "iter_candidates"]
+__all__ = ["ImportReport", "import_paths", "iter_candidates", "check_paths"]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 BATCH_FILES = 2000
@@ -36,14 +42,14 @@ class ImportReport:
     revisions: int = 0
     unchanged: int = 0
     rejected: int = 0
-    rejects: list[dict] = field(default_factory=list)
+    rejects: list[dict[str, str]] = field(default_factory=list)
     bytes: int = 0
 
     def reject(self, path: Path | str, reason: str) -> None:
         self.rejected += 1
         self.rejects.append({"path": str(path), "reason": reason})
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "seen": self.seen,
             "imported": self.imported,
@@ -56,25 +62,44 @@ class ImportReport:
 
 
 def iter_candidates(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named directly, and record-like files found under directories (hidden ones skipped)."""
+    """Files named directly, and record-like files found under directories (hidden ones skipped).
+
+    Symbolic links met while walking are yielded too (folders as well as files), so that they
+    are counted and rejected rather than silently followed or dropped."""
     for path in paths:
         if path.is_dir():
             for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if not name.startswith(".") and name.lower().endswith(RECORD_SUFFIXES):
+                dirnames.sort()
+                links = [d for d in dirnames if not d.startswith(".") and os.path.islink(os.path.join(dirpath, d))]
+                dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in links]
+                for name in sorted(filenames + links):
+                    if name.startswith("."):
+                        continue
+                    if name in links or name.lower().endswith(RECORD_SUFFIXES):
                         yield Path(dirpath) / name
         else:
             yield path
 
 
+def check_paths(paths: Iterable[Path]) -> None:
+    """Refuse, before anything is written, paths that do not exist (a typo must not look like an
+    import of nothing)."""
+    for path in paths:
+        if not os.path.lexists(path):
+            raise InputError(f"{path}: no such file or directory; nothing was imported")
+
+
 def _read(path: Path) -> bytes:
-    st = os.stat(path)
-    if not stat.S_ISREG(st.st_mode):
-        raise RecordError("not a regular file")
-    if st.st_size > MAX_FILE_BYTES:
-        raise RecordError(f"too large ({st.st_size / 1e6:.0f} MB; records are limited to {MAX_FILE_BYTES // 2**20} MiB)")
-    with open(path, "rb") as f:
+    if os.path.islink(path):
+        raise RecordError("symbolic link, not followed")
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: a link swapped in now.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise IsADirectoryError if stat.S_ISDIR(st.st_mode) else RecordError("not a regular file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise RecordError(f"too large ({st.st_size / 1e6:.0f} MB; records are limited to {MAX_FILE_BYTES // 2**20} MiB)")
         return f.read(MAX_FILE_BYTES + 1)
 
 
@@ -122,7 +147,9 @@ def import_paths(
     report = ImportReport()
     if source is not None:
         source = slugify(source)
-    pending = list(iter_candidates(Path(p) for p in paths))
+    given = [Path(p) for p in paths]
+    check_paths(given)
+    pending = list(iter_candidates(given))
     total = len(pending)
     done = 0
     while done < total:

@@ -408,10 +408,8 @@ def _fm_scalar(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         inner = value[1:-1]
         if value[0] == '"':
-            inner = re.sub(r'\\(["\\/])', r"\1", inner)
-        else:
-            inner = inner.replace("''", "'")
-        return inner
+            return re.sub(r'\\(["\\/])', r"\1", inner)
+        return inner.replace("''", "'")
     return value
 
 

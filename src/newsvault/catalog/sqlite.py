@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..errors import CatalogError
 from . import Article, Version
@@ -51,7 +52,7 @@ _VERSION_COLS = "path, article_id, rev, source, url, canonical_url, title, publi
 _ARTICLE_COLS = "id, source, url, canonical_url, title, published, path, latest_path, content_hash, size, versions"
 
 
-def _order_key(v: Version) -> tuple:
+def _order_key(v: Version) -> tuple[int, int, str]:
     # Version 0 is the record under articles/; revisions follow in the order they were seen.
     when = v.seen if v.seen is not None else (v.published or 0)
     return (0 if v.path.startswith("articles/") else 1, when, v.path)
@@ -65,10 +66,53 @@ def _writable(directory: Path) -> bool:
         return False
 
 
+def _damage(path: Path) -> str | None:
+    """Why the file at ``path`` is not a whole SQLite database, judged from its header alone
+    (cheap at every open, unlike a full check): garbage, or a database cut short."""
+    size = path.stat().st_size
+    if size == 0:
+        return None  # SQLite's empty database
+    with open(path, "rb") as f:
+        header = f.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        return "not a SQLite database"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is only valid when the change counter matches its "valid for" copy, and
+    # a checkpoint in progress (a non-empty WAL) may have written the header before the pages.
+    wal = Path(f"{path}-wal")
+    quiet = not wal.exists() or wal.stat().st_size == 0
+    if header[24:28] == header[92:96] and quiet and pages * page_size > size:
+        return f"truncated: {size} of {pages * page_size} bytes"
+    return None
+
+
+def _damaged(path: Path, reason: object) -> CatalogError:
+    return CatalogError(
+        f"the catalog {path} is damaged ({reason}); it is derived data: "
+        f"'newsvault fsck --repair' rebuilds it from the record files",
+        damaged=True,
+    )
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes, even where the -shm file cannot be created (a read-only
+    disk): SQLite's ``immutable`` mode, which is safe there since nobody can be writing."""
+    if _writable(path.parent):
+        return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    return sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+
+
 class SQLiteCatalog:
     def __init__(self, path: Path):
         self.path = path
         self.read_only = False
+        self._depth = 0
+        if path.exists():
+            reason = _damage(path)
+            if reason:
+                raise _damaged(path, reason)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
@@ -76,10 +120,12 @@ class SQLiteCatalog:
         except (sqlite3.OperationalError, OSError) as e:
             if path.exists() and not _writable(path.parent):
                 # A read-only archive (mounted read-only, a copy on a CD…) can still be read.
-                self.db = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
-                self.read_only = True
+                self._open_read_only()
                 return
             raise CatalogError(f"{path}: cannot open catalog ({getattr(e, 'strerror', None) or e})") from None
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise _damaged(path, e) from None
         try:
             self.db.execute("PRAGMA synchronous=NORMAL")
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -87,9 +133,21 @@ class SQLiteCatalog:
                 raise CatalogError(f"{path}: catalog schema {version} is not supported; run 'newsvault reindex'")
             self.db.executescript(_SCHEMA)
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.OperationalError as e:
+            self.db.close()
+            raise CatalogError(f"{path}: cannot open catalog ({e})") from None
         except sqlite3.DatabaseError as e:
-            raise CatalogError(f"{path}: cannot open catalog ({e}); 'newsvault reindex' rebuilds it") from None
-        self._depth = 0
+            self.db.close()
+            raise _damaged(path, e) from None
+
+    def _open_read_only(self) -> None:
+        self.db = connect_read_only(self.path)
+        self.read_only = True
+        try:
+            self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise _damaged(self.path, e) from None
 
     # -- transactions ------------------------------------------------------------------------
     @contextmanager
@@ -216,9 +274,9 @@ class SQLiteCatalog:
         return [Article(*r) for r in self.db.execute(sql, args)]
 
     @staticmethod
-    def _where(source: str | None, since: int | None, until: int | None) -> tuple[list[str], list]:
+    def _where(source: str | None, since: int | None, until: int | None) -> tuple[list[str], list[Any]]:
         where: list[str] = []
-        args: list = []
+        args: list[Any] = []
         if source:
             where.append("source = ?")
             args.append(source)
@@ -233,10 +291,11 @@ class SQLiteCatalog:
     def count_articles(self, source: str | None = None) -> int:
         where, args = self._where(source, None, None)
         sql = "SELECT count(*) FROM articles" + (" WHERE " + " AND ".join(where) if where else "")
-        return self.db.execute(sql, args).fetchone()[0]
+        count: int = self.db.execute(sql, args).fetchone()[0]
+        return count
 
-    def stats(self) -> dict:
-        per_source = {}
+    def stats(self) -> dict[str, Any]:
+        per_source: dict[str, dict[str, Any]] = {}
         for source, records, versions, first, last, size in self.db.execute(
             "SELECT source, count(*), sum(versions), min(published), max(published), sum(size) "
             "FROM articles GROUP BY source ORDER BY source"

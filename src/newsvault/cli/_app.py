@@ -273,10 +273,11 @@ def archive_dir(ctx: click.Context) -> Path:
     return Path(obj.get("archive_dir", Path(".")))
 
 
-def open_archive(ctx: click.Context) -> Archive:
-    from ..archive import Archive
+def open_archive(ctx: click.Context, *, recover: bool = True) -> Archive:
+    """The archive of ``-C DIR``, opened through the composition root (listeners, recovery)."""
+    from .. import compose
 
-    archive = Archive.open(archive_dir(ctx))
+    archive = compose.open_archive(archive_dir(ctx), recover=recover)
     ctx.call_on_close(archive.close)
     return archive
 

@@ -36,7 +36,6 @@ def init(directory: Path, name: str | None, default_sources: bool, github_action
 
         path = write_workflow(archive)
         click.echo(f"wrote {path.relative_to(archive.root)}")
-    _ = archive.catalog  # creates .newsvault/catalog.sqlite
     archive.close()
     if make_repo:
         from ..collect.gitops import init_repo
@@ -170,7 +169,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def reindex(ctx: click.Context, as_json: bool) -> None:
     """Rebuild the catalog and search index from the record files alone."""
-    archive = open_archive(ctx)
+    archive = open_archive(ctx, recover=False)
     with Progress("reindexing") as bar:
         result = archive.reindex(progress=bar.update)
     if as_json:

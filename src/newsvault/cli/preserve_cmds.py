@@ -166,7 +166,7 @@ def fsck(ctx: click.Context, repair: bool, as_json: bool) -> None:
     from ..preserve.fsck import fsck as run_fsck
     from ._app import Progress
 
-    archive = open_archive(ctx)
+    archive = open_archive(ctx, recover=False)  # look before anything changes
     with Progress("checking") as bar:
         report = run_fsck(archive, repair=repair, progress=bar.update)
     if as_json:

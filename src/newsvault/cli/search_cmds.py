@@ -60,7 +60,6 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     until_ms = _day_option(until, "--until", end=True)
     parse_query(text)  # a bad query is refused before any work
     archive = open_archive(ctx)
-    _ = archive.catalog  # opening it may rebuild it (and queue the whole index)
     pending = index_for(archive).pending_count()
     if pending >= 1000:
         click.echo(f"indexing {pending} queued articles first (after an import or reindex)…", err=True)

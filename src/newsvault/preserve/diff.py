@@ -126,6 +126,47 @@ def _shorten(text: str, keep: int, where: str) -> str:
     return text[:keep] + "…" + text[-keep:]
 
 
+def _lines(segments: list[Segment]) -> list[list[tuple[str, str]]]:
+    """Segments split into lines, each a list of (op, text) pieces. A line break belongs to the
+    piece that carries it, so deleted or inserted whole paragraphs stay one marked line each."""
+    lines: list[list[tuple[str, str]]] = [[]]
+    for s in segments:
+        parts = s.text.split("\n")
+        for k, part in enumerate(parts):
+            if part:
+                lines[-1].append((s.op, part))
+            if k < len(parts) - 1:
+                lines.append([])
+    if not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _shown(changed: list[bool], context: int) -> list[bool]:
+    """Which lines to show: the changed ones and ``context`` lines around each."""
+    show = [False] * len(changed)
+    for i, c in enumerate(changed):
+        if c:
+            for j in range(max(0, i - context), min(len(changed), i + context + 1)):
+                show[j] = True
+    return show
+
+
+def _elided(hidden: int) -> str:
+    return f"⋯ {hidden} unchanged paragraph{'s' if hidden > 1 else ''}"
+
+
+def _changed_line(line: list[tuple[str, str]], keep: int, mark: Callable[[str, str], str]) -> str:
+    pieces = []
+    for k, (op, text) in enumerate(line):
+        if op == "equal":
+            where = "start" if k == 0 else "end" if k == len(line) - 1 else "middle"
+            pieces.append(_shorten(text, keep, where))
+        else:
+            pieces.append(mark(op, text))
+    return "".join(pieces)
+
+
 def render_diff(
     segments: list[Segment],
     *,
@@ -143,44 +184,22 @@ def render_diff(
         left, right = PLAIN_MARKS[op]
         return f"{left}{text}{right}"
 
-    # Split into lines, each a list of (op, text) pieces; a line break belongs to the piece
-    # that carries it, so deleted or inserted whole paragraphs stay marked as one line each.
-    lines: list[list[tuple[str, str]]] = [[]]
-    for s in segments:
-        parts = s.text.split("\n")
-        for k, part in enumerate(parts):
-            if part:
-                lines[-1].append((s.op, part))
-            if k < len(parts) - 1:
-                lines.append([])
-    if not lines[-1]:
-        lines.pop()
+    lines = _lines(segments)
     changed = [any(op != "equal" for op, _ in line) for line in lines]
-    show = [False] * len(lines)
-    for i, c in enumerate(changed):
-        if c:
-            for j in range(max(0, i - context), min(len(lines), i + context + 1)):
-                show[j] = True
+    show = _shown(changed, context)
     out: list[str] = []
     hidden = 0
-    for i, line in enumerate(lines):
-        if not show[i]:
+    for line, is_shown, is_changed in zip(lines, show, changed, strict=True):
+        if not is_shown:
             hidden += 1
             continue
         if hidden:
-            out.append(f"⋯ {hidden} unchanged paragraph{'s' if hidden > 1 else ''}")
+            out.append(_elided(hidden))
             hidden = 0
-        if not changed[i]:
+        if is_changed:
+            out.append(_changed_line(line, keep, mark))
+        else:
             out.append(_shorten("".join(t for _, t in line), keep, "end"))
-            continue
-        pieces = []
-        for k, (op, text) in enumerate(line):
-            if op == "equal":
-                where = "start" if k == 0 else "end" if k == len(line) - 1 else "middle"
-                pieces.append(_shorten(text, keep, where))
-            else:
-                pieces.append(mark(op, text))
-        out.append("".join(pieces))
     if hidden:
-        out.append(f"⋯ {hidden} unchanged paragraph{'s' if hidden > 1 else ''}")
+        out.append(_elided(hidden))
     return "\n".join(out)

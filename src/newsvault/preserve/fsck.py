@@ -6,12 +6,14 @@ reports every disagreement, and ``repair`` rebuilds what is derived (the catalog
 interrupted write (the journal), and removes temp files that no live process owns. It never
 deletes or rewrites a record file: a damaged record is reported with how to restore it.
 
-Checking does not change anything: it reads the catalog file directly instead of opening the
-archive's catalog, which would recover or rebuild on its own.
+Checking does not change anything: it reads the catalog file directly (read-only, also on a
+read-only disk) and never calls :meth:`Archive.recover`. It never follows a symbolic link out of
+the archive nor opens a FIFO or device named like a record: those are reported as odd entries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,11 +23,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import record as recordfmt
-from ..archive import ARTICLES, CATALOG_FILE, JOURNAL_FILE, REVISIONS, STATE_DIR, TEMP_PREFIX, TEMP_SUFFIX, Archive, _writer_alive
+from ..archive import ARTICLES, CATALOG_FILE, JOURNAL_FILE, REVISIONS, STATE_DIR, TEMP_PREFIX, TEMP_SUFFIX, Archive, Skipped, _writer_alive
 from ..catalog import open_catalog
-from ..errors import CatalogError, RecordError
+from ..catalog.sqlite import connect_read_only
+from ..errors import ArchiveError, CatalogError, RecordError
 
 __all__ = ["Problem", "FsckReport", "fsck", "KINDS", "temp_owner_alive"]
 
@@ -42,6 +46,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "orphan-revision": ("a revision whose article (version 0) is missing", False),
     "misplaced-revision": ("a revision filed under another article", False),
     "bad-revision-name": ("a revision not named <seen epoch seconds>.md", False),
+    "odd-entry": ("a symbolic link or special file among the records (never followed or read)", False),
     "index-missing": ("an article the search index neither holds nor has queued", True),
     "index-stale": ("a search index entry for an article not in the catalog", True),
     "index-damaged": ("the search index cannot be read", True),
@@ -58,7 +63,7 @@ class Problem:
     def repairable(self) -> bool:
         return KINDS[self.kind][1]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "repairable": self.repairable}
 
 
@@ -75,7 +80,7 @@ class FsckReport:
     def clean(self) -> bool:
         return not self.problems
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "clean": self.clean,
             "files": self.files,
@@ -112,7 +117,7 @@ def _scan_temp_files(archive: Archive) -> list[Problem]:
         for name in filenames:
             if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX) and not temp_owner_alive(name):
                 path = Path(dirpath) / name
-                problems.append(Problem("temp-file", archive.rel(path), f"{path.stat().st_size} bytes, its writer is gone"))
+                problems.append(Problem("temp-file", archive.rel(path), f"{path.lstat().st_size} bytes, its writer is gone"))
     return problems
 
 
@@ -136,7 +141,7 @@ def _catalog_state(archive: Archive) -> tuple[dict[str, tuple[str, str, str, str
     if not path.exists():
         return None, Problem("catalog-missing", f"{STATE_DIR}/{CATALOG_FILE}", "no catalog file")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = connect_read_only(path)
         try:
             ok = db.execute("PRAGMA quick_check").fetchone()[0]
             if ok != "ok":
@@ -193,7 +198,7 @@ def _index_problems(archive: Archive, article_ids: set[str]) -> list[Problem]:
             return []
         return [Problem("index-missing", None, f"no search index: {len(article_ids)} articles unsearchable")]
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = connect_read_only(path)
         try:
             indexed = {r[0] for r in db.execute("SELECT article_id FROM docs")}
             queued = {r[0] for r in db.execute("SELECT article_id FROM pending")}
@@ -224,12 +229,16 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
     if catalog_problem:
         problems.append(catalog_problem)
     seen_paths: set[str] = set()
-    for n, path in enumerate(archive.record_files(), 1):
+    skipped: list[Skipped] = []
+    for n, path in enumerate(archive.record_files(skipped), 1):
         rel = archive.rel(path)
         seen_paths.add(rel)
         report.files += 1
         try:
-            data = path.read_bytes()
+            data = archive.read_bytes(rel)
+        except RecordError as e:
+            problems.append(Problem("odd-entry", rel, str(e)))
+            continue
         except OSError as e:
             problems.append(Problem("unparseable", rel, f"unreadable: {e.strerror or e}; {_git_hint(archive.root, rel)}"))
             continue
@@ -249,6 +258,7 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
             problems.extend(_revision_problems(archive, rel, row[2] if row else None))
         if progress:
             progress(n)
+    problems.extend(Problem("odd-entry", s.path, s.reason) for s in skipped)
     if rows is not None:
         report.catalogued = len(rows)
         for rel in sorted(set(rows) - seen_paths):
@@ -256,6 +266,16 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
         problems.extend(_index_problems(archive, {r[1] for r in rows.values()}))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _refuse_read_only(archive: Archive) -> None:
+    """Repair writes derived data; on a read-only disk say so before touching anything."""
+    try:
+        probe = archive.state_dir if archive.state_dir.is_dir() else archive.root
+        with open(probe / f"{TEMP_PREFIX}probe.{os.getpid()}{TEMP_SUFFIX}", "wb") as f:
+            os.unlink(f.name)
+    except OSError as e:
+        raise ArchiveError(f"cannot repair the archive at {archive.root}: {e.strerror or e}; nothing was changed") from None
 
 
 def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None] | None = None) -> FsckReport:
@@ -268,16 +288,20 @@ def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None]
     found = report.problems
     actions: list[str] = []
     kinds = {p.kind for p in found}
+    if any(p.repairable for p in found):
+        _refuse_read_only(archive)
+    # Repair rebuilds every derived store, whatever listeners the caller registered.
+    from ..compose import attach
+
+    attach(archive)
     # 1. Temp files nobody owns: an interrupted batch that never reached its journal.
     journal_temps: set[str] = set()
     journal_path = archive.state_dir / JOURNAL_FILE
     if "journal" in kinds:
-        try:
+        with contextlib.suppress(ValueError, OSError):
             journal_temps = {tmp for tmp, _ in json.loads(journal_path.read_text())}
-        except (ValueError, OSError):
-            pass
     for p in found:
-        if p.kind == "temp-file" and p.path not in journal_temps:  # the journal's are rolled forward
+        if p.kind == "temp-file" and p.path is not None and p.path not in journal_temps:  # the journal's are rolled forward
             (archive.root / p.path).unlink(missing_ok=True)
             actions.append(f"removed {p.path}")
     # 2. A damaged catalog is derived data: set it aside, it is rebuilt below.
@@ -300,7 +324,7 @@ def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None]
     # 3. Opening the catalog rolls an interrupted write forward (the journal), or rebuilds a
     # missing catalog from the files; then whatever else is derived is rebuilt from the files.
     if kinds & {"journal", "catalog-missing", "catalog-damaged"}:
-        archive.catalog
+        archive.recover()
         actions.append("finished the interrupted write" if "journal" in kinds else "rebuilt the catalog")
     rebuilt = bool(kinds & {"catalog-missing", "catalog-damaged"})  # opening it just did
     if not rebuilt and kinds & {"not-in-catalog", "missing-file", "hash-mismatch", "index-missing", "index-stale", "index-damaged"}:

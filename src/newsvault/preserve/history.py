@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..archive import Archive
 from ..catalog import Article, Version
@@ -33,7 +34,7 @@ class Change:
 
     markup_only: bool = False  # the readable text is the same: ``segments`` diff the HTML itself
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "from": self.old.rev,
             "to": self.new.rev,
@@ -53,7 +54,7 @@ class History:
     changes: list[Change] = field(default_factory=list)
     deleted: int | None = None  # epoch ms when its deletion at the source was noticed
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         a = self.article
         return {
             "id": a.id,
@@ -86,7 +87,7 @@ def article_history(archive: Archive, article: Article | str, *, diffs: bool = T
             texts[v.path] = html_to_text(archive.read(v.path).body)
         return texts[v.path]
 
-    for old, new in zip(versions, versions[1:]):
+    for old, new in zip(versions, versions[1:], strict=False):
         if old.content_hash == new.content_hash:
             continue  # same title and body (e.g. bytes differing only outside them)
         segments = diff_text(text_of(old), text_of(new))

@@ -26,6 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..archive import Archive
+from ..compose import open_archive
 from ..errors import NewsvaultError, NotFound, QueryError
 from ..search import MAX_LIMIT, index_for, parse_day, search_archive
 from ..search.query import MAX_QUERY
@@ -84,7 +85,7 @@ class Readers:
     def archive(self) -> Archive:
         a = getattr(self.local, "archive", None)
         if a is None:
-            a = self.local.archive = Archive.open(self.root)
+            a = self.local.archive = open_archive(self.root)
         return a
 
     def renderer(self):

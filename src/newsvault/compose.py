@@ -1,0 +1,63 @@
+"""The composition root: open an archive with the listeners newsvault runs, then recover.
+
+:class:`~newsvault.archive.Archive` knows nothing of its consumers (the search index is one);
+this module is the one place that wires them together, so dependencies point down::
+
+    from newsvault.compose import open_archive
+
+    archive = open_archive(path)                   # listeners registered, recovery done
+    archive = open_archive(path, recover=False)    # e.g. fsck: look before anything changes
+    archive = open_archive(path, listeners=[])     # no search index kept up to date
+
+Recovery (:meth:`Archive.recover`) is an explicit step here, not a side effect of reading
+``archive.catalog``: it builds the catalog of an archive opened for the first time, rebuilds a
+damaged one, and finishes a batch that a killed writer left half-done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .archive import Archive, Listener
+
+__all__ = ["open_archive", "init_archive", "attach", "default_listeners"]
+
+
+def default_listeners() -> list[Listener]:
+    """What newsvault keeps in step with every write: the search index."""
+    from .search.index import update_index  # imported here: the core never imports search
+
+    return [update_index]
+
+
+def attach(archive: Archive, listeners: Iterable[Listener] | None = None) -> Archive:
+    """Register ``listeners`` (default: :func:`default_listeners`) on ``archive``, once each."""
+    for listener in default_listeners() if listeners is None else listeners:
+        if listener not in archive.listeners:
+            archive.listeners.append(listener)
+    return archive
+
+
+def open_archive(path: Path | str = ".", *, listeners: Iterable[Listener] | None = None, recover: bool = True) -> Archive:
+    """Open the archive at ``path`` with ``listeners`` (default: :func:`default_listeners`)
+    and, unless ``recover`` is false, bring its derived data in line with its files."""
+    archive = attach(Archive.open(path), listeners)
+    if recover:
+        try:
+            archive.recover()
+        except BaseException:
+            archive.close()
+            raise
+    return archive
+
+
+def init_archive(
+    path: Path | str,
+    *,
+    name: str | None = None,
+    default_source: str | None = None,
+    listeners: Iterable[Listener] | None = None,
+) -> Archive:
+    """Create an empty archive at ``path`` and return it opened with ``listeners``."""
+    return attach(Archive.init(path, name=name, default_source=default_source), listeners)
