@@ -226,9 +226,6 @@ class SQLiteCatalog:
     def versions(self, article_id: str) -> list[Version]:
         return sorted(self._versions(article_id), key=lambda v: v.rev)
 
-    def content_hashes(self, article_id: str) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT content_hash FROM versions WHERE article_id=?", (article_id,))}
-
     def version_at(self, path: str) -> Version | None:
         row = self.db.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE path=?", (path,)).fetchone()
         return Version(*row) if row else None

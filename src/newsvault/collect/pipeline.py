@@ -480,7 +480,6 @@ async def run_pass(
     reports = {s.slug: SourceReport(s.slug) for s in sources}
     report = PassReport([reports[s.slug] for s in sources], started=now)
     store = ValidatorStore.for_archive(archive)
-    _ = archive.catalog  # open (and recover) before any task needs it
     executor = _process_pool(workers) if workers > 0 else None
     try:
         async with Fetcher(policy) as fetcher:
