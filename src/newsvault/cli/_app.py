@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timezone
 from pathlib import Path
@@ -172,6 +173,9 @@ class NewsvaultGroup(click.Group):
         except click.Abort:
             return fail("interrupted", EXIT_INTERRUPTED)
         except Stopped as e:
+            # Stopped mid-await, the event loop's pending coroutines are dropped on purpose:
+            # their "never awaited" warnings at exit would be noise after the one-line message.
+            warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
             return fail(e.how, int(e.code or 0))
         except Exception as e:
             if os.environ.get("NEWSVAULT_DEBUG"):

@@ -252,16 +252,18 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
     Exit status: 0 when every source succeeded, 3 when some failed (the others were still
     archived), 2 on usage errors.
     """
-    import asyncio
+    import signal
 
-    from ..collect import run_pass
+    from ..collect import run_pass, run_stoppable
     from ..collect.gitops import check_repo
 
     archive = open_archive(ctx)
     sources = _pick_sources(archive, slugs)
     if commit or push:
         check_repo(archive.root)
-    report = asyncio.run(run_pass(archive, sources, _policy(timeout, retries)))
+    # SIGTERM ends the pass at an await and then the process; Ctrl-C ends the pass, and what
+    # it archived is still committed below.
+    report = run_stoppable(run_pass(archive, sources, _policy(timeout, retries)), reraise=(signal.SIGTERM,))
     if as_json:
         try:
             _commit_and_push(archive, report, commit, push, quiet=True)

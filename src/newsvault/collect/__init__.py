@@ -8,7 +8,7 @@ Public API::
 """
 
 from .demo import demo_sources
-from .pipeline import PassReport, SourceReport, collect, commit_message, run_pass
+from .pipeline import PassReport, SourceReport, collect, commit_message, run_pass, run_stoppable
 from .watch import watch
 
-__all__ = ["collect", "run_pass", "watch", "PassReport", "SourceReport", "commit_message", "demo_sources"]
+__all__ = ["collect", "run_pass", "watch", "PassReport", "SourceReport", "commit_message", "demo_sources", "run_stoppable"]

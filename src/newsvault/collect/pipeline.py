@@ -28,8 +28,9 @@ import hashlib
 import multiprocessing
 import os
 import re
+import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -582,4 +583,54 @@ def collect(
     page_cap: int = PAGE_FETCHES_PER_PASS,
 ) -> PassReport:
     """Synchronous wrapper: one pass over ``sources`` (default: every configured source)."""
-    return asyncio.run(run_pass(archive, archive.config.sources if sources is None else sources, policy, page_cap=page_cap))
+    return run_stoppable(run_pass(archive, archive.config.sources if sources is None else sources, policy, page_cap=page_cap))
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def run_stoppable(main: Coroutine[Any, Any, T], *, reraise: tuple[int, ...] = _STOP_SIGNALS) -> T:
+    """``asyncio.run(main)``, where SIGTERM and SIGINT cancel ``main`` at its next await.
+
+    A handler that raises (the CLI turns SIGTERM into an exit) would otherwise fire wherever
+    the loop happens to be, inside a callback or an import, and leave tasks half-torn-down.
+    Cancelled, the pass ends cleanly (its batch rolled back or finished). Then each signal in
+    ``reraise`` is raised again, outside the loop, so that the process's own handler runs at
+    a safe point; the others are left to the caller (a Ctrl-C'd collect still commits first).
+    """
+    received: list[int] = []
+
+    async def runner() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        installed = []
+
+        def stop(signum: int) -> None:
+            received.append(signum)
+            if task is not None:
+                task.cancel()
+
+        for signum in _STOP_SIGNALS:
+            previous = signal.getsignal(signum)
+            try:
+                loop.add_signal_handler(signum, stop, signum)
+                installed.append((signum, previous))
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                pass
+        try:
+            return await main
+        finally:
+            for signum, previous in installed:
+                loop.remove_signal_handler(signum)  # which resets to SIG_DFL: put back the caller's
+                signal.signal(signum, previous)
+
+    try:
+        return asyncio.run(runner())
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        raise KeyboardInterrupt from None  # cancelled before the pass could end on its own
+    finally:
+        for signum in dict.fromkeys(received):
+            if signum in reraise:
+                signal.raise_signal(signum)
