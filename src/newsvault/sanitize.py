@@ -38,7 +38,7 @@ import nh3
 from lxml import etree
 
 __all__ = [
-    "sanitize_html", "remove_clutter", "strip_controls", "ALLOWED_TAGS", "ALLOWED_ATTRIBUTES",
+    "sanitize_html", "remove_clutter", "strip_controls", "CONTROL_CHARS", "ALLOWED_TAGS", "ALLOWED_ATTRIBUTES",
     "DROP_WITH_CONTENT", "LINK_SCHEMES", "LINK_REL",
 ]
 
@@ -73,7 +73,7 @@ _BAD_CHARS = (
     "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff"
     + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(1, 17))
 )
-_CONTROL = re.compile(f"[{_BAD_CHARS}]")
+CONTROL_CHARS = re.compile(f"[{_BAD_CHARS}]")
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
 # References the HTML parser maps to Windows-1252 characters (&#x93; is “), not controls.
 _CP1252_MAPPED = frozenset(range(0x80, 0xA0)) - {0x81, 0x8D, 0x8F, 0x90, 0x9D}
@@ -83,13 +83,13 @@ def _bad_ref(m: re.Match[str]) -> str:
     code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
     if code in _CP1252_MAPPED or code > 0x10FFFF:
         return m.group(0)
-    return "" if code == 0 or _CONTROL.match(chr(code)) else m.group(0)
+    return "" if code == 0 or CONTROL_CHARS.match(chr(code)) else m.group(0)
 
 
 def strip_controls(html: str) -> str:
     """``html`` without characters HTML and XML forbid, raw or written as ``&#…;`` references."""
-    if _CONTROL.search(html):
-        html = _CONTROL.sub("", html)
+    if CONTROL_CHARS.search(html):
+        html = CONTROL_CHARS.sub("", html)
     if "&#" in html:
         html = _CHAR_REF.sub(_bad_ref, html)
     return html

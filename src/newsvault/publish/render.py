@@ -40,8 +40,9 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from urllib.parse import quote
 
@@ -52,6 +53,7 @@ from ..catalog import Article
 from ..errors import NotFound, RecordError
 from ..record import Record
 from ..sanitize import sanitize_html
+from .lang import detect_lang
 
 __all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
 
@@ -62,6 +64,7 @@ PAGE_SIZE = 50
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset is exact for every
 # archived article and much faster than a zoneinfo lookup per date at 100,000 articles.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Bump when the page-making code changes in a way the templates' hash does not capture.
 RENDER_VERSION = "1"
 
@@ -90,29 +93,52 @@ def site_version() -> str:
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
-    for module in ("render.py", "../sanitize.py"):
+    for module in ("render.py", "atom.py", "lang.py", "../sanitize.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
 
 # -- times ------------------------------------------------------------------------------------
 
-def shanghai(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=SHANGHAI)
+def zone(name: str | None) -> tzinfo:
+    """The archive's time zone (``timezone`` in newsvault.toml; default Asia/Shanghai). A zone
+    with one offset since 1992 becomes a fixed offset: exact for the archive, and fast."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = name or DEFAULT_TIMEZONE
+    if name == DEFAULT_TIMEZONE:
+        return SHANGHAI
+    try:
+        info = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        from ..errors import ArchiveError
+
+        raise ArchiveError(f"timezone {name!r} in newsvault.toml is not a known time zone (e.g. Asia/Shanghai)") from None
+    probes = [datetime(y, m, 1, tzinfo=UTC) for y in range(1992, 2040, 4) for m in (1, 7)]
+    offsets = {p.astimezone(info).utcoffset() for p in probes}
+    if len(offsets) == 1:
+        return timezone(offsets.pop() or timedelta(0), name)
+    return info
 
 
-def day_of(ms: int | None) -> str | None:
-    """The publication day in Asia/Shanghai, ``YYYY-MM-DD`` (what day pages group by)."""
-    return None if ms is None else local_minute(ms)[:10]
+def zone_label(tz: tzinfo) -> str:
+    """How pages name the zone: 北京时间 for Asia/Shanghai, else the zone's name."""
+    name = str(tz)
+    return "北京时间" if name == DEFAULT_TIMEZONE else name
 
 
-def local_minute(ms: int) -> str:
-    """``YYYY-MM-DD HH:MM`` in Asia/Shanghai (hot path of list pages: no strftime)."""
-    d = datetime.fromtimestamp(ms / 1000, tz=SHANGHAI)
+def day_of(ms: int | None, tz: tzinfo = SHANGHAI) -> str | None:
+    """The publication day in the archive's zone, ``YYYY-MM-DD`` (what day pages group by)."""
+    return None if ms is None else local_minute(ms, tz)[:10]
+
+
+def local_minute(ms: int, tz: tzinfo = SHANGHAI) -> str:
+    """``YYYY-MM-DD HH:MM`` in the archive's zone (hot path of list pages: no strftime)."""
+    d = datetime.fromtimestamp(ms / 1000, tz=tz)
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
 
 
-def fmt(ms: int | None, tz=UTC, pattern: str = "%Y-%m-%d %H:%M") -> str:
+def fmt(ms: int | None, tz: tzinfo = UTC, pattern: str = "%Y-%m-%d %H:%M") -> str:
     if ms is None:
         return "-"
     return datetime.fromtimestamp(ms / 1000, tz=tz).strftime(pattern)
@@ -241,10 +267,11 @@ class Item:
     published: int | None
     versions: int
     deleted: bool
+    tz: tzinfo = SHANGHAI
 
     @property
     def date(self) -> str:
-        return "-" if self.published is None else local_minute(self.published)
+        return "-" if self.published is None else local_minute(self.published, self.tz)
 
     @property
     def iso(self) -> str:
@@ -263,6 +290,9 @@ class PageRenderer:
         self.extractor = ExtractCache(archive)
         self._deleted: dict[str, int] | None = None
         self.site_name = archive.config.name
+        self.tz = zone(getattr(archive.config, "timezone", None))
+        self.tz_label = zone_label(self.tz)
+        self.lang = detect_lang(self.site_name)
 
     # -- shared data ---------------------------------------------------------------------------
     @property
@@ -278,7 +308,7 @@ class PageRenderer:
         self._deleted = None
 
     def item(self, a: Article) -> Item:
-        return Item(a.id, a.title, a.source, self.archive.source_display_name(a.source), a.published, a.versions, a.id in self.deleted)
+        return Item(a.id, a.title, a.source, self.archive.source_display_name(a.source), a.published, a.versions, a.id in self.deleted, self.tz)
 
     def sources(self) -> list[dict]:
         """Every source with articles, in config order, then the rest by slug."""
@@ -287,10 +317,13 @@ class PageRenderer:
         slugs = [s for s in order if s in stats] + sorted(s for s in stats if s not in order)
         return [{"slug": s, "name": self.archive.source_display_name(s), "count": stats[s]["records"]} for s in slugs]
 
-    def _page(self, template: str, here: str, **ctx) -> str:
+    def _page(self, template: str, here: str, **ctx: Any) -> str:
         links = Links(self.mode, here)
+        if "lang" not in ctx:
+            items = ctx.get("items")
+            ctx["lang"] = detect_lang("\n".join(i.title for i in items[:50])) if items else self.lang
         return self.env.get_template(template).render(
-            u=links, site_name=self.site_name, live=self.mode == "live", **ctx
+            u=links, site_name=self.site_name, live=self.mode == "live", tz_label=self.tz_label, **ctx
         )
 
     # -- pages -----------------------------------------------------------------------------------
@@ -348,7 +381,7 @@ class PageRenderer:
 
     def day(self, date_str: str, *, items: Sequence[Item] | None = None, neighbours: tuple[str | None, str | None] = (None, None)) -> str:
         try:
-            start = datetime.strptime(date_str, "%Y-%m-%d").replace(tzinfo=SHANGHAI)
+            start = datetime.strptime(date_str, "%Y-%m-%d").replace(tzinfo=self.tz)
         except ValueError:
             raise NotFound(f"{date_str!r} is not a day (use YYYY-MM-DD)") from None
         if items is None:
@@ -364,7 +397,7 @@ class PageRenderer:
         if days is None:
             counts: dict[str, int] = {}
             for a in self.archive.catalog.list_articles():
-                d = day_of(a.published)
+                d = day_of(a.published, self.tz)
                 if d:
                     counts[d] = counts.get(d, 0) + 1
             days = sorted(counts.items(), reverse=True)
@@ -399,19 +432,20 @@ class PageRenderer:
         # An older version's page shows only itself (and links the article page, which lists
         # every version), so it never changes when later versions arrive.
         shown = versions[shown_rev] if versions else None
-        shown_seen = fmt((shown.seen if shown.seen is not None else shown.published) if shown else article.published, SHANGHAI)
+        shown_seen = fmt((shown.seen if shown.seen is not None else shown.published) if shown else article.published, self.tz)
         return self._page(
             "article.html", article_path(article.id, rev),
             a=article, record=record, body=body, source_name=self.archive.source_display_name(article.source),
             published_utc=fmt(record.published if record.published is not None else article.published, UTC),
-            published_local=fmt(record.published if record.published is not None else article.published, SHANGHAI),
-            day=day_of(article.published), original=safe_link(record.url),
+            published_local=fmt(record.published if record.published is not None else article.published, self.tz),
+            day=day_of(article.published, self.tz), original=safe_link(record.url),
+            lang=detect_lang(f"{record.title}\n{body}", html=True),
             versions=[
-                {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, SHANGHAI), "title": v.title}
+                {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, self.tz), "title": v.title}
                 for v in versions
             ] if versions and len(versions) > 1 else None,
             shown_rev=shown_rev, shown_seen=shown_seen, is_latest=rev is None or rev == article.versions - 1,
-            deleted=fmt(deleted_ms, SHANGHAI, "%Y-%m-%d") if deleted_ms is not None else None,
+            deleted=fmt(deleted_ms, self.tz, "%Y-%m-%d") if deleted_ms is not None else None,
         ), body
 
     def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None) -> str:
