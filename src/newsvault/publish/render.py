@@ -52,7 +52,7 @@ from ..archive import Archive, write_atomic
 from ..catalog import Article
 from ..errors import NotFound, RecordError
 from ..record import Record
-from ..sanitize import sanitize_html
+from ..sanitize import CONTROL_CHARS, sanitize_html
 from .lang import detect_lang
 
 __all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
@@ -71,6 +71,14 @@ RENDER_VERSION = "1"
 _env: jinja2.Environment | None = None
 
 
+def _printable(value: Any) -> Any:
+    """Every value a template prints, without characters HTML forbids (an archived title may
+    hold a control character). Bodies (Markup) are sanitised already."""
+    if type(value) is str and CONTROL_CHARS.search(value):
+        return CONTROL_CHARS.sub("", value)
+    return value
+
+
 def environment() -> jinja2.Environment:
     """One compiled-template environment per process (templates are compiled once)."""
     global _env
@@ -81,6 +89,7 @@ def environment() -> jinja2.Environment:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            finalize=_printable,
         )
     return _env
 
