@@ -203,7 +203,12 @@ def test_build_command_json_and_base_url(tmp_path):
     assert feed.bozo == 0
     assert all(e.link.startswith("https://mirror.example.org/news/articles/") for e in feed.entries)
     proc = run_cli("-C", str(tmp_path / "a"), "build", "--site", str(tmp_path / "s"), "--base-url", "https://mirror.example.org/news/", check=True)
-    assert "0 articles rendered" in proc.stdout
+    assert "0 articles rendered" in proc.stdout and "relative" not in proc.stdout
+    proc = run_cli("-C", str(tmp_path / "a"), "build", "--site", str(tmp_path / "s2"), check=True)
+    notes = [line for line in proc.stdout.splitlines() if "--base-url" in line]
+    assert notes == ["note: without --base-url, the Atom feeds' self and entry links are relative (feed readers need the site's address: --base-url https://…/)"]
+    entry = feedparser.parse((tmp_path / "s2" / "feeds" / "all.xml").read_bytes()).entries[0]
+    assert entry.link.startswith("../articles/")
 
 
 def test_live_renderer_uses_absolute_urls_and_raises_not_found(built):

@@ -36,6 +36,8 @@ from .search_index import Doc, SearchIndex, hash_text, segment, text_of_html
 __all__ = ["build_site", "SiteBuild", "SiteReport"]
 
 _TEMP = ".nv-site-"
+RELATIVE_FEEDS_NOTE = ("note: without --base-url, the Atom feeds' self and entry links are relative "
+                       "(feed readers need the site's address: --base-url https://…/)")
 PARALLEL_MIN = 400  # below this many article pages, worker processes cost more than they save
 
 
@@ -50,6 +52,7 @@ class SiteReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # written, when few (for --json and tests)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per step
+    notes: list[str] = field(default_factory=list)  # one line each, for the user
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -230,6 +233,8 @@ class SiteBuild:
         self.say = progress or (lambda _msg: None)
         self.articles = articles
         self.report = SiteReport(site=str(site))
+        if not base_url:
+            self.report.notes.append(RELATIVE_FEEDS_NOTE)
         self.write = _Writer(site)
         self.renderer = R.PageRenderer(archive, mode="static")
         self.manifest_path = _manifest_path(archive, site)
