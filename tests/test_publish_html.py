@@ -13,7 +13,7 @@ from newsvault.archive import Archive
 from newsvault.publish.site import build_site
 from newsvault.record import Record
 from publish_helpers import make_archive
-from search_helpers import SEED_ID, corpus_archive, live_server  # noqa: F401
+from search_helpers import SEED_ID, live_server
 
 
 def html5_errors(html: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from newsvault.record import parse
 from publish_helpers import TAIWAN_POST, make_archive, mark_deleted
-from search_helpers import SEED_ID, corpus_archive, live_server, server_url  # noqa: F401
+from search_helpers import SEED_ID, live_server
 
 
 @pytest.fixture(scope="module")

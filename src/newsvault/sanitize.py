@@ -185,7 +185,7 @@ def remove_promos(root: etree._Element) -> None:
             # An empty placeholder goes; a promo wrapper that swallowed article text (seen in
             # CDT copies of RFI pieces) is unwrapped so the text stays.
             if _text(el) or el.find(".//img") is not None:
-                el.drop_tag()  # type: ignore[attr-defined]  # lxml.html elements
+                el.drop_tag()  # lxml.html elements
             else:
                 drop_element(el)
 

@@ -37,13 +37,14 @@ static assets      ``/static/<file>``                    ``static/<file>``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import jinja2
@@ -168,10 +169,8 @@ class ExtractCache:
             return path.read_text(encoding="utf-8")
         html = _extract_main(record.body)
         if path is not None:
-            try:
+            with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
                 write_atomic(path, html)
-            except OSError:
-                pass  # a cache that cannot be written only costs time
         return html
 
 
@@ -319,7 +318,7 @@ class PageRenderer:
     def item(self, a: Article) -> Item:
         return Item(a.id, a.title, a.source, self.archive.source_display_name(a.source), a.published, a.versions, a.id in self.deleted, self.tz)
 
-    def sources(self) -> list[dict]:
+    def sources(self) -> list[dict[str, Any]]:
         """Every source with articles, in config order, then the rest by slug."""
         stats = self.archive.catalog.stats()["sources"]
         order = [s.slug for s in self.archive.config.sources]
@@ -336,7 +335,7 @@ class PageRenderer:
         )
 
     # -- pages -----------------------------------------------------------------------------------
-    def home(self, page: int = 1, *, sources: list[dict] | None = None, items: Sequence[Item] | None = None, total: int | None = None) -> str:
+    def home(self, page: int = 1, *, sources: list[dict[str, Any]] | None = None, items: Sequence[Item] | None = None, total: int | None = None) -> str:
         catalog = self.archive.catalog
         total = catalog.count_articles() if total is None else total
         pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -415,10 +414,10 @@ class PageRenderer:
             months.setdefault(d[:7], []).append((d, n))
         return self._page("days.html", "days/index.html", months=months)
 
-    def article(self, article_id: str, rev: int | None = None, **prepared) -> str:
+    def article(self, article_id: str, rev: int | None = None, **prepared: Any) -> str:
         return self.article_parts(article_id, rev, **prepared)[0]
 
-    def article_parts(self, article_id: str, rev: int | None = None, **prepared) -> tuple[str, str]:
+    def article_parts(self, article_id: str, rev: int | None = None, **prepared: Any) -> tuple[str, str]:
         """(page HTML, published body HTML); ``prepared`` may pass article, versions, record."""
         article = prepared.get("article") or self.archive.catalog.get(article_id)
         if article is None:

@@ -16,7 +16,7 @@ from ..search import MAX_LIMIT, search_archive
 from ..search.query import MAX_QUERY
 from .openapi import openapi_document
 from .pages import readers
-from .params import article_id, day_param, int_param, source_param
+from .params import article_id, day_param, int_param, source_param, whole_param
 
 __all__ = ["api_articles", "api_article", "api_search", "api_openapi"]
 
@@ -36,8 +36,8 @@ def summary(archive: Archive, a: Article) -> dict[str, Any]:
 def api_articles(request: Request) -> Response:
     archive = readers(request).archive()
     source, since, until = source_param(request), day_param(request, "since"), day_param(request, "until")
-    limit = int_param(request, "limit", 20, 1, MAX_LIMIT)
-    offset = int_param(request, "offset", 0, 0)
+    limit = whole_param(request, "limit", 20, 1, MAX_LIMIT)
+    offset = whole_param(request, "offset", 0, 0)
     items = archive.catalog.list_articles(source=source, since=since, until=until, limit=limit, offset=offset)
     if since is None and until is None:
         total = archive.catalog.count_articles(source=source)
@@ -78,8 +78,8 @@ def api_search(request: Request) -> Response:
     if len(q) > MAX_QUERY:
         raise QueryError(f"query too long ({len(q)} characters; at most {MAX_QUERY})")
     source, since, until = source_param(request), day_param(request, "since"), day_param(request, "until")
-    limit = int_param(request, "limit", 20, 1, MAX_LIMIT)
-    offset = int_param(request, "offset", 0, 0)
+    limit = whole_param(request, "limit", 20, 1, MAX_LIMIT)
+    offset = whole_param(request, "offset", 0, 0)
     r = readers(request)
     r.catch_up()
     archive = r.archive()

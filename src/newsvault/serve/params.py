@@ -10,7 +10,7 @@ from ..errors import NotFound, QueryError
 from ..search import parse_day
 from .openapi import MAX_INT
 
-__all__ = ["int_param", "day_param", "source_param", "page_param", "article_id", "ID"]
+__all__ = ["int_param", "whole_param", "day_param", "source_param", "page_param", "article_id", "ID"]
 
 ID = re.compile(r"[0-9a-fA-F]{4,64}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -27,6 +27,12 @@ def int_param(request: Request, name: str, default: int | None, lo: int, hi: int
     if value < lo or value > hi:
         raise QueryError(f"{name} must be between {lo} and {hi}" if hi != MAX_INT or value > hi else f"{name} must be {lo} or more")
     return value
+
+
+def whole_param(request: Request, name: str, default: int, lo: int, hi: int = MAX_INT) -> int:
+    """Like :func:`int_param`, with a default for when the parameter is absent."""
+    value = int_param(request, name, default, lo, hi)
+    return default if value is None else value
 
 
 def day_param(request: Request, name: str) -> int | None:
