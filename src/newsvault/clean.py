@@ -153,7 +153,7 @@ def clean_html(html: str, base_url: str | None = None) -> str:
     except (etree.ParserError, ValueError):
         return _ingest_nh3(html)
     etree.strip_elements(root, *DROP_WITH_CONTENT, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    if may_have_clutter(html):  # the element walks are costly; most bodies have no clutter
+    if may_have_clutter(html, thorough=True):  # the element walks are costly; most bodies have no clutter
         remove_share_bars(root)
         if "data-selfpromo" in html:
             remove_promos(root)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 from urllib.parse import urljoin
 
 import lxml.html
@@ -38,7 +39,7 @@ import nh3
 from lxml import etree
 
 __all__ = [
-    "sanitize_html", "remove_clutter", "strip_controls", "CONTROL_CHARS", "ALLOWED_TAGS", "ALLOWED_ATTRIBUTES",
+    "sanitize_html", "remove_clutter", "strip_controls", "remove_bad_chars", "CONTROL_CHARS", "ALLOWED_TAGS", "ALLOWED_ATTRIBUTES",
     "DROP_WITH_CONTENT", "LINK_SCHEMES", "LINK_REL",
 ]
 
@@ -69,29 +70,54 @@ LINK_REL = "noopener noreferrer nofollow"
 
 # -- characters -------------------------------------------------------------------------------------
 
-_BAD_CHARS = (
-    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff"
-    + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(1, 17))
-)
-CONTROL_CHARS = re.compile(f"[{_BAD_CHARS}]")
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]")
+# One pass finds both; astral characters are then told apart in Python (a character class
+# listing the 32 astral noncharacters one by one makes every search several times slower).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff\U0001fffe-\U0010ffff]")
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
 # References the HTML parser maps to Windows-1252 characters (&#x93; is “), not controls.
 _CP1252_MAPPED = frozenset(range(0x80, 0xA0)) - {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 
 
-def _bad_ref(m: re.Match[str]) -> str:
+def _is_bad(code: int) -> bool:
+    return (code & 0xFFFE) == 0xFFFE or CONTROL_CHARS.match(chr(code)) is not None if code <= 0x10FFFF else False
+
+
+def _forbidden(m: re.Match[str]) -> str:
+    c = m.group()
+    return c if c > "\uffff" and (ord(c) & 0xFFFE) != 0xFFFE else ""
+
+
+# References that may name a forbidden character (a superset, checked by _bad_ref): most bodies
+# hold many references (&#8220;) and none of these, so the callback rarely runs.
+_SUSPECT_REF = re.compile(
+    r"&#(?:[xX]0*(?:[0-9a-fA-F]{1,2}|[fF][dD][dDeE][0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[0-9a-fA-F]{0,2}[fF]{3}[eEfF])(?![0-9a-fA-F])"
+    r"|0*(?:[0-9]{1,3}|6497[6-9]|649[89][0-9]|650[0-9]{2}|6553[45]|5[5-7][0-9]{3}|[1-9][0-9]{5,6})(?![0-9]));?"
+)
+
+
+def _bad_ref(suspect: re.Match[str]) -> str:
+    m = _CHAR_REF.match(suspect.group(0))
+    if m is None:
+        return suspect.group(0)
     code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
-    if code in _CP1252_MAPPED or code > 0x10FFFF:
+    if code in _CP1252_MAPPED:
         return m.group(0)
-    return "" if code == 0 or CONTROL_CHARS.match(chr(code)) else m.group(0)
+    return "" if code == 0 or _is_bad(code) else m.group(0)
+
+
+def remove_bad_chars(text: str) -> str:
+    """``text`` without the characters HTML and XML forbid (raw characters only)."""
+    if text.isprintable():  # (C, fast) no control, surrogate or noncharacter
+        return text
+    return _FORBIDDEN.sub(_forbidden, text) if _FORBIDDEN.search(text) else text
 
 
 def strip_controls(html: str) -> str:
     """``html`` without characters HTML and XML forbid, raw or written as ``&#…;`` references."""
-    if CONTROL_CHARS.search(html):
-        html = CONTROL_CHARS.sub("", html)
+    html = remove_bad_chars(html)
     if "&#" in html:
-        html = _CHAR_REF.sub(_bad_ref, html)
+        html = _SUSPECT_REF.sub(_bad_ref, html)
     return html
 
 
@@ -112,11 +138,41 @@ TRACKER_SRC = re.compile(
 _TINY = re.compile(r"""(?:width|height)\s*[=:]\s*["']?\s*[01](?:px)?\b""", re.I)
 
 
-def may_have_clutter(html: str) -> bool:
-    """A cheap test (substrings, two regexes) before parsing a body to remove clutter."""
-    if any(hint in html for hint in ("分享", "share", "Share", "SHARE", "whatsapp", "data-selfpromo")):
+_LABEL_HINT = re.compile(r">\s*(?:[Ss]hare|SHARE)")
+# Substrings of _SHARE_HREF and TRACKER_SRC: plain `in` tests over a long body are much faster
+# than the case-insensitive regexes, which then run on the few elements concerned.
+_SHARE_HREF_HINTS = ("facebook.com/dialog/share", "facebook.com/sharer", "twitter.com/intent", "twitter.com/share",
+                     "x.com/intent", "t.me/share", "telegram.me/share", "weibo.com/share", "linkedin.com/share",
+                     "line.me/R/msg", "reddit.com/submit", "plurk.com/?qualifier", "mailto:?")
+_TRACKER_HINTS = ("feedburner.com/~r", "feedsportal.com", "pixel.wp.com", "stats.wp.com", "google-analytics.com",
+                  "scorecardresearch.com", "quantserve.com", "doubleclick.net", "/pixel.", "/beacon", "/track.", "/tracking.")
+
+
+def may_have_clutter(html: str, *, thorough: bool = False) -> bool:
+    """A cheap test (substrings, a few regexes) before parsing a body to remove clutter.
+    ``thorough``: any "share" at all counts (ingest, where a body is cleaned once); otherwise a
+    share label must start an element's text, or a share link must be there (publishing, where
+    every page of a site is sanitised)."""
+    if "分享" in html or "data-selfpromo" in html or "data-root-share" in html or "whatsapp" in html:
         return True
-    return "<img" in html and (_TINY.search(html) is not None or TRACKER_SRC.search(html) is not None)
+    if thorough:
+        if any(hint in html for hint in ("share", "Share", "SHARE")):
+            return True
+    elif _LABEL_HINT.search(html) or (_may_share_link(html) and any(hint in html for hint in _SHARE_HREF_HINTS)):
+        return True
+    return "<img" in html and any(_is_pixel_tag(m.group()) for m in _IMG_TAG.finditer(html))
+
+
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
+
+
+def _may_share_link(html: str) -> bool:
+    # Words every _SHARE_HREF_HINTS entry holds: a few substring tests instead of thirteen.
+    return any(word in html for word in ("share", "intent", "submit", "R/msg", "qualifier", "mailto:?"))
+
+
+def _is_pixel_tag(tag: str) -> bool:
+    return _TINY.search(tag) is not None or any(hint in tag for hint in _TRACKER_HINTS)
 
 
 def _text(el: etree._Element) -> str:
@@ -152,8 +208,10 @@ def is_tracking_pixel(img: etree._Element, src: str | None = None) -> bool:
 
 def _share_bar_of(el: etree._Element, root: etree._Element) -> etree._Element | None:
     """The whole share bar when ``el`` is its label (“分享 :”), else None."""
+    if len(el) > 2:
+        return None
     label = _text(el)
-    if not label or len(el) > 2 or not _SHARE_LABEL.match(label):
+    if not label or not _SHARE_LABEL.match(label):
         return None
     target = el
     # Climb while the ancestor holds nothing but the label (and share links without text).
@@ -162,32 +220,57 @@ def _share_bar_of(el: etree._Element, root: etree._Element) -> etree._Element | 
     return target
 
 
-def remove_share_bars(root: etree._Element) -> None:
-    for el in list(root.iter()):
-        if el.getparent() is None or not isinstance(el.tag, str):
-            continue
+# Text nodes holding a share label's word, found by libxml2 (linear), not element by element.
+_LABEL_TEXTS = etree.XPath('.//text()[contains(., "分享") or contains(., "share") or contains(., "Share") or contains(., "SHARE")]')
+_EMPTY_LINKS = etree.XPath('.//a[@href and not(normalize-space(.))]')
+_ROOT_SHARE = etree.XPath('.//*[@*[starts-with(name(), "data-root-share")]]')
+_SELFPROMO = etree.XPath('.//*[@*[starts-with(name(), "data-selfpromo")]]')
+_LABEL_MAX = 40  # characters: a longer text is article text, not a label
+
+
+def _label_element(text: Any, root: etree._Element) -> etree._Element | None:
+    """The element (the text node's own, or an ancestor) whose whole text is a share label."""
+    el = text.getparent()
+    if el is not None and text.is_tail:
+        el = el.getparent()
+    while el is not None and el is not root:
+        if len(_text(el)) > _LABEL_MAX:
+            return None
         bar = _share_bar_of(el, root)
         if bar is not None:
-            drop_element(bar)
-    for a in list(root.iter("a")):
-        if a.getparent() is not None and _SHARE_HREF.search(a.get("href", "")) and not _text(a):
-            drop_element(a)
-    for el in list(root.iter()):
-        if isinstance(el.tag, str) and el.getparent() is not None and any(k.startswith("data-root-share") for k in el.attrib):
-            drop_element(el)
+            return bar
+        el = el.getparent()
+    return None
+
+
+def remove_share_bars(root: etree._Element, html: str = "") -> None:
+    """Share bars: a “分享 :” label with its links, share links without text, RFI's
+    ``data-root-share`` blocks. ``html``, the source, lets absent kinds be skipped."""
+    if not html or any(hint in html for hint in ("分享", "share", "Share", "SHARE")):
+        for text in _LABEL_TEXTS(root):
+            bar = _label_element(text, root)
+            if bar is not None and bar.getparent() is not None:
+                drop_element(bar)
+    if not html or "whatsapp" in html or any(hint in html for hint in _SHARE_HREF_HINTS):
+        for a in _EMPTY_LINKS(root):
+            if a.getparent() is not None and _SHARE_HREF.search(a.get("href", "")) and not _text(a):
+                drop_element(a)
+    if not html or "data-root-share" in html:
+        for el in _ROOT_SHARE(root):
+            if el.getparent() is not None:
+                drop_element(el)
 
 
 def remove_promos(root: etree._Element) -> None:
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
+    for el in _SELFPROMO(root):
+        if el.getparent() is None:
             continue
-        if any(k.startswith("data-selfpromo") for k in el.attrib):
-            # An empty placeholder goes; a promo wrapper that swallowed article text (seen in
-            # CDT copies of RFI pieces) is unwrapped so the text stays.
-            if _text(el) or el.find(".//img") is not None:
-                el.drop_tag()  # lxml.html elements
-            else:
-                drop_element(el)
+        # An empty placeholder goes; a promo wrapper that swallowed article text (seen in CDT
+        # copies of RFI pieces) is unwrapped so the text stays.
+        if _text(el) or el.find(".//img") is not None:
+            el.drop_tag()  # lxml.html elements
+        else:
+            drop_element(el)
 
 
 def remove_pixels(root: etree._Element) -> None:
@@ -199,11 +282,11 @@ def remove_pixels(root: etree._Element) -> None:
 def remove_clutter(root: etree._Element, html: str = "") -> None:
     """Remove share bars, promo placeholders and tracking pixels from a parsed body. ``html``,
     its source, lets the costly element walks be skipped when their markers are absent."""
-    if not html or any(hint in html for hint in ("分享", "share", "Share", "SHARE", "whatsapp")):
-        remove_share_bars(root)
+    remove_share_bars(root, html)
     if not html or "data-selfpromo" in html:
         remove_promos(root)
-    remove_pixels(root)
+    if not html or "<img" in html:
+        remove_pixels(root)
 
 
 def inner_html(root: etree._Element) -> str:
@@ -304,4 +387,4 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
         _local.base = None
     if "<a" in out:
         out = _A_TAG.sub(_drop_idle_rel, out)
-    return strip_controls(out)
+    return out  # no forbidden character: none in the input, and references to them were removed

@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ..catalog import Article
 from ..errors import NotFound, RecordError
-from ..sanitize import CONTROL_CHARS
+from ..sanitize import remove_bad_chars
 from .lang import detect_lang
 from .render import ExtractCache, article_path, publish_body, safe_link, source_path
 
@@ -42,11 +42,11 @@ TAG_AUTHORITY = "tag:newsvault,2024:"
 
 def _x(text: str) -> str:
     """Escaped XML text, without the characters XML 1.0 forbids."""
-    return escape(CONTROL_CHARS.sub("", text))
+    return escape(remove_bad_chars(text))
 
 
 def _a(text: str) -> str:
-    return quoteattr(CONTROL_CHARS.sub("", text))
+    return quoteattr(remove_bad_chars(text))
 
 
 def _time(ms: int | None) -> str:

@@ -53,7 +53,8 @@ from ..archive import Archive, write_atomic
 from ..catalog import Article
 from ..errors import NotFound, RecordError
 from ..record import Record
-from ..sanitize import CONTROL_CHARS, sanitize_html
+from ..sanitize import remove_bad_chars, sanitize_html
+from . import lang
 from .lang import detect_lang
 
 __all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
@@ -75,9 +76,8 @@ _env: jinja2.Environment | None = None
 def _printable(value: Any) -> Any:
     """Every value a template prints, without characters HTML forbids (an archived title may
     hold a control character). Bodies (Markup) are sanitised already."""
-    if type(value) is str and CONTROL_CHARS.search(value):
-        return CONTROL_CHARS.sub("", value)
-    return value
+    # isprintable() (C, fast) is True for almost every value; the rest are looked at closely.
+    return remove_bad_chars(value) if type(value) is str and not value.isprintable() else value
 
 
 def environment() -> jinja2.Environment:
@@ -300,6 +300,7 @@ class PageRenderer:
         self.site_name = archive.config.name
         self.tz = zone(getattr(archive.config, "timezone", None))
         self.tz_label = zone_label(self.tz)
+        lang.prepare()  # once, in this process: the site build's workers inherit it
         self.lang = detect_lang(self.site_name)
 
     # -- shared data ---------------------------------------------------------------------------
