@@ -1,13 +1,13 @@
 """Every HTML page of the mirror, rendered from the archive: one renderer, two URL schemes.
 
-Public API (the reader server, issue 5, serves the same pages live)::
+Public API (the reader server serves the same pages live)::
 
     from newsvault.publish.render import PageRenderer
 
     r = PageRenderer(archive, mode="live")        # or mode="static" (what `newsvault build --site` uses)
     r.home(page=1) -> str                         # newest articles across all sources
     r.source(slug, page=1) -> str                 # one source, newest first, paginated
-    r.day(date_str) -> str                        # "YYYY-MM-DD", a day in Asia/Shanghai
+    r.day(date_str) -> str                        # "YYYY-MM-DD", a day in the archive's time zone
     r.article(article_id, rev=None) -> str        # latest version, or version `rev` (0 = first)
     r.search_page(query="", results=None) -> str  # results: list of Article (live: from the server's
                                                   # index); None in static mode = client-side search
