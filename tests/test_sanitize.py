@@ -167,3 +167,11 @@ def test_the_seed_body_ends_with_article_text_not_the_share_label():
 
     text = html_to_text(sanitize_html(parse(SEED.read_bytes()).body, BASE))
     assert text.rstrip().endswith("的重要性”。") and "分享" not in text
+
+
+def test_english_share_bars_and_bare_share_links_are_clutter_too():
+    body = ('<p>Article text.</p><div><span>Share this story:</span><a href="https://twitter.com/intent/tweet?u=1"></a>'
+            '<a href="https://www.facebook.com/sharer/sharer.php?u=1"><i></i></a></div><p>More text, and a <a href="https://facebook.com/rfi">page</a>.</p>')
+    out = sanitize_html(body, BASE)
+    assert "Share" not in out and "intent" not in out and "sharer" not in out
+    assert "Article text." in out and '<a href="https://facebook.com/rfi" rel="noopener noreferrer nofollow">page</a>' in out
