@@ -139,40 +139,44 @@ _TINY = re.compile(r"""(?:width|height)\s*[=:]\s*["']?\s*[01](?:px)?\b""", re.I)
 
 
 _LABEL_HINT = re.compile(r">\s*(?:[Ss]hare|SHARE)")
-# Substrings of _SHARE_HREF and TRACKER_SRC: plain `in` tests over a long body are much faster
-# than the case-insensitive regexes, which then run on the few elements concerned.
+# Substrings of _SHARE_HREF: plain `in` tests over a long body are much faster than the
+# case-insensitive regex, which then runs on the few links concerned.
 _SHARE_HREF_HINTS = ("facebook.com/dialog/share", "facebook.com/sharer", "twitter.com/intent", "twitter.com/share",
                      "x.com/intent", "t.me/share", "telegram.me/share", "weibo.com/share", "linkedin.com/share",
                      "line.me/R/msg", "reddit.com/submit", "plurk.com/?qualifier", "mailto:?")
-_TRACKER_HINTS = ("feedburner.com/~r", "feedsportal.com", "pixel.wp.com", "stats.wp.com", "google-analytics.com",
-                  "scorecardresearch.com", "quantserve.com", "doubleclick.net", "/pixel.", "/beacon", "/track.", "/tracking.")
 
 
 def may_have_clutter(html: str, *, thorough: bool = False) -> bool:
-    """A cheap test (substrings, a few regexes) before parsing a body to remove clutter.
-    ``thorough``: any "share" at all counts (ingest, where a body is cleaned once); otherwise a
-    share label must start an element's text, or a share link must be there (publishing, where
-    every page of a site is sanitised)."""
+    """A cheap test (a few substrings and regexes) before parsing a body to remove clutter.
+
+    ``thorough`` (ingest, where a body is cleaned once): any "share" at all counts. Otherwise
+    (publishing, where every page of a site is sanitised): a share label must start an element's
+    text; share links with no label are removed only when the body is parsed anyway, since,
+    empty, they show nothing."""
     if "分享" in html or "data-selfpromo" in html or "data-root-share" in html or "whatsapp" in html:
         return True
     if thorough:
         if any(hint in html for hint in ("share", "Share", "SHARE")):
             return True
-    elif _LABEL_HINT.search(html) or (_may_share_link(html) and any(hint in html for hint in _SHARE_HREF_HINTS)):
+    elif _LABEL_HINT.search(html):
         return True
     return "<img" in html and any(_is_pixel_tag(m.group()) for m in _IMG_TAG.finditer(html))
 
 
-_IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
+_IMG_TAG = re.compile(r"<img\b[^>]*>")
 
 
-def _may_share_link(html: str) -> bool:
-    # Words every _SHARE_HREF_HINTS entry holds: a few substring tests instead of thirteen.
-    return any(word in html for word in ("share", "intent", "submit", "R/msg", "qualifier", "mailto:?"))
+_TRACKER_HINTS = ("feedburner.com/~r", "feedsportal.com", "pixel.wp.com", "stats.wp.com", "google-analytics.com",
+                  "scorecardresearch.com", "quantserve.com", "doubleclick.net", "/pixel.", "/beacon", "/track.", "/tracking.")
 
 
 def _is_pixel_tag(tag: str) -> bool:
-    return _TINY.search(tag) is not None or any(hint in tag for hint in _TRACKER_HINTS)
+    """An ``<img …>`` tag of a tracking pixel, by its source (substrings of TRACKER_SRC: far
+    cheaper than the regex, on every image of every page) or a 0/1 pixel size."""
+    lowered = tag.lower()
+    if any(hint in lowered for hint in _TRACKER_HINTS):
+        return True
+    return ("width" in lowered or "height" in lowered) and _TINY.search(tag) is not None
 
 
 def _text(el: etree._Element) -> str:
