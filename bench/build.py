@@ -4,7 +4,7 @@ build wrote (same machine, same run, same disk).
 
     python bench/build.py [-n 100000] [--dir /tmp/nv-bench-build] [--reuse]
 
-Goals (issue 4): full build < 120 s, incremental < 5 s at 100,000 records.
+Goals: full build < 120 s, incremental < 5 s at 100,000 records.
 """
 
 from __future__ import annotations

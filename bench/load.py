@@ -137,7 +137,7 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"server did not start: {server.stdout.read() if server.stdout else ''}")
+                    raise SystemExit(f"server did not start: {server.stdout.read() if server.stdout else ''}") from None
                 time.sleep(0.2)
         # Warm-up (templates compiled, trafilatura extraction of scraped pages cached).
         asyncio.run(run(base, ids, 4, 3))

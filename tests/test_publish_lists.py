@@ -31,7 +31,7 @@ def test_list_matches_the_original_format(tmp_path):
     paras = paragraphs(text, "中国数字时代")
     arts = archive.catalog.list_articles(source="cdt")
     assert len(paras) == len(arts) > 5
-    for para, a in zip(paras, arts):  # newest first, one paragraph each
+    for para, a in zip(paras, arts, strict=True):  # newest first, one paragraph each
         m = LINE.fullmatch(para)
         assert m, para
         local = datetime.fromtimestamp(a.published / 1000, tz=UTC8)

@@ -203,7 +203,12 @@ def test_build_command_json_and_base_url(tmp_path):
     assert feed.bozo == 0
     assert all(e.link.startswith("https://mirror.example.org/news/articles/") for e in feed.entries)
     proc = run_cli("-C", str(tmp_path / "a"), "build", "--site", str(tmp_path / "s"), "--base-url", "https://mirror.example.org/news/", check=True)
-    assert "0 articles rendered" in proc.stdout
+    assert "0 articles rendered" in proc.stdout and "relative" not in proc.stdout
+    proc = run_cli("-C", str(tmp_path / "a"), "build", "--site", str(tmp_path / "s2"), check=True)
+    notes = [line for line in proc.stdout.splitlines() if "--base-url" in line]
+    assert notes == ["note: without --base-url, the Atom feeds' self and entry links are relative (feed readers need the site's address: --base-url https://…/)"]
+    entry = feedparser.parse((tmp_path / "s2" / "feeds" / "all.xml").read_bytes()).entries[0]
+    assert entry.link.startswith("../articles/")
 
 
 def test_live_renderer_uses_absolute_urls_and_raises_not_found(built):
@@ -257,3 +262,27 @@ def test_an_unreadable_record_is_reported_and_left_alone(tmp_path):
     again = build_site(archive, tmp_path / "site")
     assert again.errors == [] and again.articles_rendered == 1
     assert (tmp_path / "site" / article_path(victim.id)).is_file()
+
+
+def test_pages_use_the_archives_configured_time_zone(tmp_path):
+    archive = make_archive(tmp_path / "a", xss=False)
+    sid = seed_id(archive)  # published 2023-11-07 12:15 UTC: 20:15 in Shanghai, 02:15 next day at UTC+14
+    archive.config.timezone = "Pacific/Kiritimati"
+    build_site(archive, tmp_path / "s1")
+    day = (tmp_path / "s1" / "days" / "2023-11-08.html").read_text(encoding="utf-8")
+    assert sid in day and "Pacific/Kiritimati" in day
+    assert not (tmp_path / "s1" / "days" / "2023-11-07.html").exists() or sid not in (tmp_path / "s1" / "days" / "2023-11-07.html").read_text(encoding="utf-8")
+    archive.config.timezone = "America/New_York"  # with daylight saving: a real zone, not an offset
+    build_site(archive, tmp_path / "s2")
+    page = (tmp_path / "s2" / "articles" / sid[:2] / f"{sid}.html").read_text(encoding="utf-8")
+    assert "2023-11-07 07:15</time> America/New_York" in page and "北京时间" not in page
+    archive.config.timezone = "Asia/Shanghai"
+    build_site(archive, tmp_path / "s3")
+    assert "2023-11-07 20:15</time> 北京时间" in (tmp_path / "s3" / "articles" / sid[:2] / f"{sid}.html").read_text(encoding="utf-8")
+
+
+def test_an_unknown_time_zone_is_a_clear_error(tmp_path):
+    archive = make_archive(tmp_path / "a", xss=False)
+    archive.config.timezone = "Mars/Olympus"
+    with pytest.raises(ArchiveError, match="timezone 'Mars/Olympus' in newsvault.toml is not a known time zone"):
+        build_site(archive, tmp_path / "s")

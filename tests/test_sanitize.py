@@ -15,7 +15,7 @@ from newsvault.sanitize import ALLOWED_TAGS, sanitize_html
 from publish_helpers import SEED, xss_payloads
 
 BASE = "https://news.example.test/section/article.html"
-ALLOWED_ATTRS = {"href", "title", "src", "alt", "width", "height", "colspan", "rowspan", "scope", "start",
+ALLOWED_ATTRS = {"href", "title", "src", "alt", "width", "height", "colspan", "rowspan", "scope", "start", "cite",
                  "reversed", "datetime", "dir", "lang", "rel", "loading", "referrerpolicy", "decoding"}
 
 
@@ -30,14 +30,16 @@ def check_safe(html: str) -> None:
         assert el.tag in ALLOWED_TAGS, f"tag <{el.tag}> in {html!r}"
         for name, value in el.attrib.items():
             assert name in ALLOWED_ATTRS, f"attribute {name} in {html!r}"
-            if name in ("href", "src"):
+            if name in ("href", "src", "cite"):
                 compact = re.sub(r"[\x00-\x20]+", "", value).lower()
                 if el.tag == "img" and name == "src" and compact.startswith("data:"):
                     assert re.match(r"data:image/(png|gif|jpe?g|webp|avif|bmp);", compact), html
+                elif el.tag == "a" and compact.startswith("#"):
+                    pass  # an in-page anchor
                 else:
                     assert compact.startswith(("http://", "https://", "mailto:")), f"{name}={value!r} in {html!r}"
-        if el.tag == "a" and el.get("href"):
-            assert el.get("rel") == "noopener noreferrer nofollow"
+        if el.tag == "a":
+            assert el.get("rel") == ("noopener noreferrer nofollow" if el.get("href") else None)
         if el.tag == "img":
             assert el.get("loading") == "lazy" and el.get("referrerpolicy") == "no-referrer"
 
@@ -117,3 +119,59 @@ def test_random_tag_soup_is_always_safe(html):
 @given(st.text(alphabet=st.sampled_from(list("ab中文[]()<>*_~`&\\#;!\x01 |")) | st.characters(), max_size=30))
 def test_list_link_text_fast_path_equals_escape_title(title):
     assert link_text(title) == escape_title(title)
+
+
+def test_ingest_and_publish_share_one_policy():
+    from newsvault import clean, sanitize
+
+    assert clean.ALLOWED_TAGS is sanitize.ALLOWED_TAGS and clean.DROP_WITH_CONTENT is sanitize.DROP_WITH_CONTENT
+    # a tracking pixel is clutter to both steps
+    pixel = '<p>正文</p><img src="https://stats.wp.com/b.gif?x=1" width="1" height="1">'
+    assert "stats.wp.com" not in sanitize_html(pixel, BASE)
+    assert "stats.wp.com" not in clean.clean_html(pixel, BASE)
+
+
+def test_a_link_without_href_keeps_no_rel():
+    out = sanitize_html('<a name="top">锚</a><a href="javascript:x()">坏</a><a href="https://x.test/">好</a>', BASE)
+    assert out == '<a>锚</a><a>坏</a><a href="https://x.test/" rel="noopener noreferrer nofollow">好</a>'
+
+
+def test_in_page_anchor_links_stay_in_the_page():
+    out = sanitize_html('<a href="#note1">[1]</a><a href="#">空</a>', BASE)
+    assert out == '<a href="#note1" rel="noopener noreferrer nofollow">[1]</a><a>空</a>'
+
+
+@pytest.mark.parametrize("dirty", [
+    "<p>a\x01b\x7fc\x8dd\ufdd0e\uffff\U0001fffef</p>",
+    "<p>a&#x1;b&#127;c&#x8d;d&#xfdd0;e&#xFFFF;f</p>",
+])
+def test_control_characters_and_noncharacters_are_removed(dirty):
+    assert sanitize_html(dirty, BASE) == "<p>abcdef</p>"
+
+
+def test_windows_1252_references_are_kept_as_the_characters_they_mean():
+    assert sanitize_html("<p>&#x93;引&#148;</p>", BASE) == "<p>“引”</p>"
+
+
+@pytest.mark.parametrize("body", ['<a href="/x&#x1f;">a</a>', '<p>分享</p><a href="/x&#x1f;y">a</a>', '<a href="/x\x1f">a</a>'])
+def test_a_control_character_in_a_url_is_cleaned_not_raised(body):
+    from newsvault.clean import clean_html
+
+    out = sanitize_html(body, BASE)
+    assert 'href="https://news.example.test/x' in out and "\x1f" not in out and "%1F" not in out
+    assert "\x1f" not in clean_html(body, BASE)
+
+
+def test_the_seed_body_ends_with_article_text_not_the_share_label():
+    from newsvault.text import html_to_text
+
+    text = html_to_text(sanitize_html(parse(SEED.read_bytes()).body, BASE))
+    assert text.rstrip().endswith("的重要性”。") and "分享" not in text
+
+
+def test_english_share_bars_and_bare_share_links_are_clutter_too():
+    body = ('<p>Article text.</p><div><span>Share this story:</span><a href="https://twitter.com/intent/tweet?u=1"></a>'
+            '<a href="https://www.facebook.com/sharer/sharer.php?u=1"><i></i></a></div><p>More text, and a <a href="https://facebook.com/rfi">page</a>.</p>')
+    out = sanitize_html(body, BASE)
+    assert "Share" not in out and "intent" not in out and "sharer" not in out
+    assert "Article text." in out and '<a href="https://facebook.com/rfi" rel="noopener noreferrer nofollow">page</a>' in out

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
-from search_helpers import SEED_ID, corpus_archive, server_url  # noqa: F401
+from newsvault.record import parse
+from publish_helpers import TAIWAN_POST, make_archive, mark_deleted
+from search_helpers import SEED_ID, live_server
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +163,44 @@ def test_feeds_live(client):
     assert entries[0].find(f"{ns}link").get("href").endswith(f"/articles/{SEED_ID}")
     assert client.get("/feeds/all.xml").status_code == 200
     assert client.get("/feeds/nonesuch.xml").status_code == 404
+
+
+def test_a_running_server_shows_a_deletion_recorded_after_it_started(tmp_path):
+    archive = make_archive(tmp_path / "a", xss=False)
+    url = parse(TAIWAN_POST.read_bytes()).url
+    aid = archive.resolve(url)[0].id
+    with live_server(archive.root) as base, httpx.Client(base_url=base, timeout=30) as c:
+        assert "已删除" not in c.get(f"/articles/{aid}").text
+        mark_deleted(archive, aid, url, 1_700_000_500_000)  # what `newsvault recheck` appends
+        deadline = time.monotonic() + 30  # the server looks at checks/ at most once a second
+        while "已删除" not in (page := c.get(f"/articles/{aid}").text) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "已删除" in page
+        assert "已删除" in c.get("/sources/bbc").text
+
+
+def test_a_running_server_follows_a_changed_config(tmp_path):
+    archive = make_archive(tmp_path / "a", xss=False)
+    aid = archive.resolve(parse(TAIWAN_POST.read_bytes()).url)[0].id
+    with live_server(archive.root) as base, httpx.Client(base_url=base, timeout=30) as c:
+        assert "北京时间" in c.get(f"/articles/{aid}").text
+        config = archive.root / "newsvault.toml"
+        config.write_text(config.read_text(encoding="utf-8").replace("Asia/Shanghai", "Asia/Taipei"), encoding="utf-8")
+        deadline = time.monotonic() + 30
+        while "Asia/Taipei" not in (page := c.get(f"/articles/{aid}").text) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "Asia/Taipei" in page
+
+
+def test_a_handler_runs_alone_on_a_bare_request(corpus_archive):
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    from newsvault.serve.api import api_articles
+    from newsvault.serve.readers import Readers
+
+    app = SimpleNamespace(state=SimpleNamespace(readers=Readers(corpus_archive)))
+    scope = {"type": "http", "method": "GET", "path": "/api/articles", "query_string": b"source=rfi", "headers": [], "app": app}
+    response = api_articles(Request(scope))
+    assert response.status_code == 200 and SEED_ID in bytes(response.body).decode()

@@ -8,8 +8,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
-from search_helpers import corpus_archive, server_url  # noqa: F401
-
 
 @pytest.fixture(scope="module")
 def api_schema(server_url):

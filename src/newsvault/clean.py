@@ -1,6 +1,8 @@
 """Cleaning what a feed or page gives before it is archived: bodies, titles and dates.
 
-Bodies keep what a reader needs — paragraphs, headings, images with captions, links, lists,
+The rules (allowed tags and attributes, URL schemes, what counts as clutter, forbidden
+characters) are the project's one HTML policy in :mod:`newsvault.sanitize`; this module applies
+them before archiving. Bodies keep what a reader needs — paragraphs, headings, images with captions, links, lists,
 tables, quotes — and lose what only the publisher's site needs: share bars (RFI's
 ``<div>分享 :</div>`` and its links), newsletter/app promo placeholders (``data-selfpromo-*``),
 scripts, styles, forms, iframes, tracking pixels (1×1 images, known beacon hosts), inline event
@@ -22,42 +24,24 @@ import lxml.html
 import nh3
 from lxml import etree
 
+from .sanitize import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_TAGS,
+    DROP_WITH_CONTENT,
+    LINK_SCHEMES,
+    drop_element,
+    inner_html,
+    is_tracking_pixel,
+    may_have_clutter,
+    remove_promos,
+    remove_share_bars,
+    strip_controls,
+)
+
 __all__ = ["clean_html", "clean_title", "item_time", "fallback_title", "is_teaser"]
 
-_ALLOWED_TAGS = set(
-    ["a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul"]
-)
-_ALLOWED_ATTRS = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-    "blockquote": {"cite"},
-    "q": {"cite"},
-    "time": {"datetime"},
-    "ol": {"start"},
-}
-# Removed with everything inside them (nh3 would keep their text).
-_DROP_WITH_CONTENT = (
-    "script", "style", "noscript", "template", "iframe", "object", "embed", "form", "button",
-    "input", "select", "textarea", "svg", "math", "canvas", "link", "meta", "base", "head", "title",
-    "audio", "video", "source", "track", "nav", "aside", "share-button", "share-modal",
-)
-_SHARE_LABEL = re.compile(r"^\s*(分享|分享到|分享至|分享本文|分享此文|share|share this( article| story)?)\s*[:：]?\s*$", re.I)
-_SHARE_HREF = re.compile(
-    r"facebook\.com/(dialog/share|sharer)|twitter\.com/(intent|share)|x\.com/intent|whatsapp:|"
-    r"web\.whatsapp\.com/send|api\.whatsapp\.com|t\.me/share|telegram\.me/share|service\.weibo\.com/share|"
-    r"linkedin\.com/share|line\.me/R/msg|reddit\.com/submit|plurk\.com/\?qualifier|mailto:\?",
-    re.I,
-)
-_TRACKER_SRC = re.compile(
-    r"feeds\.feedburner\.com/~r|feedsportal\.com|pixel\.wp\.com|stats\.wp\.com|google-analytics\.com|"
-    r"scorecardresearch\.com|quantserve\.com|doubleclick\.net|/pixel\.(gif|png)|/beacon|/track(ing)?\.(gif|png)",
-    re.I,
-)
 _LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-actualsrc")
 _KEEP_EMPTY = {"img", "br", "hr", "td", "th"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 _TITLE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
@@ -105,84 +89,18 @@ def is_teaser(body_html: str, min_chars: int = 200) -> bool:
     return len(_TAG.sub("", body_html)) < min_chars
 
 
-def _may_share(html: str) -> bool:
-    # Plain substring tests: far cheaper than a case-insensitive regex over a long body.
-    return any(hint in html for hint in ("分享", "share", "Share", "SHARE", "whatsapp"))
-
-
-def _text(el: etree._Element) -> str:
-    return "".join(el.itertext()).strip()
-
-
-def _is_pixel(img: etree._Element) -> bool:
-    def size(name: str) -> int | None:
-        value = img.get(name, "")
-        m = re.match(r"\s*(\d+)", value) or re.search(rf"{name}\s*:\s*(\d+)px", img.get("style", ""), re.I)
-        return int(m.group(1)) if m else None
-
-    w, h = size("width"), size("height")
-    if w is not None and h is not None and w <= 1 and h <= 1:
-        return True
-    return bool(_TRACKER_SRC.search(img.get("src", "")))
-
-
-def _drop(el: etree._Element) -> None:
-    """Remove ``el`` and its content, keeping the text that follows it."""
-    el.drop_tree() if hasattr(el, "drop_tree") else el.getparent().remove(el)
-
-
-def _remove_share_bars(root: etree._Element) -> None:
-    for el in list(root.iter()):
-        if el.getparent() is None or not isinstance(el.tag, str):
-            continue
-        label = _text(el)
-        if not label or not _SHARE_LABEL.match(label) or len(el) > 2:
-            continue
-        # Climb while the ancestor holds nothing but the label (and empty share links).
-        target = el
-        while target.getparent() is not None and target.getparent() is not root and _text(target.getparent()) == label:
-            target = target.getparent()
-        if target.getparent() is not None:
-            _drop(target)
-    for a in list(root.iter("a")):
-        if a.getparent() is not None and _SHARE_HREF.search(a.get("href", "")) and not _text(a):
-            _drop(a)
-    for el in list(root.iter()):
-        if isinstance(el.tag, str) and el.getparent() is not None and any(k.startswith("data-root-share") for k in el.attrib):
-            _drop(el)
-
-
-def _remove_promos(root: etree._Element) -> None:
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
-            continue
-        if any(k.startswith("data-selfpromo") for k in el.attrib):
-            # An empty placeholder goes; a promo wrapper that swallowed article text (seen in
-            # CDT copies of RFI pieces) is unwrapped so the text stays.
-            if _text(el) or el.find(".//img") is not None:
-                el.drop_tag()
-            else:
-                _drop(el)
-
-
 def _fix_images(root: etree._Element, base_url: str | None) -> None:
     for img in list(root.iter("img")):
         src = img.get("src", "")
         if not src or src.startswith("data:"):
             for attr in _LAZY_SRC:
                 if img.get(attr):
-                    src = img.get(attr)
+                    src = img.get(attr, "")
                     break
-        if not src or src.startswith("data:") or _is_pixel(img if src == img.get("src") else _with_src(img, src)):
-            _drop(img)
+        if not src or src.startswith("data:") or is_tracking_pixel(img, src):
+            drop_element(img)
             continue
         img.set("src", urljoin(base_url, src) if base_url else src)
-
-
-def _with_src(img: etree._Element, src: str) -> etree._Element:
-    copy = etree.Element("img", dict(img.attrib))
-    copy.set("src", src)
-    return copy
 
 
 def _fix_links(root: etree._Element, base_url: str | None) -> None:
@@ -200,38 +118,46 @@ def _drop_empty(root: etree._Element) -> None:
         if el is root or not isinstance(el.tag, str) or el.tag in _KEEP_EMPTY or el.getparent() is None:
             continue
         if len(el) == 0 and not (el.text or "").strip():
-            _drop(el)
+            drop_element(el)
+
+
+def _ingest_nh3(html: str) -> str:
+    # Ingest keeps the body as the publisher wrote it: no rel added to links, no lazy loading,
+    # no data: URLs (the publishing step adds what readers' browsers need).
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(LINK_SCHEMES),
+        link_rel=None,
+    ).strip()
+
+
+def _parse_body(html: str) -> etree._Element:
+    if re.match(r"\s*(<!doctype|<html)", html, re.I):
+        doc = lxml.html.document_fromstring(html)
+        body = doc.find("body")
+        root = body if body is not None else doc
+        root.tag = "div"
+        return root
+    return lxml.html.fragment_fromstring(html, create_parent="div")
 
 
 def clean_html(html: str, base_url: str | None = None) -> str:
     """Clean an article body (fragment or whole page) into safe, reader-only HTML."""
     if not html or not html.strip():
         return ""
-    if _CONTROL.search(html):
-        html = _CONTROL.sub("", html)
+    html = strip_controls(html)
     try:
-        if re.match(r"\s*(<!doctype|<html)", html, re.I):
-            doc = lxml.html.document_fromstring(html)
-            root = doc.find("body") if doc.find("body") is not None else doc
-            root.tag = "div"
-        else:
-            root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = _parse_body(html)
     except (etree.ParserError, ValueError):
-        return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS).strip()
-    etree.strip_elements(root, *_DROP_WITH_CONTENT, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    if _may_share(html):  # the element walks below are costly; most bodies have neither
-        _remove_share_bars(root)
-    if "data-selfpromo" in html:
-        _remove_promos(root)
+        return _ingest_nh3(html)
+    etree.strip_elements(root, *DROP_WITH_CONTENT, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    if may_have_clutter(html, thorough=True):  # the element walks are costly; most bodies have no clutter
+        remove_share_bars(root)
+        if "data-selfpromo" in html:
+            remove_promos(root)
     _fix_images(root, base_url)
     _fix_links(root, base_url)
     _drop_empty(root)
-    inner = (root.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
-    cleaned = nh3.clean(
-        inner,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRS,
-        url_schemes={"http", "https", "mailto"},
-        link_rel=None,
-    )
-    return cleaned.strip()
+    return _ingest_nh3(inner_html(root))

@@ -1,66 +1,321 @@
-"""Make archived HTML safe to publish: an allow-list sanitiser (nh3) plus removal of page clutter.
+"""The HTML policy of newsvault, in one place, and the sanitiser that publishes archived HTML.
 
-Record files stay exactly as archived; only what is published (site pages, Atom feeds) passes
-through :func:`sanitize_html`. What comes out:
+Two steps handle article HTML, and both take their rules from this module:
 
-* only the tags in :data:`ALLOWED_TAGS`; ``script``, ``style``, ``iframe``, ``object``,
-  ``embed``, ``svg``, ``math``, ``form`` controls and the like are dropped *with their content*;
-* no event handlers, no ``style``/``class``/``id`` attributes (so no CSS tricks at all);
-* URLs only ``http``/``https``/``mailto`` (links) and ``http``/``https``/``data:image/…``
-  (images, raster formats only); relative URLs are resolved against the article's URL;
-* images keep their URLs, lazy-loaded and without a referrer; links get
-  ``rel="noopener noreferrer nofollow"``;
-* share bars (RFI's ``<div><div>分享 :</div>…</div>``) and promo placeholders
-  (``data-selfpromo-*``) removed.
+* ingest (:func:`newsvault.clean.clean_html`) cleans a body before it is archived;
+* publish (:func:`sanitize_html`) makes an archived body safe for the site, feeds and server.
+
+The policy:
+
+* :data:`ALLOWED_TAGS` and :data:`ALLOWED_ATTRIBUTES` (an allow-list: everything else goes);
+  :data:`DROP_WITH_CONTENT` are removed *with their content* (``script``, ``style``, frames,
+  forms, ``svg``, ``math``, navigation…), since their text is never article text;
+* URLs: :data:`LINK_SCHEMES` (``http``, ``https``, ``mailto``); ``data:`` only for raster images
+  when publishing; in-page ``#anchor`` links stay in-page;
+* clutter (:func:`remove_clutter`): share bars (RFI's ``<div><div>分享 :</div>…</div>`` and share
+  links), promo placeholders (``data-selfpromo-*``; a wrapper that swallowed article text is
+  unwrapped), tracking pixels (1×1 images, known beacon hosts);
+* characters (:func:`strip_controls`): C0 controls except tab/newline/CR, DEL, C1 controls,
+  noncharacters and lone surrogates are removed, raw or as character references: they are
+  invalid in HTML and XML, and one of them fails a strict parser or a whole Atom feed.
+
+What differs between the two steps is stated where each calls nh3: ingest keeps the body as the
+publisher wrote it (no ``rel``, no lazy loading, relative URLs resolved with the page's URL);
+publishing adds ``rel="noopener noreferrer nofollow"`` to links, lazy loading without a referrer
+to images, drops relative URLs that cannot be resolved (they would point into the mirror) and
+keeps no ``rel`` on an ``<a>`` without ``href``. Record files stay exactly as archived; only what
+is published passes through :func:`sanitize_html`.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 from urllib.parse import urljoin
 
+import lxml.html
 import nh3
+from lxml import etree
 
-__all__ = ["sanitize_html", "ALLOWED_TAGS"]
+__all__ = [
+    "sanitize_html", "remove_clutter", "strip_controls", "remove_bad_chars", "CONTROL_CHARS", "ALLOWED_TAGS", "ALLOWED_ATTRIBUTES",
+    "DROP_WITH_CONTENT", "LINK_SCHEMES", "LINK_REL",
+]
 
 ALLOWED_TAGS = frozenset(
     ["a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "rp", "rt", "ruby", "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var"]
 )
-# Dropped together with everything inside them (their text is never article text).
-_DROP_WITH_CONTENT = frozenset(
-    ["script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math", "form", "textarea", "select", "button", "title", "head", "applet", "frameset", "frame", "noembed", "noframes", "xmp", "plaintext", "audio", "video", "canvas"]
+DROP_WITH_CONTENT = frozenset(
+    ["script", "style", "noscript", "template", "iframe", "object", "embed", "applet", "form", "button",
+     "input", "select", "textarea", "svg", "math", "canvas", "link", "meta", "base", "head", "title",
+     "audio", "video", "source", "track", "frameset", "frame", "noembed", "noframes", "xmp", "plaintext",
+     "nav", "aside", "share-button", "share-modal"]
 )
-_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-    "ol": {"start", "reversed"},
-    "time": {"datetime"},
-    "abbr": {"title"},
-    "bdo": {"dir"},
-    "*": {"lang"},
+ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "a": frozenset({"href", "title"}),
+    "img": frozenset({"src", "alt", "title", "width", "height"}),
+    "td": frozenset({"colspan", "rowspan"}),
+    "th": frozenset({"colspan", "rowspan", "scope"}),
+    "ol": frozenset({"start", "reversed"}),
+    "time": frozenset({"datetime"}),
+    "abbr": frozenset({"title"}),
+    "bdo": frozenset({"dir"}),
+    "blockquote": frozenset({"cite"}),
+    "q": frozenset({"cite"}),
+    "*": frozenset({"lang"}),
 }
-_SET_ATTRIBUTES = {"img": {"loading": "lazy", "referrerpolicy": "no-referrer", "decoding": "async"}}
-_URL_SCHEMES = {"http", "https", "mailto", "data"}
-_LINK_REL = "noopener noreferrer nofollow"
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "noopener noreferrer nofollow"
+
+# -- characters -------------------------------------------------------------------------------------
+
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]")
+# One pass finds both; astral characters are then told apart in Python (a character class
+# listing the 32 astral noncharacters one by one makes every search several times slower).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff\U0001fffe-\U0010ffff]")
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+# References the HTML parser maps to Windows-1252 characters (&#x93; is “), not controls.
+_CP1252_MAPPED = frozenset(range(0x80, 0xA0)) - {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+
+
+def _is_bad(code: int) -> bool:
+    return (code & 0xFFFE) == 0xFFFE or CONTROL_CHARS.match(chr(code)) is not None if code <= 0x10FFFF else False
+
+
+def _forbidden(m: re.Match[str]) -> str:
+    c = m.group()
+    return c if c > "\uffff" and (ord(c) & 0xFFFE) != 0xFFFE else ""
+
+
+# References that may name a forbidden character (a superset, checked by _bad_ref): most bodies
+# hold many references (&#8220;) and none of these, so the callback rarely runs.
+_SUSPECT_REF = re.compile(
+    r"&#(?:[xX]0*(?:[0-9a-fA-F]{1,2}|[fF][dD][dDeE][0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[0-9a-fA-F]{0,2}[fF]{3}[eEfF])(?![0-9a-fA-F])"
+    r"|0*(?:[0-9]{1,3}|6497[6-9]|649[89][0-9]|650[0-9]{2}|6553[45]|5[5-7][0-9]{3}|[1-9][0-9]{5,6})(?![0-9]));?"
+)
+
+
+def _bad_ref(suspect: re.Match[str]) -> str:
+    m = _CHAR_REF.match(suspect.group(0))
+    if m is None:
+        return suspect.group(0)
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    if code in _CP1252_MAPPED:
+        return m.group(0)
+    return "" if code == 0 or _is_bad(code) else m.group(0)
+
+
+def remove_bad_chars(text: str) -> str:
+    """``text`` without the characters HTML and XML forbid (raw characters only)."""
+    if text.isprintable():  # (C, fast) no control, surrogate or noncharacter
+        return text
+    return _FORBIDDEN.sub(_forbidden, text) if _FORBIDDEN.search(text) else text
+
+
+def strip_controls(html: str) -> str:
+    """``html`` without characters HTML and XML forbid, raw or written as ``&#…;`` references."""
+    html = remove_bad_chars(html)
+    if "&#" in html:
+        html = _SUSPECT_REF.sub(_bad_ref, html)
+    return html
+
+
+# -- clutter --------------------------------------------------------------------------------------
+
+_SHARE_LABEL = re.compile(r"^\s*(分享|分享到|分享至|分享本文|分享此文|share|share this( article| story)?)\s*[:：]?\s*$", re.I)
+_SHARE_HREF = re.compile(
+    r"facebook\.com/(dialog/share|sharer)|twitter\.com/(intent|share)|x\.com/intent|whatsapp:|"
+    r"web\.whatsapp\.com/send|api\.whatsapp\.com|t\.me/share|telegram\.me/share|service\.weibo\.com/share|"
+    r"linkedin\.com/share|line\.me/R/msg|reddit\.com/submit|plurk\.com/\?qualifier|mailto:\?",
+    re.I,
+)
+TRACKER_SRC = re.compile(
+    r"feeds\.feedburner\.com/~r|feedsportal\.com|pixel\.wp\.com|stats\.wp\.com|google-analytics\.com|"
+    r"scorecardresearch\.com|quantserve\.com|doubleclick\.net|/pixel\.(gif|png)|/beacon|/track(ing)?\.(gif|png)",
+    re.I,
+)
+_TINY = re.compile(r"""(?:width|height)\s*[=:]\s*["']?\s*[01](?:px)?\b""", re.I)
+
+
+_LABEL_HINT = re.compile(r">\s*(?:[Ss]hare|SHARE)")
+# Substrings of _SHARE_HREF: plain `in` tests over a long body are much faster than the
+# case-insensitive regex, which then runs on the few links concerned.
+_SHARE_HREF_HINTS = ("facebook.com/dialog/share", "facebook.com/sharer", "twitter.com/intent", "twitter.com/share",
+                     "x.com/intent", "t.me/share", "telegram.me/share", "weibo.com/share", "linkedin.com/share",
+                     "line.me/R/msg", "reddit.com/submit", "plurk.com/?qualifier", "mailto:?")
+
+
+def may_have_clutter(html: str, *, thorough: bool = False) -> bool:
+    """A cheap test (a few substrings and regexes) before parsing a body to remove clutter.
+
+    ``thorough`` (ingest, where a body is cleaned once): any "share" at all counts. Otherwise
+    (publishing, where every page of a site is sanitised): a share label must start an element's
+    text; share links with no label are removed only when the body is parsed anyway, since,
+    empty, they show nothing."""
+    if "分享" in html or "data-selfpromo" in html or "data-root-share" in html or "whatsapp" in html:
+        return True
+    if thorough:
+        if any(hint in html for hint in ("share", "Share", "SHARE")):
+            return True
+    elif _LABEL_HINT.search(html):
+        return True
+    return "<img" in html and any(_is_pixel_tag(m.group()) for m in _IMG_TAG.finditer(html))
+
+
+_IMG_TAG = re.compile(r"<img\b[^>]*>")
+
+
+_TRACKER_HINTS = ("feedburner.com/~r", "feedsportal.com", "pixel.wp.com", "stats.wp.com", "google-analytics.com",
+                  "scorecardresearch.com", "quantserve.com", "doubleclick.net", "/pixel.", "/beacon", "/track.", "/tracking.")
+
+
+def _is_pixel_tag(tag: str) -> bool:
+    """An ``<img …>`` tag of a tracking pixel, by its source (substrings of TRACKER_SRC: far
+    cheaper than the regex, on every image of every page) or a 0/1 pixel size."""
+    lowered = tag.lower()
+    if any(hint in lowered for hint in _TRACKER_HINTS):
+        return True
+    return ("width" in lowered or "height" in lowered) and _TINY.search(tag) is not None
+
+
+def _text(el: etree._Element) -> str:
+    return "".join(el.itertext()).strip()
+
+
+def drop_element(el: etree._Element) -> None:
+    """Remove ``el`` and its content, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def is_tracking_pixel(img: etree._Element, src: str | None = None) -> bool:
+    """A 1×1 image (by attributes or inline style) or one from a known beacon host."""
+    def size(name: str) -> int | None:
+        value = img.get(name, "")
+        m = re.match(r"\s*(\d+)", value) or re.search(rf"{name}\s*:\s*(\d+)px", img.get("style", ""), re.I)
+        return int(m.group(1)) if m else None
+
+    w, h = size("width"), size("height")
+    if w is not None and h is not None and w <= 1 and h <= 1:
+        return True
+    return bool(TRACKER_SRC.search(img.get("src", "") if src is None else src))
+
+
+def _share_bar_of(el: etree._Element, root: etree._Element) -> etree._Element | None:
+    """The whole share bar when ``el`` is its label (“分享 :”), else None."""
+    if len(el) > 2:
+        return None
+    label = _text(el)
+    if not label or not _SHARE_LABEL.match(label):
+        return None
+    target = el
+    # Climb while the ancestor holds nothing but the label (and share links without text).
+    while (parent := target.getparent()) is not None and parent is not root and _text(parent) == label:
+        target = parent
+    return target
+
+
+# Text nodes holding a share label's word, found by libxml2 (linear), not element by element.
+_LABEL_TEXTS = etree.XPath('.//text()[contains(., "分享") or contains(., "share") or contains(., "Share") or contains(., "SHARE")]')
+_EMPTY_LINKS = etree.XPath('.//a[@href and not(normalize-space(.))]')
+_ROOT_SHARE = etree.XPath('.//*[@*[starts-with(name(), "data-root-share")]]')
+_SELFPROMO = etree.XPath('.//*[@*[starts-with(name(), "data-selfpromo")]]')
+_LABEL_MAX = 40  # characters: a longer text is article text, not a label
+
+
+def _label_element(text: Any, root: etree._Element) -> etree._Element | None:
+    """The element (the text node's own, or an ancestor) whose whole text is a share label."""
+    el = text.getparent()
+    if el is not None and text.is_tail:
+        el = el.getparent()
+    while el is not None and el is not root:
+        if len(_text(el)) > _LABEL_MAX:
+            return None
+        bar = _share_bar_of(el, root)
+        if bar is not None:
+            return bar
+        el = el.getparent()
+    return None
+
+
+def remove_share_bars(root: etree._Element, html: str = "") -> None:
+    """Share bars: a “分享 :” label with its links, share links without text, RFI's
+    ``data-root-share`` blocks. ``html``, the source, lets absent kinds be skipped."""
+    if not html or any(hint in html for hint in ("分享", "share", "Share", "SHARE")):
+        for text in _LABEL_TEXTS(root):
+            bar = _label_element(text, root)
+            if bar is not None and bar.getparent() is not None:
+                drop_element(bar)
+    if not html or "whatsapp" in html or any(hint in html for hint in _SHARE_HREF_HINTS):
+        for a in _EMPTY_LINKS(root):
+            if a.getparent() is not None and _SHARE_HREF.search(a.get("href", "")) and not _text(a):
+                drop_element(a)
+    if not html or "data-root-share" in html:
+        for el in _ROOT_SHARE(root):
+            if el.getparent() is not None:
+                drop_element(el)
+
+
+def remove_promos(root: etree._Element) -> None:
+    for el in _SELFPROMO(root):
+        if el.getparent() is None:
+            continue
+        # An empty placeholder goes; a promo wrapper that swallowed article text (seen in CDT
+        # copies of RFI pieces) is unwrapped so the text stays.
+        if _text(el) or el.find(".//img") is not None:
+            el.drop_tag()  # lxml.html elements
+        else:
+            drop_element(el)
+
+
+def remove_pixels(root: etree._Element) -> None:
+    for img in list(root.iter("img")):
+        if is_tracking_pixel(img):
+            drop_element(img)
+
+
+def remove_clutter(root: etree._Element, html: str = "") -> None:
+    """Remove share bars, promo placeholders and tracking pixels from a parsed body. ``html``,
+    its source, lets the costly element walks be skipped when their markers are absent."""
+    remove_share_bars(root, html)
+    if not html or "data-selfpromo" in html:
+        remove_promos(root)
+    if not html or "<img" in html:
+        remove_pixels(root)
+
+
+def inner_html(root: etree._Element) -> str:
+    return (root.text or "") + "".join(etree.tostring(c, encoding="unicode", method="html") for c in root)
+
+
+# -- publishing -----------------------------------------------------------------------------------
+
 _DATA_IMAGE = re.compile(r"data:image/(?:png|gif|jpe?g|webp|avif|bmp);", re.I)
 # Browsers drop tabs/newlines inside URLs and ignore leading spaces/controls: check the scheme
 # of the URL as a browser would read it.
 _URL_JUNK = re.compile(r"[\x00-\x20\x7f]+")
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _DIMENSION = re.compile(r"\d{1,5}%?")
+_URL_ATTRS = ("href", "src", "cite")
 
 
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
-    if attr in ("href", "src"):
+    if attr in _URL_ATTRS:
         compact = _URL_JUNK.sub("", value)
         m = _SCHEME.match(compact)
         scheme = m.group(1).lower() if m else ""
         if scheme == "data":
             return value if tag == "img" and attr == "src" and _DATA_IMAGE.match(compact) else None
-        if scheme and scheme not in ("http", "https", "mailto"):
+        if scheme and scheme not in LINK_SCHEMES:
             return None
         if scheme == "mailto" and tag != "a":
             return None
@@ -74,7 +329,10 @@ _local = threading.local()
 
 
 def _resolve_relative(url: str) -> str | None:
-    """Relative URLs point at the article's site, not at the mirror: resolve against its URL."""
+    """Relative URLs point at the article's site, not at the mirror: resolve against its URL.
+    An in-page ``#anchor`` stays in the page (the original site may be blocked)."""
+    if url.startswith("#"):
+        return url if len(url) > 1 else None
     base = getattr(_local, "base", None)
     if not base:
         return None
@@ -82,18 +340,26 @@ def _resolve_relative(url: str) -> str | None:
     return resolved if resolved.startswith(("http://", "https://")) else None
 
 
-_CLEANER = nh3.Cleaner(
+_PUBLISHER = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
-    clean_content_tags=set(_DROP_WITH_CONTENT),
-    attributes={k: set(v) for k, v in _ATTRIBUTES.items()},
+    clean_content_tags=set(DROP_WITH_CONTENT),
+    attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
     attribute_filter=_attribute_filter,
     strip_comments=True,
-    link_rel=_LINK_REL,
-    set_tag_attribute_values={k: dict(v) for k, v in _SET_ATTRIBUTES.items()},
-    url_schemes=set(_URL_SCHEMES),
+    link_rel=LINK_REL,  # publishing: readers' browsers must not hand the mirror to the linked site
+    set_tag_attribute_values={"img": {"loading": "lazy", "referrerpolicy": "no-referrer", "decoding": "async"}},
+    url_schemes=set(LINK_SCHEMES) | {"data"},  # data: is narrowed to raster images by the filter
     url_relative=_resolve_relative,
 )
-_SHARE_LABEL = re.compile(r"\s*分享\s*[:：]?\s*")
+# nh3 adds rel to every <a>; on one without href it means nothing. Attributes in nh3's output are
+# always double-quoted with quotes escaped, so this pattern reads them exactly.
+_A_TAG = re.compile(r'<a((?:\s+[a-z\-]+="[^"]*")*)>')
+_REL = f' rel="{LINK_REL}"'
+
+
+def _drop_idle_rel(m: re.Match[str]) -> str:
+    attrs = m.group(1)
+    return m.group(0) if " href=" in attrs else "<a" + attrs.replace(_REL, "") + ">"
 
 
 def _base_for(url: str | None) -> str | None:
@@ -102,50 +368,27 @@ def _base_for(url: str | None) -> str | None:
     return url
 
 
-def remove_clutter(html: str) -> str:
-    """Drop share bars and promo placeholders (only parsed when their markers are present)."""
-    if "分享" not in html and "data-selfpromo" not in html:
-        return html
-    import lxml.html
-    from lxml import etree
-
+def _without_clutter(html: str) -> str:
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return html
-    doomed = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if any(name.startswith("data-selfpromo") for name in el.attrib):
-            doomed.append(el)
-            continue
-        # A share bar: a block whose first child is just the label "分享 :".
-        children = [c for c in el if isinstance(c.tag, str)]
-        if children and _SHARE_LABEL.fullmatch(children[0].text_content() or "") and len(children[0]) == 0:
-            doomed.append(el)
-    for el in doomed:
-        parent = el.getparent()
-        if parent is None:
-            continue
-        if el.tail:  # keep text that followed the removed element
-            prev = el.getprevious()
-            if prev is not None:
-                prev.tail = (prev.tail or "") + el.tail
-            else:
-                parent.text = (parent.text or "") + el.tail
-        parent.remove(el)
-    out = (root.text or "") + "".join(etree.tostring(c, encoding="unicode", method="html") for c in root)
-    return out
+    remove_clutter(root, html)
+    return inner_html(root)
 
 
 def sanitize_html(html: str, base_url: str | None = None) -> str:
     """The publishable form of an archived HTML fragment (see the module docstring)."""
     if not html:
         return ""
-    html = remove_clutter(html)
+    html = strip_controls(html)
+    if may_have_clutter(html):
+        html = _without_clutter(html)
     _local.base = _base_for(base_url)
     try:
-        return _CLEANER.clean(html)
+        out = _PUBLISHER.clean(html)
     finally:
         _local.base = None
+    if "<a" in out:
+        out = _A_TAG.sub(_drop_idle_rel, out)
+    return out  # no forbidden character: none in the input, and references to them were removed

@@ -46,5 +46,7 @@ def build(ctx: click.Context, site_dir: Path | None, base_url: str | None, worke
             f"site {site.site}: {site.written} files written ({site.articles_rendered} articles rendered), "
             f"{site.skipped} unchanged, {site.removed} removed in {site.seconds:.1f} s"
         )
+        for note in site.notes:
+            click.echo(note)
         for e in site.errors[:20]:
             click.echo(f"skipped unreadable record {e['path']}: {e['reason']}", err=True)

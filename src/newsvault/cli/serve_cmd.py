@@ -10,8 +10,9 @@ from ._app import Progress, main, open_archive
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback: only this machine).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME", help="Also answer requests addressed to this name (e.g. behind a proxy); repeatable.")
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
+def serve_cmd(ctx: click.Context, host: str, port: int, allowed_hosts: tuple[str, ...]) -> None:
     """Serve the archive to a browser: the site's pages, live search and a JSON API (read-only)."""
     import socket
 
@@ -40,6 +41,6 @@ def serve_cmd(ctx: click.Context, host: str, port: int) -> None:
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"serving {root} at http://{shown}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(
-        create_app(root, catch_up=False), host=host, port=port, log_level="warning", access_log=False,
+        create_app(root, catch_up=False, allowed_hosts=allowed_hosts), host=host, port=port, log_level="warning", access_log=False,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )

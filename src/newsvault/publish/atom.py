@@ -1,9 +1,19 @@
-"""Atom 1.0 feeds of the mirror: one per source and one for all, newest entries in full.
+"""Atom 1.0 feeds, one builder for the static site and the reader server.
 
-Entry ids are ``tag:`` URIs built from article ids, so they stay the same wherever the mirror is
-hosted. Links point at the mirror's article pages: absolute when a ``base_url`` is given (what
-feed readers need), else relative to the feed file (resolved by readers against its address).
-Each entry also links the original article (``rel="related"``).
+:func:`feed_for` makes the feed of one source (or of all, ``slug`` None) with the newest
+:data:`FEED_SIZE` articles in full: ``newsvault build --site`` writes it to ``feeds/<slug>.xml``
+(passing the articles it has loaded), the reader server serves it at ``/feeds/<slug>.xml``.
+
+* Ids are ``tag:`` URIs (RFC 4151): ``tag:newsvault,2024:<article id>`` for entries,
+  ``tag:newsvault,2024:<archive name>/<slug or all>`` for feeds, the name percent-encoded. They
+  stay the same wherever the mirror is hosted and from one build to the next.
+* ``updated`` is when the newest version was seen (an edited article shows up again in readers);
+  ``published`` the article's time.
+* ``xml:lang`` comes from the text (:mod:`newsvault.publish.lang`): the feed's from its titles,
+  each entry's from its title and body.
+* Links (:class:`FeedLinks`) point at the mirror's pages: under ``base_url`` when one is given
+  (what feed readers need), else relative to the feed file on the static site (``../…``) and
+  root-relative on the server (``/…``). Each entry also links the original (``rel="related"``).
 """
 
 from __future__ import annotations
@@ -11,30 +21,77 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from ..catalog import Article
-from .render import article_path, safe_link
+from ..errors import NotFound, RecordError
+from ..sanitize import remove_bad_chars
+from .lang import detect_lang
+from .render import ExtractCache, article_path, publish_body, safe_link, source_path
 
-__all__ = ["FeedEntry", "feed_xml", "feed_for", "FEED_SIZE"]
+if TYPE_CHECKING:
+    from ..archive import Archive
+
+__all__ = ["FeedEntry", "FeedLinks", "feed_xml", "feed_for", "feed_id", "entry_id", "FEED_SIZE"]
 
 FEED_SIZE = 50
-_XML_BAD = dict.fromkeys(list(range(0, 9)) + [11, 12] + list(range(14, 32)) + [0xFFFE, 0xFFFF])
+TAG_AUTHORITY = "tag:newsvault,2024:"
 
 
 def _x(text: str) -> str:
     """Escaped XML text, without the characters XML 1.0 forbids."""
-    return escape(text.translate(_XML_BAD))
+    return escape(remove_bad_chars(text))
 
 
 def _a(text: str) -> str:
-    return quoteattr(text.translate(_XML_BAD))
+    return quoteattr(remove_bad_chars(text))
 
 
 def _time(ms: int | None) -> str:
     ms = 0 if ms is None else ms
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def feed_id(archive_name: str, slug: str | None) -> str:
+    """A valid, stable ``tag:`` URI for a feed (names may hold spaces and Chinese: encoded)."""
+    return f"{TAG_AUTHORITY}{quote(archive_name, safe='')}/{quote(slug or 'all', safe='')}"
+
+
+def entry_id(article_id: str) -> str:
+    return f"{TAG_AUTHORITY}{article_id}"
+
+
+@dataclass(frozen=True)
+class FeedLinks:
+    """Where a feed's links point. ``prefix``: ``base_url`` (absolute), ``"../"`` (a static
+    feed file in ``feeds/``) or ``"/"`` (the server); ``live``: the server's URL scheme."""
+
+    prefix: str
+    live: bool = False
+
+    @classmethod
+    def for_site(cls, base_url: str | None) -> FeedLinks:
+        return cls(base_url.rstrip("/") + "/" if base_url else "../")
+
+    @classmethod
+    def for_server(cls, base_url: str | None) -> FeedLinks:
+        return cls(base_url.rstrip("/") + "/" if base_url else "/", live=True)
+
+    def url(self, rel: str) -> str:
+        return self.prefix + quote(rel)
+
+    def article(self, aid: str) -> str:
+        return self.url(f"articles/{aid}" if self.live else article_path(aid))
+
+    def home(self, slug: str | None) -> str:
+        if self.live:
+            return self.url("" if slug is None else f"sources/{slug}")
+        return self.url("index.html" if slug is None else source_path(slug))
+
+    def feed(self, slug: str | None) -> str:
+        return self.url(f"feeds/{slug or 'all'}.xml")
 
 
 @dataclass
@@ -47,75 +104,84 @@ class FeedEntry:
     updated: int | None
     content_html: str  # already sanitised
 
+    @property
+    def lang(self) -> str:
+        return detect_lang(f"{self.title}\n{self.content_html}", html=True)
 
-def feed_xml(
-    title: str,
-    feed_id: str,
-    entries: Sequence[FeedEntry],
-    *,
-    self_href: str,
-    home_href: str,
-    base_url: str | None = None,
-    article_href=None,
-) -> str:
-    """The Atom document. ``self_href``/``home_href`` are relative to the site root."""
 
-    def site(rel: str) -> str:
-        if base_url:
-            return base_url.rstrip("/") + "/" + quote(rel) if base_url != "/" else "/" + quote(rel)
-        return "../" + quote(rel)  # feeds live in feeds/
-
+def feed_xml(title: str, fid: str, entries: Sequence[FeedEntry], *, links: FeedLinks, slug: str | None) -> str:
+    """The Atom document."""
     updated = max((e.updated or e.published or 0 for e in entries), default=0)
+    lang = detect_lang("\n".join(e.title for e in entries) or title)
     out = [
-        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh">\n',
-        f"<title>{_x(title)}</title>\n<id>{_x(feed_id)}</id>\n<updated>{_time(updated)}</updated>\n",
-        f'<link rel="self" type="application/atom+xml" href={_a(site(self_href))}/>\n',
-        f'<link rel="alternate" type="text/html" href={_a(site(home_href))}/>\n',
+        f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{lang}">\n',
+        f"<title>{_x(title)}</title>\n<id>{_x(fid)}</id>\n<updated>{_time(updated)}</updated>\n",
+        f'<link rel="self" type="application/atom+xml" href={_a(links.feed(slug))}/>\n',
+        f'<link rel="alternate" type="text/html" href={_a(links.home(slug))}/>\n',
         "<generator>newsvault</generator>\n",
     ]
-    for e in entries:
-        a = e.article
-        href = article_href(a.id) if article_href else site(article_path(a.id))
-        out.append("<entry>\n")
-        out.append(f"<title>{_x(e.title or '(无标题)')}</title>\n<id>tag:newsvault,2024:{a.id}</id>\n")
-        out.append(f'<link rel="alternate" type="text/html" href={_a(href)}/>\n')
-        original = safe_link(e.url)
-        if original:
-            out.append(f'<link rel="related" type="text/html" href={_a(original)}/>\n')
-        out.append(f"<published>{_time(e.published)}</published>\n<updated>{_time(e.updated or e.published)}</updated>\n")
-        out.append(f"<author><name>{_x(e.source_name)}</name></author>\n")
-        out.append(f'<category term={_a(a.source)} label={_a(e.source_name)}/>\n')
-        out.append(f'<content type="html">{_x(e.content_html)}</content>\n</entry>\n')
+    out.extend(_entry_xml(e, links) for e in entries)
     out.append("</feed>\n")
     return "".join(out)
 
 
-def feed_for(archive, slug: str | None = None, *, mode: str = "live", base_url: str | None = None) -> str:
-    """The Atom feed of one source (or all, ``slug`` None) straight from the catalog: what the
-    reader server serves at ``/feeds/<slug>.xml``. Raises NotFound for an unknown source."""
-    from ..errors import NotFound, RecordError
-    from .render import ExtractCache, publish_body
+def _entry_xml(e: FeedEntry, links: FeedLinks) -> str:
+    a = e.article
+    parts = [
+        f'<entry xml:lang="{e.lang}">\n',
+        f"<title>{_x(e.title or '(无标题)')}</title>\n<id>{_x(entry_id(a.id))}</id>\n",
+        f'<link rel="alternate" type="text/html" href={_a(links.article(a.id))}/>\n',
+    ]
+    original = safe_link(e.url)
+    if original:
+        parts.append(f'<link rel="related" type="text/html" href={_a(original)}/>\n')
+    parts.append(f"<published>{_time(e.published)}</published>\n<updated>{_time(e.updated or e.published)}</updated>\n")
+    parts.append(f"<author><name>{_x(e.source_name)}</name></author>\n")
+    parts.append(f"<category term={_a(a.source)} label={_a(e.source_name)}/>\n")
+    parts.append(f'<content type="html">{_x(e.content_html)}</content>\n</entry>\n')
+    return "".join(parts)
 
-    catalog = archive.catalog
-    if slug is not None and catalog.count_articles(source=slug) == 0:
-        raise NotFound(f"no source {slug!r} in this archive")
-    extractor = ExtractCache(archive)
+
+def feed_entries(archive: Archive, articles: Sequence[Article], extractor: ExtractCache | None = None) -> list[FeedEntry]:
+    """Entries for ``articles`` (newest first); an unreadable record is left out."""
+    extractor = extractor or ExtractCache(archive)
     entries = []
-    for a in catalog.list_articles(source=slug, limit=FEED_SIZE):
+    for a in articles:
         try:
             record = archive.read(a.latest_path)
         except (OSError, RecordError):
             continue
-        versions = catalog.versions(a.id) if a.versions > 1 else None
+        versions = archive.catalog.versions(a.id) if a.versions > 1 else None
         updated = max((v.seen or 0 for v in versions), default=0) if versions else None
-        entries.append(FeedEntry(a, archive.source_display_name(a.source), record.title or a.title, record.url,
-                                 a.published, updated or a.published, publish_body(record, extractor)))
+        entries.append(FeedEntry(
+            a, archive.source_display_name(a.source), record.title or a.title, record.url,
+            a.published, updated or a.published, publish_body(record, extractor),
+        ))
+    return entries
+
+
+def feed_title(archive: Archive, slug: str | None) -> str:
     name = archive.config.name
-    title = name if slug is None else f"{archive.source_display_name(slug)} · {name}"
-    feed_id = f"tag:newsvault,2024:{name}/{slug or 'all'}"
-    if mode == "live" and not base_url:
-        return feed_xml(title, feed_id, entries, self_href=f"feeds/{slug or 'all'}.xml",
-                        home_href="" if slug is None else f"sources/{slug}", base_url="/",
-                        article_href=lambda aid: f"/articles/{aid}")
-    home = f"sources/{slug}/index.html" if slug else "index.html"
-    return feed_xml(title, feed_id, entries, self_href=f"feeds/{slug or 'all'}.xml", home_href=home, base_url=base_url)
+    return name if slug is None else f"{archive.source_display_name(slug)} · {name}"
+
+
+def feed_for(
+    archive: Archive,
+    slug: str | None = None,
+    *,
+    mode: str = "live",
+    base_url: str | None = None,
+    articles: Sequence[Article] | None = None,
+    extractor: ExtractCache | None = None,
+) -> str:
+    """The Atom feed of one source (or all, ``slug`` None). ``mode``: ``"live"`` (the server's
+    URLs) or ``"static"`` (the site's files). ``articles``: the newest of the feed, if the
+    caller has them (the site build); else read from the catalog. Raises NotFound for an
+    unknown source."""
+    if articles is None:
+        articles = archive.catalog.list_articles(source=slug, limit=FEED_SIZE)
+        if slug is not None and not articles:
+            raise NotFound(f"no source {slug!r} in this archive")
+    links = FeedLinks.for_server(base_url) if mode == "live" else FeedLinks.for_site(base_url)
+    entries = feed_entries(archive, articles[:FEED_SIZE], extractor)
+    return feed_xml(feed_title(archive, slug), feed_id(archive.config.name, slug), entries, links=links, slug=slug)

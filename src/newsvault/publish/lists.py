@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from ..archive import Archive, write_atomic
@@ -49,7 +50,7 @@ class ListsReport:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"written": self.written, "unchanged": self.unchanged}
 
 

@@ -1,13 +1,13 @@
 """Every HTML page of the mirror, rendered from the archive: one renderer, two URL schemes.
 
-Public API (the reader server, issue 5, serves the same pages live)::
+Public API (the reader server serves the same pages live)::
 
     from newsvault.publish.render import PageRenderer
 
     r = PageRenderer(archive, mode="live")        # or mode="static" (what `newsvault build --site` uses)
     r.home(page=1) -> str                         # newest articles across all sources
     r.source(slug, page=1) -> str                 # one source, newest first, paginated
-    r.day(date_str) -> str                        # "YYYY-MM-DD", a day in Asia/Shanghai
+    r.day(date_str) -> str                        # "YYYY-MM-DD", a day in the archive's time zone
     r.article(article_id, rev=None) -> str        # latest version, or version `rev` (0 = first)
     r.search_page(query="", results=None) -> str  # results: list of Article (live: from the server's
                                                   # index); None in static mode = client-side search
@@ -37,12 +37,14 @@ static assets      ``/static/<file>``                    ``static/<file>``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import jinja2
@@ -51,7 +53,9 @@ from ..archive import Archive, write_atomic
 from ..catalog import Article
 from ..errors import NotFound, RecordError
 from ..record import Record
-from ..sanitize import sanitize_html
+from ..sanitize import remove_bad_chars, sanitize_html
+from . import lang
+from .lang import detect_lang
 
 __all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
 
@@ -62,10 +66,18 @@ PAGE_SIZE = 50
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset is exact for every
 # archived article and much faster than a zoneinfo lookup per date at 100,000 articles.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Bump when the page-making code changes in a way the templates' hash does not capture.
 RENDER_VERSION = "1"
 
 _env: jinja2.Environment | None = None
+
+
+def _printable(value: Any) -> Any:
+    """Every value a template prints, without characters HTML forbids (an archived title may
+    hold a control character). Bodies (Markup) are sanitised already."""
+    # isprintable() (C, fast) is True for almost every value; the rest are looked at closely.
+    return remove_bad_chars(value) if type(value) is str and not value.isprintable() else value
 
 
 def environment() -> jinja2.Environment:
@@ -78,6 +90,7 @@ def environment() -> jinja2.Environment:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            finalize=_printable,
         )
     return _env
 
@@ -90,29 +103,52 @@ def site_version() -> str:
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
-    for module in ("render.py", "../sanitize.py"):
+    for module in ("render.py", "atom.py", "lang.py", "../sanitize.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
 
 # -- times ------------------------------------------------------------------------------------
 
-def shanghai(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=SHANGHAI)
+def zone(name: str | None) -> tzinfo:
+    """The archive's time zone (``timezone`` in newsvault.toml; default Asia/Shanghai). A zone
+    with one offset since 1992 becomes a fixed offset: exact for the archive, and fast."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = name or DEFAULT_TIMEZONE
+    if name == DEFAULT_TIMEZONE:
+        return SHANGHAI
+    try:
+        info = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        from ..errors import ArchiveError
+
+        raise ArchiveError(f"timezone {name!r} in newsvault.toml is not a known time zone (e.g. Asia/Shanghai)") from None
+    probes = [datetime(y, m, 1, tzinfo=UTC) for y in range(1992, 2040, 4) for m in (1, 7)]
+    offsets = {p.astimezone(info).utcoffset() for p in probes}
+    if len(offsets) == 1:
+        return timezone(offsets.pop() or timedelta(0), name)
+    return info
 
 
-def day_of(ms: int | None) -> str | None:
-    """The publication day in Asia/Shanghai, ``YYYY-MM-DD`` (what day pages group by)."""
-    return None if ms is None else local_minute(ms)[:10]
+def zone_label(tz: tzinfo) -> str:
+    """How pages name the zone: 北京时间 for Asia/Shanghai, else the zone's name."""
+    name = str(tz)
+    return "北京时间" if name == DEFAULT_TIMEZONE else name
 
 
-def local_minute(ms: int) -> str:
-    """``YYYY-MM-DD HH:MM`` in Asia/Shanghai (hot path of list pages: no strftime)."""
-    d = datetime.fromtimestamp(ms / 1000, tz=SHANGHAI)
+def day_of(ms: int | None, tz: tzinfo = SHANGHAI) -> str | None:
+    """The publication day in the archive's zone, ``YYYY-MM-DD`` (what day pages group by)."""
+    return None if ms is None else local_minute(ms, tz)[:10]
+
+
+def local_minute(ms: int, tz: tzinfo = SHANGHAI) -> str:
+    """``YYYY-MM-DD HH:MM`` in the archive's zone (hot path of list pages: no strftime)."""
+    d = datetime.fromtimestamp(ms / 1000, tz=tz)
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
 
 
-def fmt(ms: int | None, tz=UTC, pattern: str = "%Y-%m-%d %H:%M") -> str:
+def fmt(ms: int | None, tz: tzinfo = UTC, pattern: str = "%Y-%m-%d %H:%M") -> str:
     if ms is None:
         return "-"
     return datetime.fromtimestamp(ms / 1000, tz=tz).strftime(pattern)
@@ -133,10 +169,8 @@ class ExtractCache:
             return path.read_text(encoding="utf-8")
         html = _extract_main(record.body)
         if path is not None:
-            try:
+            with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
                 write_atomic(path, html)
-            except OSError:
-                pass  # a cache that cannot be written only costs time
         return html
 
 
@@ -241,10 +275,11 @@ class Item:
     published: int | None
     versions: int
     deleted: bool
+    tz: tzinfo = SHANGHAI
 
     @property
     def date(self) -> str:
-        return "-" if self.published is None else local_minute(self.published)
+        return "-" if self.published is None else local_minute(self.published, self.tz)
 
     @property
     def iso(self) -> str:
@@ -263,6 +298,10 @@ class PageRenderer:
         self.extractor = ExtractCache(archive)
         self._deleted: dict[str, int] | None = None
         self.site_name = archive.config.name
+        self.tz = zone(getattr(archive.config, "timezone", None))
+        self.tz_label = zone_label(self.tz)
+        lang.prepare()  # once, in this process: the site build's workers inherit it
+        self.lang = detect_lang(self.site_name)
 
     # -- shared data ---------------------------------------------------------------------------
     @property
@@ -278,23 +317,26 @@ class PageRenderer:
         self._deleted = None
 
     def item(self, a: Article) -> Item:
-        return Item(a.id, a.title, a.source, self.archive.source_display_name(a.source), a.published, a.versions, a.id in self.deleted)
+        return Item(a.id, a.title, a.source, self.archive.source_display_name(a.source), a.published, a.versions, a.id in self.deleted, self.tz)
 
-    def sources(self) -> list[dict]:
+    def sources(self) -> list[dict[str, Any]]:
         """Every source with articles, in config order, then the rest by slug."""
         stats = self.archive.catalog.stats()["sources"]
         order = [s.slug for s in self.archive.config.sources]
         slugs = [s for s in order if s in stats] + sorted(s for s in stats if s not in order)
         return [{"slug": s, "name": self.archive.source_display_name(s), "count": stats[s]["records"]} for s in slugs]
 
-    def _page(self, template: str, here: str, **ctx) -> str:
+    def _page(self, template: str, here: str, **ctx: Any) -> str:
         links = Links(self.mode, here)
+        if "lang" not in ctx:
+            items = ctx.get("items")
+            ctx["lang"] = detect_lang("\n".join(i.title for i in items[:50])) if items else self.lang
         return self.env.get_template(template).render(
-            u=links, site_name=self.site_name, live=self.mode == "live", **ctx
+            u=links, site_name=self.site_name, live=self.mode == "live", tz_label=self.tz_label, **ctx
         )
 
     # -- pages -----------------------------------------------------------------------------------
-    def home(self, page: int = 1, *, sources: list[dict] | None = None, items: Sequence[Item] | None = None, total: int | None = None) -> str:
+    def home(self, page: int = 1, *, sources: list[dict[str, Any]] | None = None, items: Sequence[Item] | None = None, total: int | None = None) -> str:
         catalog = self.archive.catalog
         total = catalog.count_articles() if total is None else total
         pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -348,7 +390,7 @@ class PageRenderer:
 
     def day(self, date_str: str, *, items: Sequence[Item] | None = None, neighbours: tuple[str | None, str | None] = (None, None)) -> str:
         try:
-            start = datetime.strptime(date_str, "%Y-%m-%d").replace(tzinfo=SHANGHAI)
+            start = datetime.strptime(date_str, "%Y-%m-%d").replace(tzinfo=self.tz)
         except ValueError:
             raise NotFound(f"{date_str!r} is not a day (use YYYY-MM-DD)") from None
         if items is None:
@@ -364,7 +406,7 @@ class PageRenderer:
         if days is None:
             counts: dict[str, int] = {}
             for a in self.archive.catalog.list_articles():
-                d = day_of(a.published)
+                d = day_of(a.published, self.tz)
                 if d:
                     counts[d] = counts.get(d, 0) + 1
             days = sorted(counts.items(), reverse=True)
@@ -373,10 +415,10 @@ class PageRenderer:
             months.setdefault(d[:7], []).append((d, n))
         return self._page("days.html", "days/index.html", months=months)
 
-    def article(self, article_id: str, rev: int | None = None, **prepared) -> str:
+    def article(self, article_id: str, rev: int | None = None, **prepared: Any) -> str:
         return self.article_parts(article_id, rev, **prepared)[0]
 
-    def article_parts(self, article_id: str, rev: int | None = None, **prepared) -> tuple[str, str]:
+    def article_parts(self, article_id: str, rev: int | None = None, **prepared: Any) -> tuple[str, str]:
         """(page HTML, published body HTML); ``prepared`` may pass article, versions, record."""
         article = prepared.get("article") or self.archive.catalog.get(article_id)
         if article is None:
@@ -399,19 +441,20 @@ class PageRenderer:
         # An older version's page shows only itself (and links the article page, which lists
         # every version), so it never changes when later versions arrive.
         shown = versions[shown_rev] if versions else None
-        shown_seen = fmt((shown.seen if shown.seen is not None else shown.published) if shown else article.published, SHANGHAI)
+        shown_seen = fmt((shown.seen if shown.seen is not None else shown.published) if shown else article.published, self.tz)
         return self._page(
             "article.html", article_path(article.id, rev),
             a=article, record=record, body=body, source_name=self.archive.source_display_name(article.source),
             published_utc=fmt(record.published if record.published is not None else article.published, UTC),
-            published_local=fmt(record.published if record.published is not None else article.published, SHANGHAI),
-            day=day_of(article.published), original=safe_link(record.url),
+            published_local=fmt(record.published if record.published is not None else article.published, self.tz),
+            day=day_of(article.published, self.tz), original=safe_link(record.url),
+            lang=detect_lang(f"{record.title}\n{body}", html=True),
             versions=[
-                {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, SHANGHAI), "title": v.title}
+                {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, self.tz), "title": v.title}
                 for v in versions
             ] if versions and len(versions) > 1 else None,
             shown_rev=shown_rev, shown_seen=shown_seen, is_latest=rev is None or rev == article.versions - 1,
-            deleted=fmt(deleted_ms, SHANGHAI, "%Y-%m-%d") if deleted_ms is not None else None,
+            deleted=fmt(deleted_ms, self.tz, "%Y-%m-%d") if deleted_ms is not None else None,
         ), body
 
     def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None) -> str:

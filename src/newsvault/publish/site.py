@@ -19,21 +19,25 @@ import math
 import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..archive import Archive
-from ..catalog import Article
+from ..catalog import Article, Version
 from ..errors import ArchiveError, RecordError
 from ..preserve.checks import deleted_articles
+from ..record import Record
 from . import render as R
-from .atom import FEED_SIZE, FeedEntry, feed_xml
+from .atom import FEED_SIZE, feed_for
 from .search_index import Doc, SearchIndex, hash_text, segment, text_of_html
 
-__all__ = ["build_site", "SiteReport"]
+__all__ = ["build_site", "SiteBuild", "SiteReport"]
 
 _TEMP = ".nv-site-"
+RELATIVE_FEEDS_NOTE = ("note: without --base-url, the Atom feeds' self and entry links are relative "
+                       "(feed readers need the site's address: --base-url https://…/)")
 PARALLEL_MIN = 400  # below this many article pages, worker processes cost more than they save
 
 
@@ -45,11 +49,12 @@ class SiteReport:
     removed: int = 0
     articles_rendered: int = 0
     seconds: float = 0.0
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # written, when few (for --json and tests)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per step
+    notes: list[str] = field(default_factory=list)  # one line each, for the user
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
 
 
@@ -61,7 +66,7 @@ class _Writer:
     """Atomic file replacement without a per-file fsync; remembers folders it created.
     ``atomic=False`` (a site being built from nothing: no reader to protect) writes in place."""
 
-    def __init__(self, root: Path, atomic: bool = True):
+    def __init__(self, root: Path, atomic: bool = True) -> None:
         self.root = root
         self.atomic = atomic
         self.dirs: set[Path] = set()
@@ -88,63 +93,107 @@ class _Writer:
             self.names.append(rel)
 
 
+# -- jobs -----------------------------------------------------------------------------------------
+
+@dataclass
+class PageJob:
+    """One page of an article: the latest version (``rev`` None) or an older version."""
+
+    rel: str
+    hash: str
+    rev: int | None
+
+
+@dataclass
+class ArticleJob:
+    """An article with pages to render. ``doc``: its search index entry (number, text hash),
+    None when it is not in the index yet."""
+
+    article: Article
+    versions: list[Version] | None
+    pages: list[PageJob]
+    doc: tuple[int, str] | None
+
+    @property
+    def indexes_text(self) -> bool:
+        return self.doc is not None and any(p.rev is None for p in self.pages)
+
+
+@dataclass
+class Rendered:
+    """What rendering a batch of article jobs gave."""
+
+    done: list[tuple[str, str]] = field(default_factory=list)  # (rel, hash) of pages written
+    segments: list[dict[int, str]] = field(default_factory=list)  # search index segments
+    digests: dict[str, str] = field(default_factory=dict)  # article id -> text hash indexed
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, other: Rendered) -> None:
+        self.done.extend(other.done)
+        self.segments.extend(other.segments)
+        self.digests.update(other.digests)
+        self.errors.extend(other.errors)
+
+
 # -- article pages, possibly in worker processes --------------------------------------------------
 
 _worker_renderer: R.PageRenderer | None = None
 
 
-def _render_articles(root: str, jobs: list[tuple], lead: int, shards: int, atomic: bool = True) -> tuple[list[tuple[str, str]], dict[int, str], dict[str, str], list[dict]]:
+def _render_articles(root: str, jobs: list[ArticleJob], lead: int, shards: int, atomic: bool = True) -> Rendered:
     """Render article pages (and their version pages) and index the text of new or changed ones.
-    Returns (rel, hash) of pages written, a search segment, id → text hash indexed, errors.
     Runs in a worker process (fork: inherits the renderer) or in the main process."""
     renderer = _worker_renderer
     assert renderer is not None
     write = _Writer(Path(root), atomic)
-    done: list[tuple[str, str]] = []
+    out = Rendered()
     texts: list[tuple[int, str]] = []
-    digests: dict[str, str] = {}
-    errors: list[dict] = []
-    archive = renderer.archive
-    for article, versions, pages, doc in jobs:
-        records: dict[str, object] = {}
-        for rel, page_hash, rev in pages:
-            path = article.latest_path if rev is None else versions[rev].path
-            try:
-                record = records.get(path) or archive.read(path)
-            except (OSError, RecordError) as e:
-                errors.append({"path": path, "reason": str(e)})
+    for job in jobs:
+        records: dict[str, Record] = {}
+        for page in job.pages:
+            record = _read_for(renderer.archive, job, page, records, out.errors)
+            if record is None:
                 continue
-            records[path] = record
-            html, body = renderer.article_parts(article.id, rev, article=article, versions=versions, record=record)
-            write(rel, html)
-            done.append((rel, page_hash))
-            if doc is not None and rev is None:
-                text = f"{article.title}\n{text_of_html(body, lead)}"
+            a = job.article
+            html, body = renderer.article_parts(a.id, page.rev, article=a, versions=job.versions, record=record)
+            write(page.rel, html)
+            out.done.append((page.rel, page.hash))
+            if job.doc is not None and page.rev is None:
+                text = f"{a.title}\n{text_of_html(body, lead)}"
                 digest = hash_text(text)
-                if digest != doc[1]:
-                    texts.append((doc[0], text))
-                    digests[article.id] = digest
-    return done, segment(texts, shards), digests, errors
+                if digest != job.doc[1]:
+                    texts.append((job.doc[0], text))
+                    out.digests[a.id] = digest
+    out.segments.append(segment(texts, shards))
+    return out
 
 
-def _parallel(root: Path, jobs: list[tuple], lead: int, shards: int, workers: int, atomic: bool) -> tuple[list, list, dict, list]:
+def _read_for(archive: Archive, job: ArticleJob, page: PageJob, cache: dict[str, Record], errors: list[dict[str, str]]) -> Record | None:
+    """The record a page shows (read once per job); None, with the error noted, if unreadable."""
+    a = job.article
+    path = a.latest_path if page.rev is None or job.versions is None else job.versions[page.rev].path
+    if path in cache:
+        return cache[path]
+    try:
+        cache[path] = archive.read(path)
+    except (OSError, RecordError) as e:
+        errors.append({"path": path, "reason": str(e)})
+        return None
+    return cache[path]
+
+
+def _parallel(root: Path, jobs: list[ArticleJob], lead: int, shards: int, workers: int, atomic: bool) -> Rendered:
     import multiprocessing as mp
 
     n = max(1, min(workers, 8))
     size = max(50, math.ceil(len(jobs) / (n * 4)))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    done: list = []
-    segments: list = []
-    digests: dict = {}
-    errors: list = []
+    out = Rendered()
     ctx = mp.get_context("fork")
     with ctx.Pool(n) as pool:
-        for d, seg, dg, e in pool.starmap(_render_articles, [(str(root), c, lead, shards, atomic) for c in chunks]):
-            done.extend(d)
-            segments.append(seg)
-            digests.update(dg)
-            errors.extend(e)
-    return done, segments, digests, errors
+        for part in pool.starmap(_render_articles, [(str(root), c, lead, shards, atomic) for c in chunks]):
+            out.add(part)
+    return out
 
 
 # -- the build ------------------------------------------------------------------------------------
@@ -152,6 +201,284 @@ def _parallel(root: Path, jobs: list[tuple], lead: int, shards: int, workers: in
 def _manifest_path(archive: Archive, site: Path) -> Path:
     key = hashlib.sha1(str(site).encode()).hexdigest()[:12]
     return archive.state_dir / "publish" / f"site-{key}.pickle"
+
+
+def _prepare_folder(archive: Archive, site: Path) -> None:
+    """Refuse a folder that holds the archive or other files; mark a new site folder."""
+    if site == archive.root or archive.root.is_relative_to(site):
+        raise ArchiveError(f"{site}: the site must not contain the archive; choose an empty or separate folder")
+    try:
+        site.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ArchiveError(f"cannot create site folder {site}: {e.strerror or e}") from None
+    marker = site / ".newsvault-site"
+    if any(site.iterdir()) and not marker.exists():
+        raise ArchiveError(f"{site} is not empty and is not a newsvault site; choose an empty folder")
+    if not marker.exists():
+        marker.write_text("This folder is a site built by `newsvault build --site`; files here are replaced on rebuild.\n")
+        (site / ".nojekyll").write_text("")  # GitHub Pages: serve the files as they are
+
+
+class SiteBuild:
+    """One build of the site, phase by phase: :meth:`load`, :meth:`plan`, :meth:`render_articles`,
+    :meth:`search_index`, :meth:`list_pages`, :meth:`feeds`, :meth:`static_assets`, :meth:`prune`
+    (then the manifest is saved). :func:`build_site` runs them in that order."""
+
+    def __init__(self, archive: Archive, site: Path, *, base_url: str | None = None, workers: int | None = None,
+                 progress: Callable[[str], None] | None = None, articles: list[Article] | None = None) -> None:
+        self.archive = archive
+        self.site = site
+        self.base_url = base_url
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.say = progress or (lambda _msg: None)
+        self.articles = articles
+        self.report = SiteReport(site=str(site))
+        if not base_url:
+            self.report.notes.append(RELATIVE_FEEDS_NOTE)
+        self.write = _Writer(site)
+        self.renderer = R.PageRenderer(archive, mode="static")
+        self.manifest_path = _manifest_path(archive, site)
+        self.version = R.site_version()
+        self.common = (self.version, archive.config.name)
+        self.old_pages: dict[str, str] = {}
+        self.previous: dict[str, str] = {}
+        self.new_pages: dict[str, str] = {}
+        self._mark = time.perf_counter()
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+    def phase(self, name: str) -> None:
+        now = time.perf_counter()
+        self.report.phases[name] = round(now - self._mark, 3)
+        self._mark = now
+
+    def want(self, rel: str, page_hash: str) -> bool:
+        """Record the page; True when it must be (re)written."""
+        self.new_pages[rel] = page_hash
+        if self.old_pages.get(rel) == page_hash:
+            self.report.skipped += 1
+            return False
+        return True
+
+    def put(self, rel: str, page_hash: str, render: Callable[[], str | bytes]) -> None:
+        """Write ``rel`` when its inputs changed."""
+        if self.want(rel, page_hash):
+            self.write(rel, render())
+
+    def item_key(self, it: R.Item) -> str:
+        return self.keys[it.id]
+
+    # -- phases ----------------------------------------------------------------------------------
+    def load(self) -> None:
+        """The manifest of the previous build, every article, deletion state, display names."""
+        try:
+            with open(self.manifest_path, "rb") as f:
+                manifest = pickle.load(f)
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+            manifest = {}
+        if not (self.site / "index.html").exists():
+            manifest = {}  # the site was emptied: build everything
+        if manifest.get("version") != self.version or manifest.get("base_url") != self.base_url:
+            self.previous = manifest.get("pages", {})
+        else:
+            self.old_pages = self.previous = manifest.get("pages", {})
+        self.say("loading catalog")
+        if self.articles is None:
+            self.articles = self.archive.catalog.list_articles()  # newest first, one query
+        self.deleted = deleted_articles(self.archive)
+        self.renderer._deleted = self.deleted
+        self.names = {s: self.archive.source_display_name(s) for s in {a.source for a in self.articles}}
+        tz = self.renderer.tz
+        self.items = [R.Item(a.id, a.title, a.source, self.names[a.source], a.published, a.versions, a.id in self.deleted, tz)
+                      for a in self.articles]
+        self.keys = {it.id: f"{it.id}\x1f{it.title}\x1f{it.source_name}\x1f{it.published}\x1f{it.versions}\x1f{it.deleted}"
+                     for it in self.items}
+        search_state = self.archive.state_dir / "publish" / f"search-{self.manifest_path.stem[5:]}.pickle"
+        self.index = SearchIndex(self.site, search_state, self.write)
+
+    def _version_hash(self, a: Article, v: Version) -> str:
+        return _h(self.common, a.id, v.rev, v.path, v.content_hash, v.seen, v.title, self.names[a.source])
+
+    def plan(self) -> None:
+        """Which article pages to render: those whose inputs changed (all, for a new index)."""
+        assert self.articles is not None
+        reindex_all = self.index.fresh
+        self.index.plan([a.id for a in reversed(self.articles)], len(self.articles))
+        self.jobs: list[ArticleJob] = []
+        for a in self.articles:
+            job = self._plan_article(a, reindex_all)
+            if job is not None:
+                self.jobs.append(job)
+        self.shards = self.index.begin(sum(1 for j in self.jobs if j.indexes_text))
+        self.phase("load")
+
+    def _plan_article(self, a: Article, reindex_all: bool) -> ArticleJob | None:
+        # Versions are immutable files: a new one changes latest_path, versions and size.
+        base = _h(self.common, a.id, a.title, a.latest_path, a.content_hash, a.versions, a.size,
+                  self.deleted.get(a.id), self.names[a.source], a.published)
+        rel = R.article_path(a.id)
+        main_stale = self.want(rel, base)
+        pages = [PageJob(rel, base, None)] if main_stale or reindex_all else []
+        versions = None
+        if a.versions > 1:
+            versions, older = self._plan_versions(a, main_stale)
+            pages.extend(older)
+        if not pages:
+            return None
+        if versions is None and a.versions > 1:
+            versions = self.archive.catalog.versions(a.id)
+        return ArticleJob(a, versions, pages, self.index.number(a.id))
+
+    def _plan_versions(self, a: Article, main_stale: bool) -> tuple[list[Version] | None, list[PageJob]]:
+        """Pages of older versions show that version only: they change when it does, not when a
+        later version arrives. While the article page is unchanged, none of them has."""
+        versions = self.archive.catalog.versions(a.id) if main_stale else None
+        pages = []
+        for v in (versions or [])[:-1]:
+            rrel = R.article_path(a.id, v.rev)
+            if self.want(rrel, self._version_hash(a, v)):
+                pages.append(PageJob(rrel, self.new_pages[rrel], v.rev))
+        if not main_stale:
+            for rev in range(a.versions - 1):
+                rrel = R.article_path(a.id, rev)
+                if rrel in self.old_pages:
+                    self.want(rrel, self.old_pages[rrel])
+                else:  # missing from the manifest: render it after all
+                    versions = versions or self.archive.catalog.versions(a.id)
+                    self.want(rrel, self._version_hash(a, versions[rev]))
+                    pages.append(PageJob(rrel, self.new_pages[rrel], rev))
+        return versions, pages
+
+    def render_articles(self) -> None:
+        global _worker_renderer
+        self.say(f"rendering {len(self.jobs)} articles")
+        atomic = bool(self.previous)
+        _worker_renderer = self.renderer
+        try:
+            if len(self.jobs) >= PARALLEL_MIN and self.workers > 1:
+                out = _parallel(self.site, self.jobs, self.index.lead, self.shards, self.workers, atomic)
+            else:
+                out = _render_articles(str(self.site), self.jobs, self.index.lead, self.shards, atomic)
+        finally:
+            _worker_renderer = None
+        self.rendered = out
+        self.report.articles_rendered = len(self.jobs)
+        self.report.errors.extend(out.errors)
+        written = {rel for rel, _hash in out.done}
+        for page in (p for j in self.jobs for p in j.pages):
+            if page.rel not in written:
+                self.new_pages.pop(page.rel, None)  # unreadable record: try again next time
+        self.write.count += len(out.done)
+        self.write.names.extend(r for r, _ in out.done[:50])
+        self.phase("articles")
+
+    def search_index(self) -> None:
+        self.say("search index")
+        source_order = [s.slug for s in self.archive.config.sources]
+        self.slugs = [s for s in source_order if s in self.names] + sorted(s for s in self.names if s not in source_order)
+        src_index = {s: i for i, s in enumerate(self.slugs)}
+        docs = {it.id: Doc(it.id, src_index[it.source], it.date, it.title) for it in self.items}
+        stamp = _h(self.version, time.time())[:10]
+        self.index.commit(self.rendered.segments, self.rendered.digests, docs, [self.names[s] for s in self.slugs], stamp)
+        self.new_pages["search/meta.js"] = "always"
+        self.phase("search index")
+
+    def list_pages(self) -> None:
+        self.say("list pages")
+        self.by_source: dict[str, list[R.Item]] = {s: [] for s in self.slugs}
+        for it in self.items:
+            self.by_source[it.source].append(it)
+        self._home()
+        for slug, its in self.by_source.items():
+            self._source_pages(slug, its)
+        self._day_pages()
+        r = self.renderer
+        self.put("search.html", _h(self.common), r.search_page)
+        self.put("404.html", _h(self.common), lambda: r.not_found("这个页面不在本镜像中。"))
+        self.phase("list pages")
+
+    def _home(self) -> None:
+        sources = [{"slug": s, "name": self.names[s], "count": len(self.by_source[s])} for s in self.slugs]
+        top = self.items[: R.PAGE_SIZE]
+        h = _h(self.common, [self.item_key(i) for i in top], [(s["slug"], s["name"], s["count"]) for s in sources], len(self.items))
+        self.put("index.html", h, lambda: self.renderer.home(1, sources=sources, items=top, total=len(self.items)))
+
+    def _source_pages(self, slug: str, its: list[R.Item]) -> None:
+        # Numbered pages count from the oldest, so new articles change only the newest page or
+        # two (and the source's index page), not every page of a source.
+        r, name = self.renderer, self.names[slug]
+        pages = max(1, math.ceil(len(its) / R.PAGE_SIZE))
+        oldest_first = its[::-1]
+        head = its[: R.PAGE_SIZE]
+        self.put(R.source_path(slug), _h(self.common, slug, name, pages, len(its), [self.item_key(i) for i in head]),
+                 lambda: r.source_static(slug, None, pages, head, len(its)))
+        for k in range(1, pages + 1):
+            chunk = oldest_first[(k - 1) * R.PAGE_SIZE : k * R.PAGE_SIZE][::-1]
+            rel = R.source_path(slug, k, numbered=True)
+            self.put(rel, _h(self.common, slug, name, k, k == pages, [self.item_key(i) for i in chunk]),
+                     lambda k=k, chunk=chunk: r.source_static(slug, k, pages, chunk, len(its)))  # type: ignore[misc]
+
+    def _day_pages(self) -> None:
+        r, tz = self.renderer, self.renderer.tz
+        by_day: dict[str, list[R.Item]] = {}
+        for it in self.items:
+            d = R.day_of(it.published, tz)
+            if d:
+                by_day.setdefault(d, []).append(it)
+        days = sorted(by_day, reverse=True)
+        for i, d in enumerate(days):
+            neighbours = (days[i + 1] if i + 1 < len(days) else None, days[i - 1] if i > 0 else None)
+            self.put(R.day_path(d), _h(self.common, d, neighbours, [self.item_key(x) for x in by_day[d]]),
+                     lambda d=d, neighbours=neighbours: r.day(d, items=by_day[d], neighbours=neighbours))  # type: ignore[misc]
+        day_counts = [(d, len(by_day[d])) for d in days]
+        self.put("days/index.html", _h(self.common, day_counts), lambda: r.days(day_counts))
+
+    def feeds(self) -> None:
+        self.say("feeds")
+        assert self.articles is not None
+        by_id = {a.id: a for a in self.articles}
+        for slug, its in [(None, self.items)] + [(s, self.by_source[s]) for s in self.slugs]:
+            newest = [by_id[i.id] for i in its[:FEED_SIZE]]
+            fh = _h(self.common, self.base_url, slug, [(self.keys[a.id], a.content_hash, a.latest_path) for a in newest])
+            self.put(f"feeds/{slug or 'all'}.xml", fh, lambda slug=slug, newest=newest: feed_for(  # type: ignore[misc]
+                self.archive, slug, mode="static", base_url=self.base_url, articles=newest, extractor=self.renderer.extractor))
+        self.phase("feeds")
+
+    def static_assets(self) -> None:
+        for p in sorted(R.STATIC_DIR.iterdir()):
+            if p.is_file():
+                data = p.read_bytes()
+                self.put(f"static/{p.name}", _h(hashlib.sha256(data).hexdigest()), lambda data=data: data)  # type: ignore[misc]
+
+    def prune(self) -> None:
+        """Remove the files of the previous build that are no longer part of the site."""
+        for rel in self._stale():
+            try:
+                (self.site / rel).unlink()
+                self.report.removed += 1
+            except FileNotFoundError:
+                pass
+
+    def _stale(self) -> Iterator[str]:
+        return (rel for rel in self.previous if rel not in self.new_pages and not rel.startswith("search/"))
+
+    def save_manifest(self) -> None:
+        path = self.manifest_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump({"version": self.version, "base_url": self.base_url, "pages": self.new_pages}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        self.phase("finish")
+
+    def run(self) -> SiteReport:
+        t0 = time.perf_counter()
+        for step in (self.load, self.plan, self.render_articles, self.search_index, self.list_pages,
+                     self.feeds, self.static_assets, self.prune, self.save_manifest):
+            step()
+        self.report.written = self.write.count
+        self.report.files = self.write.names[:200]
+        self.report.seconds = round(time.perf_counter() - t0, 3)
+        return self.report
 
 
 def build_site(
@@ -165,244 +492,9 @@ def build_site(
 ) -> SiteReport:
     """Build (or bring up to date) the static site in ``site``. ``articles``: every article,
     newest first, if the caller loaded them already."""
-    global _worker_renderer
     t0 = time.perf_counter()
     site = Path(site).resolve()
-    if site == archive.root or archive.root.is_relative_to(site):
-        raise ArchiveError(f"{site}: the site must not contain the archive; choose an empty or separate folder")
-    try:
-        site.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ArchiveError(f"cannot create site folder {site}: {e.strerror or e}") from None
-    if any(site.iterdir()) and not (site / ".newsvault-site").exists():
-        raise ArchiveError(f"{site} is not empty and is not a newsvault site; choose an empty folder")
-    report = SiteReport(site=str(site))
-    mark = [time.perf_counter()]
-
-    def phase(name: str) -> None:
-        now = time.perf_counter()
-        report.phases[name] = round(now - mark[0], 3)
-        mark[0] = now
-    marker = site / ".newsvault-site"
-    if not marker.exists():
-        marker.write_text("This folder is a site built by `newsvault build --site`; files here are replaced on rebuild.\n")
-        (site / ".nojekyll").write_text("")  # GitHub Pages: serve the files as they are
-    say = progress or (lambda _msg: None)
-
-    manifest_path = _manifest_path(archive, site)
-    version = R.site_version()
-    try:
-        with open(manifest_path, "rb") as f:
-            manifest = pickle.load(f)
-    except (OSError, ValueError, EOFError, pickle.UnpicklingError):
-        manifest = {}
-    if not (site / "index.html").exists():
-        manifest = {}  # the site was emptied: build everything
-    if manifest.get("version") != version or manifest.get("base_url") != base_url:
-        old_pages: dict[str, str] = {}
-        previous = manifest.get("pages", {})
-    else:
-        old_pages = manifest.get("pages", {})
-        previous = old_pages
-    new_pages: dict[str, str] = {}
-    write = _Writer(site)
-
-    def want(rel: str, page_hash: str) -> bool:
-        """Record the page; True when it must be (re)written."""
-        new_pages[rel] = page_hash
-        if old_pages.get(rel) == page_hash:
-            report.skipped += 1
-            return False
-        return True
-
-    renderer = R.PageRenderer(archive, mode="static")
-    catalog = archive.catalog
-    say("loading catalog")
-    if articles is None:
-        articles = catalog.list_articles()  # newest first, one query
-    deleted = deleted_articles(archive)
-    renderer._deleted = deleted
-    names = {s: archive.source_display_name(s) for s in {a.source for a in articles}}
-    items = [R.Item(a.id, a.title, a.source, names[a.source], a.published, a.versions, a.id in deleted) for a in articles]
-    keys = {it.id: f"{it.id}\x1f{it.title}\x1f{it.source_name}\x1f{it.published}\x1f{it.versions}\x1f{it.deleted}" for it in items}
-    site_name = archive.config.name
-    common = (version, site_name)
-
-    def item_key(it: R.Item) -> str:
-        return keys[it.id]
-
-    # -- article pages --------------------------------------------------------------------------
-    search_state = archive.state_dir / "publish" / f"search-{manifest_path.stem[5:]}.pickle"
-    index = SearchIndex(site, search_state, write)
-    reindex_all = index.fresh
-    index.plan([a.id for a in reversed(articles)], len(articles))
-    jobs = []
-    for a in articles:
-        # Versions are immutable files: a new one changes latest_path, versions and size.
-        base = _h(common, a.id, a.title, a.latest_path, a.content_hash, a.versions, a.size, deleted.get(a.id), names[a.source], a.published)
-        pages = []
-        rel = R.article_path(a.id)
-        main_stale = want(rel, base)
-        if main_stale or reindex_all:
-            pages.append((rel, base, None))
-        versions = None
-        if a.versions > 1:
-            # Pages of older versions show that version only: they change when it does, not when
-            # a later version arrives. While the article page is unchanged, none of them has.
-            if main_stale:
-                versions = catalog.versions(a.id)
-            for v in (versions or [])[:-1]:
-                rrel = R.article_path(a.id, v.rev)
-                if want(rrel, _h(common, a.id, v.rev, v.path, v.content_hash, v.seen, v.title, names[a.source])):
-                    pages.append((rrel, new_pages[rrel], v.rev))
-            if not main_stale:
-                for rev in range(a.versions - 1):
-                    rrel = R.article_path(a.id, rev)
-                    if rrel in old_pages:
-                        want(rrel, old_pages[rrel])
-                    else:  # missing from the manifest: render it after all
-                        versions = versions or catalog.versions(a.id)
-                        v = versions[rev]
-                        want(rrel, _h(common, a.id, v.rev, v.path, v.content_hash, v.seen, v.title, names[a.source]))
-                        pages.append((rrel, new_pages[rrel], rev))
-        if pages:
-            if versions is None and a.versions > 1:
-                versions = catalog.versions(a.id)
-            jobs.append((a, versions, pages, index.number(a.id)))
-    shards = index.begin(sum(1 for j in jobs if j[3] is not None and any(p[2] is None for p in j[2])))
-    phase("load")
-    say(f"rendering {len(jobs)} articles")
-    _worker_renderer = renderer
-    try:
-        n_workers = workers if workers is not None else (os.cpu_count() or 1)
-        if len(jobs) >= PARALLEL_MIN and n_workers > 1:
-            done, segments, digests, errors = _parallel(site, jobs, index.lead, shards, n_workers, bool(previous))
-        else:
-            done, seg, digests, errors = _render_articles(str(site), jobs, index.lead, shards, bool(previous))
-            segments = [seg]
-    finally:
-        _worker_renderer = None
-    report.articles_rendered = len(jobs)
-    report.errors.extend(errors)
-    written_articles = {rel for rel, _h2 in done}
-    for rel, page_hash, _rev in (p for j in jobs for p in j[2]):
-        if rel not in written_articles:
-            new_pages.pop(rel, None)  # unreadable record: try again next time
-    write.count += len(done)
-    write.names.extend(r for r, _ in done[:50])
-
-    # -- search index ------------------------------------------------------------------------------
-    phase("articles")
-    say("search index")
-    source_order = [s.slug for s in archive.config.sources]
-    slugs = [s for s in source_order if s in names] + sorted(s for s in names if s not in source_order)
-    src_index = {s: i for i, s in enumerate(slugs)}
-    docs = {it.id: Doc(it.id, src_index[it.source], it.date, it.title) for it in items}
-    stamp = _h(version, time.time())[:10]
-    index.commit(segments, digests, docs, [names[s] for s in slugs], stamp)
-    new_pages["search/meta.js"] = "always"
-
-    # -- list pages -------------------------------------------------------------------------------
-    phase("search index")
-    say("list pages")
-    sources = [{"slug": s, "name": names[s], "count": 0} for s in slugs]
-    by_source: dict[str, list[R.Item]] = {s: [] for s in slugs}
-    for it in items:
-        by_source[it.source].append(it)
-    for s in sources:
-        s["count"] = len(by_source[s["slug"]])
-    top = items[: R.PAGE_SIZE]
-    h = _h(common, [item_key(i) for i in top], [(s["slug"], s["name"], s["count"]) for s in sources], len(items))
-    if want("index.html", h):
-        write("index.html", renderer.home(1, sources=sources, items=top, total=len(items)))
-    for slug, its in by_source.items():
-        # Numbered pages count from the oldest, so new articles change only the newest page or
-        # two (and the source's index page), not every page of a source.
-        pages = max(1, math.ceil(len(its) / R.PAGE_SIZE))
-        oldest_first = its[::-1]
-        head = its[: R.PAGE_SIZE]
-        if want(R.source_path(slug), _h(common, slug, names[slug], pages, len(its), [item_key(i) for i in head])):
-            write(R.source_path(slug), renderer.source_static(slug, None, pages, head, len(its)))
-        for k in range(1, pages + 1):
-            chunk = oldest_first[(k - 1) * R.PAGE_SIZE : k * R.PAGE_SIZE][::-1]
-            rel = R.source_path(slug, k, numbered=True)
-            if want(rel, _h(common, slug, names[slug], k, k == pages, [item_key(i) for i in chunk])):
-                write(rel, renderer.source_static(slug, k, pages, chunk, len(its)))
-    by_day: dict[str, list[R.Item]] = {}
-    for it in items:
-        d = R.day_of(it.published)
-        if d:
-            by_day.setdefault(d, []).append(it)
-    days = sorted(by_day, reverse=True)
-    for i, d in enumerate(days):
-        neighbours = (days[i + 1] if i + 1 < len(days) else None, days[i - 1] if i > 0 else None)
-        rel = R.day_path(d)
-        if want(rel, _h(common, d, neighbours, [item_key(x) for x in by_day[d]])):
-            write(rel, renderer.day(d, items=by_day[d], neighbours=neighbours))
-    day_counts = [(d, len(by_day[d])) for d in days]
-    if want("days/index.html", _h(common, day_counts)):
-        write("days/index.html", renderer.days(day_counts))
-    if want("search.html", _h(common)):
-        write("search.html", renderer.search_page())
-    if want("404.html", _h(common)):
-        write("404.html", renderer.not_found("这个页面不在本镜像中。"))
-
-    # -- feeds ----------------------------------------------------------------------------------
-    phase("list pages")
-    say("feeds")
-    feeds = [(None, site_name, items)] + [(s, f"{names[s]} · {site_name}", by_source[s]) for s in slugs]
-    by_id = {a.id: a for a in articles}
-    for slug, title, its in feeds:
-        newest = its[:FEED_SIZE]
-        rel = f"feeds/{slug or 'all'}.xml"
-        fh = _h(common, base_url, title, [(item_key(i), by_id[i.id].content_hash, by_id[i.id].latest_path) for i in newest])
-        if want(rel, fh):
-            write(rel, _feed(archive, renderer, title, slug, [by_id[i.id] for i in newest], names, base_url))
-
-    phase("feeds")
-    # -- static assets --------------------------------------------------------------------------
-    for p in sorted(R.STATIC_DIR.iterdir()):
-        if p.is_file():
-            rel = f"static/{p.name}"
-            data = p.read_bytes()
-            if want(rel, _h(hashlib.sha256(data).hexdigest())):
-                write(rel, data)
-
-    # -- remove what is no longer part of the site ------------------------------------------------
-    for rel in previous:
-        if rel not in new_pages and not rel.startswith("search/"):
-            try:
-                (site / rel).unlink()
-                report.removed += 1
-            except FileNotFoundError:
-                pass
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = manifest_path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump({"version": version, "base_url": base_url, "pages": new_pages}, f, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(manifest_path)
-    phase("finish")
-    report.written = write.count
-    report.files = write.names[:200]
+    _prepare_folder(archive, site)
+    report = SiteBuild(archive, site, base_url=base_url, workers=workers, progress=progress, articles=articles).run()
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
-
-
-def _feed(archive: Archive, renderer: R.PageRenderer, title: str, slug: str | None, arts: list[Article], names: dict, base_url: str | None) -> str:
-    entries = []
-    for a in arts:
-        try:
-            record = archive.read(a.latest_path)
-        except (OSError, RecordError):
-            continue
-        versions = archive.catalog.versions(a.id) if a.versions > 1 else None
-        updated = max((v.seen or 0 for v in versions), default=0) if versions else None
-        entries.append(
-            FeedEntry(
-                article=a, source_name=names[a.source], title=record.title or a.title, url=record.url,
-                published=a.published, updated=updated or a.published, content_html=R.publish_body(record, renderer.extractor),
-            )
-        )
-    feed_id = f"tag:newsvault,2024:{archive.config.name}/{slug or 'all'}"
-    home = R.source_path(slug) if slug else "index.html"
-    return feed_xml(title, feed_id, entries, self_href=f"feeds/{slug or 'all'}.xml", home_href=home, base_url=base_url)

@@ -4,6 +4,7 @@
     app = create_app("path/to/archive")     # then: uvicorn.run(app, host="127.0.0.1", port=8080)
 """
 
-from .app import KEEP_ALIVE_SECONDS, SECURITY_HEADERS, create_app
+from .app import KEEP_ALIVE_SECONDS, ROUTES, create_app
+from .middleware import SECURITY_HEADERS
 
-__all__ = ["create_app", "SECURITY_HEADERS", "KEEP_ALIVE_SECONDS"]
+__all__ = ["create_app", "ROUTES", "SECURITY_HEADERS", "KEEP_ALIVE_SECONDS"]

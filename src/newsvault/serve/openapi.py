@@ -19,7 +19,7 @@ _ERROR = {
 }
 
 
-def _date_param(name: str, doc: str) -> dict:
+def _date_param(name: str, doc: str) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
@@ -34,6 +34,156 @@ _LIMIT = {"name": "limit", "in": "query", "required": False, "schema": {"type": 
 _OFFSET = {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT, "default": 0}}
 _NULLABLE_INT = {"type": "integer", "nullable": True}
 
+# The document, in parts (a hand-written literal of the small, stable API).
+_PATHS: dict[str, Any] = {
+    "/api/articles": {
+        "get": {
+            "operationId": "listArticles",
+            "summary": "Articles, newest first",
+            "parameters": [
+                _SOURCE,
+                _date_param("since", "Published on or after."),
+                _date_param("until", "Published on or before."),
+                _LIMIT,
+                _OFFSET,
+            ],
+            "responses": {
+                "200": {
+                    "description": "A page of articles",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleList"}}},
+                },
+                "400": _ERROR,
+            },
+        }
+    },
+    "/api/articles/{id}": {
+        "get": {
+            "operationId": "getArticle",
+            "summary": "One article: its latest version (or version `rev`), body sanitised",
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "description": "Article id (12 hex digits) or a unique prefix of 4 or more.", "schema": {"type": "string"}},
+                {"name": "rev", "in": "query", "required": False, "description": "Version number, 0 = first.", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The article",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Article"}}},
+                },
+                "400": _ERROR,
+                "404": _ERROR,
+            },
+        }
+    },
+    "/api/search": {
+        "get": {
+            "operationId": "search",
+            "summary": "Full-text search, best matches first",
+            "description": 'Query language: words (all must match), "phrases", OR, -exclusion, title:word, '
+            "source:slug, since:YYYY-MM-DD, until:YYYY-MM-DD.",
+            "parameters": [
+                {"name": "q", "in": "query", "required": True, "description": f"The query (at most {MAX_QUERY} characters). Queries with nothing to look for (only punctuation, only exclusions or filters) are refused with 400.", "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY}},
+                _SOURCE,
+                _date_param("since", "Published on or after."),
+                _date_param("until", "Published on or before."),
+                _LIMIT,
+                _OFFSET,
+            ],
+            "responses": {
+                "200": {
+                    "description": "Matches",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}},
+                },
+                "400": _ERROR,
+            },
+        }
+    },
+}
+
+_COMPONENTS: dict[str, Any] = {
+    "schemas": {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["status", "message"],
+                    "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+                }
+            },
+        },
+        "ArticleSummary": {
+            "type": "object",
+            "required": ["id", "source", "title", "url", "published", "versions"],
+            "properties": {
+                "id": {"type": "string"},
+                "source": {"type": "string"},
+                "source_name": {"type": "string"},
+                "title": {"type": "string"},
+                "url": {"type": "string"},
+                "published": _NULLABLE_INT,
+                "versions": {"type": "integer", "minimum": 1},
+            },
+        },
+        "ArticleList": {
+            "type": "object",
+            "required": ["articles", "total", "limit", "offset"],
+            "properties": {
+                "articles": {"type": "array", "items": {"$ref": "#/components/schemas/ArticleSummary"}},
+                "total": {"type": "integer", "minimum": 0},
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+            },
+        },
+        "Version": {
+            "type": "object",
+            "required": ["rev", "title", "seen"],
+            "properties": {"rev": {"type": "integer"}, "title": {"type": "string"}, "seen": _NULLABLE_INT, "content_hash": {"type": "string"}},
+        },
+        "Article": {
+            "type": "object",
+            "required": ["id", "source", "title", "url", "published", "rev", "versions", "body_html"],
+            "properties": {
+                "id": {"type": "string"},
+                "source": {"type": "string"},
+                "source_name": {"type": "string"},
+                "title": {"type": "string"},
+                "url": {"type": "string"},
+                "canonical_url": {"type": "string"},
+                "published": _NULLABLE_INT,
+                "rev": {"type": "integer"},
+                "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"}},
+                "body_html": {"type": "string", "description": "Sanitised HTML (allow-list; no scripts, styles or event handlers)."},
+            },
+        },
+        "SearchHit": {
+            "type": "object",
+            "required": ["id", "source", "title", "published", "score", "snippet", "snippet_html"],
+            "properties": {
+                "id": {"type": "string"},
+                "source": {"type": "string"},
+                "source_name": {"type": "string"},
+                "title": {"type": "string"},
+                "title_html": {"type": "string"},
+                "published": _NULLABLE_INT,
+                "score": {"type": "number"},
+                "snippet": {"type": "string"},
+                "snippet_html": {"type": "string", "description": "Escaped text; matches wrapped in <mark>."},
+            },
+        },
+        "SearchResults": {
+            "type": "object",
+            "required": ["query", "results", "limit", "offset"],
+            "properties": {
+                "query": {"type": "string"},
+                "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+            },
+        },
+    }
+}
+
 
 def openapi_document(title: str = "newsvault") -> dict[str, Any]:
     return {
@@ -44,151 +194,6 @@ def openapi_document(title: str = "newsvault") -> dict[str, Any]:
             "description": "Read-only access to a newsvault archive: articles, their versions, and full-text search "
             "(Chinese-aware; Simplified and Traditional find each other).",
         },
-        "paths": {
-            "/api/articles": {
-                "get": {
-                    "operationId": "listArticles",
-                    "summary": "Articles, newest first",
-                    "parameters": [
-                        _SOURCE,
-                        _date_param("since", "Published on or after."),
-                        _date_param("until", "Published on or before."),
-                        _LIMIT,
-                        _OFFSET,
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "A page of articles",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleList"}}},
-                        },
-                        "400": _ERROR,
-                    },
-                }
-            },
-            "/api/articles/{id}": {
-                "get": {
-                    "operationId": "getArticle",
-                    "summary": "One article: its latest version (or version `rev`), body sanitised",
-                    "parameters": [
-                        {"name": "id", "in": "path", "required": True, "description": "Article id (12 hex digits) or a unique prefix of 4 or more.", "schema": {"type": "string"}},
-                        {"name": "rev", "in": "query", "required": False, "description": "Version number, 0 = first.", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT}},
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The article",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Article"}}},
-                        },
-                        "400": _ERROR,
-                        "404": _ERROR,
-                    },
-                }
-            },
-            "/api/search": {
-                "get": {
-                    "operationId": "search",
-                    "summary": "Full-text search, best matches first",
-                    "description": 'Query language: words (all must match), "phrases", OR, -exclusion, title:word, '
-                    "source:slug, since:YYYY-MM-DD, until:YYYY-MM-DD.",
-                    "parameters": [
-                        {"name": "q", "in": "query", "required": True, "description": f"The query (at most {MAX_QUERY} characters). Queries with nothing to look for (only punctuation, only exclusions or filters) are refused with 400.", "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY}},
-                        _SOURCE,
-                        _date_param("since", "Published on or after."),
-                        _date_param("until", "Published on or before."),
-                        _LIMIT,
-                        _OFFSET,
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "Matches",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}},
-                        },
-                        "400": _ERROR,
-                    },
-                }
-            },
-        },
-        "components": {
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["status", "message"],
-                            "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
-                        }
-                    },
-                },
-                "ArticleSummary": {
-                    "type": "object",
-                    "required": ["id", "source", "title", "url", "published", "versions"],
-                    "properties": {
-                        "id": {"type": "string"},
-                        "source": {"type": "string"},
-                        "source_name": {"type": "string"},
-                        "title": {"type": "string"},
-                        "url": {"type": "string"},
-                        "published": _NULLABLE_INT,
-                        "versions": {"type": "integer", "minimum": 1},
-                    },
-                },
-                "ArticleList": {
-                    "type": "object",
-                    "required": ["articles", "total", "limit", "offset"],
-                    "properties": {
-                        "articles": {"type": "array", "items": {"$ref": "#/components/schemas/ArticleSummary"}},
-                        "total": {"type": "integer", "minimum": 0},
-                        "limit": {"type": "integer"},
-                        "offset": {"type": "integer"},
-                    },
-                },
-                "Version": {
-                    "type": "object",
-                    "required": ["rev", "title", "seen"],
-                    "properties": {"rev": {"type": "integer"}, "title": {"type": "string"}, "seen": _NULLABLE_INT, "content_hash": {"type": "string"}},
-                },
-                "Article": {
-                    "type": "object",
-                    "required": ["id", "source", "title", "url", "published", "rev", "versions", "body_html"],
-                    "properties": {
-                        "id": {"type": "string"},
-                        "source": {"type": "string"},
-                        "source_name": {"type": "string"},
-                        "title": {"type": "string"},
-                        "url": {"type": "string"},
-                        "canonical_url": {"type": "string"},
-                        "published": _NULLABLE_INT,
-                        "rev": {"type": "integer"},
-                        "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"}},
-                        "body_html": {"type": "string", "description": "Sanitised HTML (allow-list; no scripts, styles or event handlers)."},
-                    },
-                },
-                "SearchHit": {
-                    "type": "object",
-                    "required": ["id", "source", "title", "published", "score", "snippet", "snippet_html"],
-                    "properties": {
-                        "id": {"type": "string"},
-                        "source": {"type": "string"},
-                        "source_name": {"type": "string"},
-                        "title": {"type": "string"},
-                        "title_html": {"type": "string"},
-                        "published": _NULLABLE_INT,
-                        "score": {"type": "number"},
-                        "snippet": {"type": "string"},
-                        "snippet_html": {"type": "string", "description": "Escaped text; matches wrapped in <mark>."},
-                    },
-                },
-                "SearchResults": {
-                    "type": "object",
-                    "required": ["query", "results", "limit", "offset"],
-                    "properties": {
-                        "query": {"type": "string"},
-                        "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
-                        "limit": {"type": "integer"},
-                        "offset": {"type": "integer"},
-                    },
-                },
-            }
-        },
+        "paths": _PATHS,
+        "components": _COMPONENTS,
     }

@@ -1,0 +1,73 @@
+"""HTML pages and Atom feeds of the reader server (the static site's pages, rendered live).
+
+Each handler is a plain function of the request; the archive comes from ``request.app.state.readers``
+(:class:`~newsvault.serve.readers.Readers`)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from ..errors import NotFound
+from ..publish.atom import feed_for
+from ..search import search_archive
+from .params import article_id, int_param, page_param, source_param
+from .readers import Readers
+
+__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "search_page", "feed"]
+
+
+def readers(request: Request) -> Readers:
+    r: Readers = request.app.state.readers
+    return r
+
+
+def home(request: Request) -> Response:
+    return HTMLResponse(readers(request).renderer().home(page_param(request)))
+
+
+def source_page(request: Request) -> Response:
+    return HTMLResponse(readers(request).renderer().source(request.path_params["slug"], page_param(request)))
+
+
+def days_page(request: Request) -> Response:
+    return HTMLResponse(readers(request).renderer().days())
+
+
+def day_page(request: Request) -> Response:
+    return HTMLResponse(readers(request).renderer().day(request.path_params["day"]))
+
+
+def article_page(request: Request) -> Response:
+    aid = article_id(request)
+    rev = int_param(request, "rev", None, 0)
+    r = readers(request)
+    article, _ = r.archive().resolve(aid)
+    return HTMLResponse(r.renderer().article(article.id, rev))
+
+
+def search_page(request: Request) -> Response:
+    q = request.query_params.get("q", "")
+    r = readers(request)
+    if not q.strip():
+        return HTMLResponse(r.renderer().search_page("", results=[]))
+    r.catch_up()
+    archive = r.archive()
+    source = source_param(request)
+    hits = search_archive(archive, q, sources=[source] if source else None, limit=50)
+    articles = {a.id: a for a in archive.catalog.list_articles(ids=[h.id for h in hits])}
+    results = [articles[h.id] for h in hits if h.id in articles]
+    return HTMLResponse(r.renderer().search_page(q, results=results))
+
+
+def feed(request: Request) -> Response:
+    """``/feeds/<slug>.xml``: links absolute under this server's address (the Host header,
+    checked by the host middleware)."""
+    name = request.path_params["name"]
+    if not name.endswith(".xml"):
+        raise NotFound(f"no feed {name[:40]!r} (feeds end in .xml)")
+    slug = None if name == "all.xml" else name[: -len(".xml")]
+    r = readers(request)
+    renderer = r.renderer()
+    xml = feed_for(r.archive(), slug, mode="live", base_url=str(request.base_url), extractor=renderer.extractor)
+    return Response(xml, media_type="application/atom+xml; charset=utf-8")

@@ -1,0 +1,118 @@
+"""Per-thread access to the archive for the reader server, and noticing changes made meanwhile.
+
+Starlette runs the (synchronous) handlers in a thread pool; each thread opens its own
+:class:`~newsvault.archive.Archive` (so its own SQLite connections), which lets SQLite work in
+parallel while Python renders. New catalog content is seen by the next query (SQLite); what the
+renderer caches is refreshed when the files it comes from change: deletion state when
+``checks/*.jsonl`` change (``newsvault recheck`` run meanwhile), the whole archive when
+``newsvault.toml`` does. Files are looked at at most once a second, whatever the request rate.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from ..archive import Archive
+from ..compose import open_archive
+from ..preserve.checks import CHECKS_DIR
+from ..publish.render import PageRenderer
+from ..search import index_for
+
+__all__ = ["Readers", "ChangeWatch"]
+
+CONFIG_FILE = "newsvault.toml"
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+class ChangeWatch:
+    """Generations of the archive's checks and config: each grows when its files change."""
+
+    def __init__(self, root: Path, interval: float = 1.0) -> None:
+        self.root = root
+        self.interval = interval
+        self.lock = threading.Lock()
+        self.checked = time.monotonic()
+        self.checks_state = self._checks_state()
+        self.config_state = _stamp(root / CONFIG_FILE)
+        self.checks_generation = 0
+        self.config_generation = 0
+
+    def _checks_state(self) -> tuple[tuple[str, tuple[int, int] | None], ...]:
+        try:
+            names = sorted(n for n in os.listdir(self.root / CHECKS_DIR) if n.endswith(".jsonl"))
+        except OSError:
+            return ()
+        return tuple((n, _stamp(self.root / CHECKS_DIR / n)) for n in names)
+
+    def poll(self) -> None:
+        """Look at the files if the last look is more than ``interval`` seconds old."""
+        if time.monotonic() - self.checked < self.interval or not self.lock.acquire(blocking=False):
+            return
+        try:
+            self.checked = time.monotonic()
+            checks, config = self._checks_state(), _stamp(self.root / CONFIG_FILE)
+            if checks != self.checks_state:
+                self.checks_state = checks
+                self.checks_generation += 1
+            if config != self.config_state:
+                self.config_state = config
+                self.config_generation += 1
+        finally:
+            self.lock.release()
+
+
+class Readers:
+    """One Archive (and page renderer) per worker thread, kept up to date by a :class:`ChangeWatch`."""
+
+    def __init__(self, root: Path, watch_interval: float = 1.0) -> None:
+        self.root = root
+        self.local = threading.local()
+        self.catch_up_lock = threading.Lock()
+        self.watch = ChangeWatch(root, watch_interval)
+
+    def _fresh(self) -> None:
+        """Forget this thread's cached state that changed files made stale."""
+        self.watch.poll()
+        local = self.local
+        if getattr(local, "config_generation", 0) != self.watch.config_generation:
+            archive = getattr(local, "archive", None)
+            if archive is not None:
+                archive.close()
+            local.archive = local.renderer = None
+            local.config_generation = self.watch.config_generation
+        renderer = getattr(local, "renderer", None)
+        if renderer is not None and getattr(local, "checks_generation", 0) != self.watch.checks_generation:
+            renderer.refresh()
+        local.checks_generation = self.watch.checks_generation
+
+    def archive(self) -> Archive:
+        self._fresh()
+        a: Archive | None = getattr(self.local, "archive", None)
+        if a is None:
+            a = self.local.archive = open_archive(self.root)
+        return a
+
+    def renderer(self) -> PageRenderer:
+        archive = self.archive()
+        r: PageRenderer | None = getattr(self.local, "renderer", None)
+        if r is None:
+            r = self.local.renderer = PageRenderer(archive, mode="live")
+        return r
+
+    def catch_up(self) -> int:
+        """Index what imports queued meanwhile (one thread at a time does it)."""
+        idx = index_for(self.archive())
+        if not idx.pending_count():
+            return 0
+        with self.catch_up_lock:
+            return idx.catch_up(self.archive())
