@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from collect_helpers import FeedServer, Item, allow_private, corpus_records, local_archive, no_dns, page, rss20
+from collect_helpers import FeedServer, Item, Reply, allow_private, corpus_records, local_archive, no_dns, page, rss20
 from newsvault.archive import Archive
 from newsvault.collect import collect
 from newsvault.config import CONFIG_NAME, Source
@@ -129,24 +129,28 @@ def test_file_links_are_followed_only_inside_a_local_feed_s_own_folder(srv, arch
 
 
 # ---------------------------------------------------------------------------------------------
-# A poisoned item, through the CLI
+# A failing item, through the CLI
 # ---------------------------------------------------------------------------------------------
 
 
 def test_cli_json_names_the_item_that_failed_and_archives_the_rest(srv, tmp_path, recs):
-    poison = '<p>正文。<a href="/x&#x1f;">带控制字符的链接</a></p><p>' + "毒" * 300 + "</p>"
-    items = [Item.of(recs[0]), Item.of(recs[1]), Item("有毒", "https://example.org/poison", poison, recs[2].published), Item.of(recs[3])]
-    srv.static("/f.xml", rss20(items))
+    items = []
+    for n, r in enumerate(recs[:4]):
+        srv.static(f"/p/{n}.html", f"<html><body><div class=post-content>{r.body}</div></body></html>", content_type="text/html")
+        items.append(Item(r.title, srv.url(f"/p/{n}.html"), "", r.published, teaser="阅读全文"))
+    srv.sequence("/p/2.html", [Reply(500, b"oops")])  # one page fails; its item alone is lost this pass
+    srv.static("/f.xml", rss20(items, content_encoded=False))
     root = tmp_path / "archive"
     local_archive(root).close()
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     nv = [sys.executable, "-m", "newsvault", "-C", str(root)]
-    subprocess.run([*nv, "source", "add", "s", srv.url("/f.xml")], check=True, capture_output=True, env=env)
+    subprocess.run([*nv, "source", "add", "s", srv.url("/f.xml"), "--body", "page", "--selector", "div.post-content"],
+                   check=True, capture_output=True, env=env)
     proc = subprocess.run([*nv, "collect", "--json", "--retries", "0"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 3, proc.stderr
     s = json.loads(proc.stdout)["sources"][0]
-    assert s["new"] == 3 and s["failed_items"][0]["link"] == "https://example.org/poison"
-    assert "XML compatible" in s["failed_items"][0]["reason"]
+    assert s["new"] == 3 and [f["link"] for f in s["failed_items"]] == [srv.url("/p/2.html")]
+    assert "HTTP 500" in s["failed_items"][0]["reason"]
     assert_readable(root)
 
 
