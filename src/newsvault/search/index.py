@@ -23,6 +23,7 @@ importing; every query first catches up with the queue (:meth:`SearchIndex.catch
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 import time
@@ -49,6 +50,8 @@ SYNC_LIMIT = 300
 CHUNK = 1000
 # In-memory FTS buffer during bulk builds (SQLite's default is 1 MiB).
 BULK_HASH = 64 * 1024 * 1024
+# FTS5's own default: a level holding this many segments is merged at once.
+CRISIS_MERGE = 16
 # Catch-ups bigger than this use bulk settings.
 BULK_MIN = 2000
 # Plain text kept per article (scraped pages can be huge; real articles are far shorter).
@@ -100,14 +103,40 @@ class Doc:
 
 
 class SearchIndex:
-    """One search database. Thread-safe: calls are serialised on one connection."""
+    """One search database. Thread-safe: calls are serialised on one connection.
+
+    On read-only media the file is opened read-only (``read_only``): what is indexed can be
+    searched, nothing is written, and :meth:`pending_count` says how far the index is behind.
+    A file that is not a search index (damaged, garbage) is replaced by an empty one and
+    ``rebuilt`` is set, so that the caller queues every article again.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.lock = threading.RLock()
+        self.read_only = False
+        self.rebuilt = False
+        if self.path.exists() and not _writable(self.path.parent):
+            self._open_read_only()
+            return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+            self._open()
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError) and not _is_damage(e):
+                raise _error(self.path, e) from None
+            # Derived data: a damaged file is thrown away and the index built again.
+            self._discard()
+            try:
+                self._open()
+            except sqlite3.Error as e2:
+                raise _error(self.path, e2) from None
+            self.rebuilt = True
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+        try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA mmap_size=268435456")
@@ -115,8 +144,28 @@ class SearchIndex:
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None or row[0] != SCHEMA_VERSION:
                 self._reset_tables()
-        except sqlite3.DatabaseError as e:
-            raise CatalogError(f"{self.path}: cannot open the search index ({e}); delete it and run 'newsvault index'") from None
+                self.rebuilt = self.rebuilt or fresh
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _open_read_only(self) -> None:
+        self.read_only = True
+        try:
+            # immutable: no -shm or -wal files can be made on read-only media.
+            self.db = sqlite3.connect(f"{self.path.as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.Error as e:
+            raise CatalogError(f"{self.path}: the search index cannot be read ({e}) and the archive is read-only; search a writable copy") from None
+        if row is None or row[0] != SCHEMA_VERSION:
+            raise CatalogError(f"{self.path}: the search index was made by another newsvault version and the archive is read-only; search a writable copy")
+
+    def _discard(self) -> None:
+        for p in [self.path, *(self.path.parent / (self.path.name + x) for x in ("-wal", "-shm", "-journal"))]:
+            try:
+                p.unlink(missing_ok=True)
+            except OSError as e:
+                raise CatalogError(f"{self.path}: the search index is damaged and cannot be replaced ({e.strerror or e})") from None
 
     def _reset_tables(self) -> None:
         # Rows made by another tokenizer or layout cannot be deleted correctly: start over, and
@@ -134,23 +183,44 @@ class SearchIndex:
         with self.lock:
             self.db.close()
 
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise CatalogError(f"{self.path}: the archive is read-only, so its search index cannot be updated")
+
     # -- transactions ------------------------------------------------------------------------
     class _Tx:
         def __init__(self, index: SearchIndex):
             self.index = index
 
         def __enter__(self) -> None:
+            self.index._check_writable()
             self.index.lock.acquire()
-            self.outer = self.index.db.in_transaction
-            if not self.outer:
-                self.index.db.execute("BEGIN IMMEDIATE")
-
-        def __exit__(self, exc_type, exc, tb) -> None:
             try:
+                self.outer = self.index.db.in_transaction
                 if not self.outer:
-                    self.index.db.execute("ROLLBACK" if exc_type else "COMMIT")
+                    self.index.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                self.index.lock.release()
+                raise _error(self.index.path, e) from None
+
+        def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+            db = self.index.db
+            try:
+                if self.outer:
+                    return
+                if exc_type is None:
+                    db.execute("COMMIT")
+                elif db.in_transaction:
+                    # SQLite itself rolls back on some errors (a full disk): only roll back
+                    # what is still open, so the real error is the one reported.
+                    db.execute("ROLLBACK")
+            except sqlite3.Error as e:
+                if exc_type is None:
+                    raise _error(self.index.path, e) from None
             finally:
                 self.index.lock.release()
+            if isinstance(exc, sqlite3.Error) and not self.outer:
+                raise _error(self.index.path, exc) from None
 
     def transaction(self) -> SearchIndex._Tx:
         return SearchIndex._Tx(self)
@@ -182,6 +252,12 @@ class SearchIndex:
         with self.transaction():
             self._delete_articles([d.article_id for d in docs])
             ids = self._allocate([d.published for d in docs])
+            # FTS5 writes its in-memory buffer out as a new segment whenever a row id is not
+            # above the previous one in the transaction: unsorted inserts made one segment per
+            # document, and past 2,000 segments FTS5 fails with "database or disk is full".
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            ids = [ids[k] for k in order]
+            rows = [rows[k] for k in order]
             self.db.executemany(
                 "INSERT INTO docs(rowid, article_id, source, published) VALUES (?,?,?,?)",
                 ((i, d.article_id, d.source, d.published) for i, (d, *_r) in zip(ids, rows)),
@@ -221,7 +297,7 @@ class SearchIndex:
                 f"SELECT d.rowid, t.title, t.body, d.source FROM docs d JOIN texts t ON t.rowid = d.rowid WHERE d.article_id IN ({','.join('?' * len(part))})",
                 part,
             ).fetchall()
-        for rowid, title, body, source in found:
+        for rowid, title, body, source in sorted(found):  # ascending: see _add_chunk
             self.db.execute(
                 "INSERT INTO fts(fts, rowid, title, body, src) VALUES('delete', ?, ?, ?, ?)",
                 (rowid, index_tokens(fold(title)), index_tokens(fold(body)), source_token(source)),
@@ -249,20 +325,27 @@ class SearchIndex:
     @contextmanager
     def bulk(self) -> Iterator[None]:
         """Settings for building many documents at once: a big in-memory buffer, no merging
-        while inserting, one full merge at the end (about twice as fast as the defaults)."""
-        with self.lock:
+        while inserting, one full merge at the end (about twice as fast as the defaults).
+
+        These settings are stored in the file, so a build killed half-way keeps them; they are
+        safe to keep: FTS5's crisis merge (at its default, 16 segments a level) still bounds
+        the number of segments (FTS5 refuses to write past 2,000)."""
+        with self.transaction():
             self.db.execute(f"INSERT INTO fts(fts, rank) VALUES('hashsize', {BULK_HASH})")
             self.db.execute("INSERT INTO fts(fts, rank) VALUES('automerge', 0)")
-            self.db.execute("INSERT INTO fts(fts, rank) VALUES('crisismerge', 2000)")
+            self.db.execute(f"INSERT INTO fts(fts, rank) VALUES('crisismerge', {CRISIS_MERGE})")
         try:
             yield
         finally:
-            with self.lock:
+            with self.transaction():
                 self.db.execute("INSERT INTO fts(fts, rank) VALUES('hashsize', 1048576)")
                 self.db.execute("INSERT INTO fts(fts, rank) VALUES('automerge', 4)")
-                self.db.execute("INSERT INTO fts(fts, rank) VALUES('crisismerge', 16)")
-                self.optimize()
-                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.optimize()
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        with self.lock, _sqlite_errors(self.path):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def optimize(self) -> None:
         """Merge the index into one b-tree (smaller, faster queries); worth it after bulk builds."""
@@ -271,25 +354,31 @@ class SearchIndex:
 
     def vacuum(self) -> None:
         """Give the space of dropped rows back to the file system (after a rebuild)."""
-        with self.lock:
+        self._check_writable()
+        with self.lock, _sqlite_errors(self.path):
             self.db.execute("VACUUM")
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- reading -------------------------------------------------------------------------------
     def pending_count(self) -> int:
-        with self.lock:
-            return self.db.execute("SELECT count(*) FROM pending").fetchone()[0]
+        with self.lock, _sqlite_errors(self.path):
+            return int(self.db.execute("SELECT count(*) FROM pending").fetchone()[0])
 
     def count(self) -> int:
-        with self.lock:
-            return self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
+        with self.lock, _sqlite_errors(self.path):
+            return int(self.db.execute("SELECT count(*) FROM docs").fetchone()[0])
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
 
     # -- keeping up with an archive -----------------------------------------------------------------
     def catch_up(self, archive: Archive, progress: Callable[[int, int], None] | None = None) -> int:
-        """Index every queued article (its latest version). Returns how many were indexed."""
+        """Index every queued article (its latest version). Returns how many were indexed.
+
+        Each chunk is its own transaction, so a catch-up that is killed resumes where it
+        stopped. On a read-only archive nothing can be indexed: returns 0."""
+        if self.read_only:
+            return 0
         total = self.pending_count()
         if total >= BULK_MIN:
             with self.bulk():
@@ -299,8 +388,8 @@ class SearchIndex:
     def _catch_up(self, archive: Archive, total: int, progress: Callable[[int, int], None] | None) -> int:
         done = 0
         while True:
-            with self.lock:
-                ids = [r[0] for r in self.db.execute("SELECT article_id FROM pending LIMIT ?", (CHUNK,))]
+            with self.lock, _sqlite_errors(self.path):
+                ids = [r[0] for r in self.db.execute("SELECT article_id FROM pending ORDER BY article_id LIMIT ?", (CHUNK,))]
             if not ids:
                 return done
             self.index_articles(archive, ids)
@@ -330,6 +419,48 @@ def documents(archive: Archive, article_ids: list[str]) -> Iterator[Doc]:
         yield Doc(article.id, article.source, record.title, extract_text(record.body), article.published)
 
 
+def _writable(directory: Path) -> bool:
+    return os.access(directory, os.W_OK) and not _read_only_mount(directory)
+
+
+def _read_only_mount(directory: Path) -> bool:
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _is_damage(e: sqlite3.DatabaseError) -> bool:
+    """Errors that mean the file is not a usable search index (as opposed to locked, full…)."""
+    text = str(e).lower()
+    return not isinstance(e, sqlite3.OperationalError) or any(
+        w in text for w in ("malformed", "not a database", "file is not", "no such table", "no such column", "corrupt", "vtable constructor")
+    )
+
+
+def _error(path: Path, e: BaseException) -> CatalogError:
+    """A SQLite error in the user's terms (one line, with what to do)."""
+    text = str(e)
+    low = text.lower()
+    if "full" in low:
+        return CatalogError(f"{path}: no room to write the search index ({text}); free some space and run 'newsvault index'")
+    if "locked" in low or "busy" in low:
+        return CatalogError(f"{path}: the search index is in use by another newsvault process; try again when it is done")
+    if "readonly" in low or "read-only" in low:
+        return CatalogError(f"{path}: the search index cannot be written (read-only); search a writable copy")
+    if isinstance(e, sqlite3.DatabaseError) and _is_damage(e):
+        return CatalogError(f"{path}: the search index is damaged ({text}); 'newsvault index --rebuild' builds it again")
+    return CatalogError(f"{path}: search index error ({text})")
+
+
+@contextmanager
+def _sqlite_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise _error(path, e) from None
+
+
 _indexes: weakref.WeakKeyDictionary[Archive, SearchIndex] = weakref.WeakKeyDictionary()
 _indexes_lock = threading.Lock()
 
@@ -342,6 +473,10 @@ def index_for(archive: Archive) -> SearchIndex:
             idx = SearchIndex(archive.state_dir / SEARCH_FILE)
             _indexes[archive] = idx
             weakref.finalize(archive, idx.close)
+            if idx.rebuilt:
+                # A new or replaced index file in an archive with articles: queue them all.
+                idx.enqueue(a.id for a in archive.catalog.list_articles())
+                idx.rebuilt = False
         return idx
 
 
