@@ -9,7 +9,7 @@ global function when a ``<script>`` tag loads it. Layout under ``search/`` in th
     d/<chunk>.js       NV.d(chunk, [[docno, id, source index, "YYYY-MM-DD HH:MM", title], …])
 
 Terms: text is folded to Simplified Chinese with OpenCC (``t2s``) and lower-cased; runs of CJK
-characters give overlapping bigrams (a two-character query like 加沙 is one term), other
+characters (:data:`newsvault.chinese.CJK`, which ``static/search.js`` repeats) give overlapping bigrams (a two-character query like 加沙 is one term), other
 runs give words. A term lives in shard ``crc32(term as UTF-16LE) % shards`` (``static/search.js``
 computes the same), so a query loads only its terms' shards.
 Postings are document numbers, ascending, as decimal gaps. Document numbers are
@@ -36,30 +36,18 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
+from ..chinese import CJK as _CJK
+from ..chinese import fold
+
 __all__ = ["SearchIndex", "fold", "terms", "shard_of", "text_of_html", "write_t2s_map"]
 
-FORMAT = 2  # bump when the files' layout or the term rules change: the index is then rebuilt
+FORMAT = 3  # bump when the files' layout or the term rules change: the index is then rebuilt
 CHUNK = 500
 MAX_GENERATIONS = 12  # incremental builds before generations are folded into the base shards
 TEXT_BUDGET = 30_000_000  # characters of text indexed over the whole archive
 MIN_LEAD, MAX_LEAD = 240, 20_000
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-_TOKEN = re.compile(rf"[{_CJK}]+|[0-9a-z\u00c0-\u024f\u0400-\u04ff]+")
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-
-_converter = None
-
-
-def fold(text: str) -> str:
-    """Simplified Chinese, lower case: what both the index and the queries are matched in."""
-    global _converter
-    if _converter is None:
-        import opencc
-
-        _converter = opencc.OpenCC("t2s")
-    return _converter.convert(text).lower()
-
 
 _BIGRAM = re.compile(rf"(?=([{_CJK}]{{2}}))")
 _WORD = re.compile(r"[0-9a-z\u00c0-\u024f\u0400-\u04ff]{2,}|[0-9]+")
@@ -290,7 +278,8 @@ def _read(path: Path) -> str:
 
 def t2s_pairs() -> str:
     """Every CJK character that OpenCC's t2s changes, followed by its Simplified form."""
-    ranges = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)]
+    # The Han ranges of newsvault.chinese.CJK (kana has no Traditional forms).
+    ranges = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF)]
     chars = [chr(c) for lo, hi in ranges for c in range(lo, hi + 1)]
     import opencc
 
@@ -299,7 +288,7 @@ def t2s_pairs() -> str:
     pairs = []
     if len(out) == len(chars):
         for t, s in zip(chars, out):
-            if len(s) == 1 and s != t and ord(s) < 0x10000:  # JS strings index UTF-16 units
+            if len(s) == 1 and s != t:  # (static/search.js reads the pairs by code point)
                 pairs.append(t + s)
     return "".join(pairs)
 
