@@ -22,7 +22,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["CJK", "CJK_RUN", "is_cjk", "fold", "bigrams", "words"]
+__all__ = ["CJK", "CJK_RUN", "is_cjk", "fold", "bigrams", "words", "index_words"]
 
 # A regular-expression character class body (the same ranges as static/search.js's CJK).
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
@@ -71,3 +71,11 @@ def words(folded: str) -> list[str]:
     for run in CJK_RUN.findall(folded):
         out.extend(cut(run))
     return out
+
+
+def index_words(folded: str) -> str:
+    """Space-separated words of ``folded`` text for an index: jieba's search mode, which also
+    gives the shorter words inside long ones (加沙地带 → 加沙 地带 加沙地带), so that a query
+    word is found inside a longer compound."""
+    cut = _jieba().cut_for_search
+    return " ".join(w for run in CJK_RUN.findall(folded) for w in cut(run))

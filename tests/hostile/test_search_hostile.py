@@ -80,7 +80,8 @@ def dump(root: Path) -> list[tuple]:
         rows = db.execute("SELECT d.rowid, d.article_id, d.source, d.published, t.title, t.body FROM docs d JOIN texts t USING(rowid) ORDER BY d.rowid").fetchall()
         assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        db.execute("INSERT INTO fts(fts) VALUES('integrity-check')")
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name='fts'").fetchone():
+            db.execute("INSERT INTO fts(fts) VALUES('integrity-check')")
         return rows
     finally:
         db.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -35,6 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import CatalogError, RecordError
+from ..chinese import index_words
+from .engine import Engine, Fts5Engine, Row
 from .tokens import TOKENIZER_VERSION, extract_text, fold, index_tokens
 
 if TYPE_CHECKING:
@@ -48,10 +51,6 @@ SEARCH_FILE = "search.sqlite"
 SYNC_LIMIT = 300
 # Catch-up works in chunks: one transaction each, so an interrupted catch-up keeps its progress.
 CHUNK = 1000
-# In-memory FTS buffer during bulk builds (SQLite's default is 1 MiB).
-BULK_HASH = 64 * 1024 * 1024
-# FTS5's own default: a level holding this many segments is merged at once.
-CRISIS_MERGE = 16
 # Catch-ups bigger than this use bulk settings.
 BULK_MIN = 2000
 # Plain text kept per article (scraped pages can be huge; real articles are far shorter).
@@ -68,8 +67,10 @@ CREATE TABLE IF NOT EXISTS docs(
 CREATE TABLE IF NOT EXISTS texts(rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
 """
-_FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, src, content='', tokenize='ascii', detail=full)"
-SCHEMA_VERSION = f"2/{TOKENIZER_VERSION}"
+SCHEMA_VERSION = f"2/{TOKENIZER_VERSION}"  # + "/" + the engine's name
+# The full-text engine behind the index (see engine.py): "tantivy" or "fts5".
+DEFAULT_ENGINE = "tantivy"
+ENGINE_DIR = "search.tantivy"
 # Row ids: published ms × ROWID_SCALE + n; undated articles count up from UNDATED.
 ROWID_SCALE = 1000
 UNDATED = -(2**62)
@@ -111,8 +112,10 @@ class SearchIndex:
     ``rebuilt`` is set, so that the caller queues every article again.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, engine: str | None = None):
         self.path = Path(path)
+        self.engine_name = engine or DEFAULT_ENGINE
+        self.schema_version = f"{SCHEMA_VERSION}/{engine}"
         self.lock = threading.RLock()
         self.read_only = False
         self.rebuilt = False
@@ -121,7 +124,7 @@ class SearchIndex:
             return
         try:
             self._open()
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, CatalogError) as e:
             if isinstance(e, sqlite3.OperationalError) and not _is_damage(e):
                 raise _error(self.path, e) from None
             # Derived data: a damaged file is thrown away and the index built again.
@@ -131,6 +134,15 @@ class SearchIndex:
             except sqlite3.Error as e2:
                 raise _error(self.path, e2) from None
             self.rebuilt = True
+
+    def _make_engine(self, read_only: bool = False) -> Engine:
+        if self.engine_name == "fts5":
+            return Fts5Engine(self.db)
+        if self.engine_name == "tantivy":
+            from .tantivy_engine import TantivyEngine
+
+            return TantivyEngine(self.path.parent / ENGINE_DIR, read_only=read_only)
+        raise CatalogError(f"unknown search engine {self.engine_name!r} (known: tantivy, fts5)")
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,9 +154,18 @@ class SearchIndex:
             self.db.execute("PRAGMA mmap_size=268435456")
             self.db.executescript(_SCHEMA)
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None or row[0] != SCHEMA_VERSION:
+            engine_dir = self.path.parent / ENGINE_DIR
+            lost = self.engine_name == "tantivy" and not (engine_dir / "meta.json").exists()
+            try:
+                self.engine = self._make_engine()
+            except CatalogError:
+                shutil.rmtree(engine_dir, ignore_errors=True)  # damaged: derived data, start over
+                self.engine = self._make_engine()
+                lost = True
+            if row is None or row[0] != self.schema_version or lost:
+                # (postings gone while the documents table says indexed: index everything again)
                 self._reset_tables()
-                self.rebuilt = self.rebuilt or fresh
+                self.rebuilt = self.rebuilt or fresh or lost
         except BaseException:
             self.db.close()
             raise
@@ -157,8 +178,12 @@ class SearchIndex:
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except sqlite3.Error as e:
             raise CatalogError(f"{self.path}: the search index cannot be read ({e}) and the archive is read-only; search a writable copy") from None
-        if row is None or row[0] != SCHEMA_VERSION:
+        if row is None or row[0] != self.schema_version:
             raise CatalogError(f"{self.path}: the search index was made by another newsvault version and the archive is read-only; search a writable copy")
+        try:
+            self.engine = self._make_engine(read_only=True)
+        except CatalogError as e:
+            raise CatalogError(f"{e}; the archive is read-only: search a writable copy") from None
 
     def _discard(self) -> None:
         for p in [self.path, *(self.path.parent / (self.path.name + x) for x in ("-wal", "-shm", "-journal"))]:
@@ -168,19 +193,20 @@ class SearchIndex:
                 raise CatalogError(f"{self.path}: the search index is damaged and cannot be replaced ({e.strerror or e})") from None
 
     def _reset_tables(self) -> None:
-        # Rows made by another tokenizer or layout cannot be deleted correctly: start over, and
-        # queue every article that was indexed.
+        # Rows made by another tokenizer, layout or engine cannot be deleted correctly: start
+        # over, and queue every article that was indexed.
         with self.transaction():
             pending = [r[0] for r in self.db.execute("SELECT article_id FROM docs")]
             self.db.execute("DELETE FROM docs")
             self.db.execute("DELETE FROM texts")
             self.db.execute("DROP TABLE IF EXISTS fts")
-            self.db.execute(_FTS)
+            self.engine.reset()
             self.db.executemany("INSERT OR IGNORE INTO pending(article_id) VALUES (?)", ((a,) for a in pending))
-            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)", (SCHEMA_VERSION,))
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)", (self.schema_version,))
 
     def close(self) -> None:
         with self.lock:
+            self.engine.close()
             self.db.close()
 
     def _check_writable(self) -> None:
@@ -209,11 +235,14 @@ class SearchIndex:
                 if self.outer:
                     return
                 if exc_type is None:
+                    self.index.engine.commit()  # postings first: see tantivy_engine.py
                     db.execute("COMMIT")
-                elif db.in_transaction:
-                    # SQLite itself rolls back on some errors (a full disk): only roll back
-                    # what is still open, so the real error is the one reported.
-                    db.execute("ROLLBACK")
+                else:
+                    self.index.engine.rollback()
+                    if db.in_transaction:
+                        # SQLite itself rolls back on some errors (a full disk): only roll
+                        # back what is still open, so the real error is the one reported.
+                        db.execute("ROLLBACK")
             except sqlite3.Error as e:
                 if exc_type is None:
                     raise _error(self.index.path, e) from None
@@ -245,31 +274,24 @@ class SearchIndex:
         # Tokenise outside the lock: it is the expensive part, and pure.
         rows = []
         size = 0
+        words = self.engine.needs_words
         for d in docs:
             text = d.text[:MAX_TEXT]
             size += len(text.encode("utf-8"))
-            rows.append((d, text, index_tokens(fold(d.title)), index_tokens(fold(text))))
+            title, body = fold(d.title), fold(text)
+            rows.append((d, text, index_tokens(title), index_tokens(body), index_words(title + "\n" + body) if words else ""))
         with self.transaction():
             self._delete_articles([d.article_id for d in docs])
             ids = self._allocate([d.published for d in docs])
-            # FTS5 writes its in-memory buffer out as a new segment whenever a row id is not
-            # above the previous one in the transaction: unsorted inserts made one segment per
-            # document, and past 2,000 segments FTS5 fails with "database or disk is full".
-            order = sorted(range(len(ids)), key=ids.__getitem__)
-            ids = [ids[k] for k in order]
-            rows = [rows[k] for k in order]
             self.db.executemany(
                 "INSERT INTO docs(rowid, article_id, source, published) VALUES (?,?,?,?)",
-                ((i, d.article_id, d.source, d.published) for i, (d, *_r) in zip(ids, rows)),
+                ((i, d.article_id, d.source, d.published) for i, (d, *_r) in zip(ids, rows, strict=True)),
             )
             self.db.executemany(
                 "INSERT INTO texts(rowid, title, body) VALUES (?,?,?)",
-                ((i, d.title, text) for i, (d, text, *_r) in zip(ids, rows)),
+                ((i, d.title, text) for i, (d, text, *_r) in zip(ids, rows, strict=True)),
             )
-            self.db.executemany(
-                "INSERT INTO fts(rowid, title, body, src) VALUES (?,?,?,?)",
-                ((i, tt, bt, source_token(d.source)) for i, (d, _t, tt, bt) in zip(ids, rows)),
-            )
+            self.engine.add([Row(i, d.source, tt, bt, w) for i, (d, _t, tt, bt, w) in zip(ids, rows, strict=True)])
             self.db.executemany("DELETE FROM pending WHERE article_id=?", ((d.article_id,) for d in docs))
         return size
 
@@ -297,11 +319,8 @@ class SearchIndex:
                 f"SELECT d.rowid, t.title, t.body, d.source FROM docs d JOIN texts t ON t.rowid = d.rowid WHERE d.article_id IN ({','.join('?' * len(part))})",
                 part,
             ).fetchall()
-        for rowid, title, body, source in sorted(found):  # ascending: see _add_chunk
-            self.db.execute(
-                "INSERT INTO fts(fts, rowid, title, body, src) VALUES('delete', ?, ?, ?, ?)",
-                (rowid, index_tokens(fold(title)), index_tokens(fold(body)), source_token(source)),
-            )
+        self.engine.delete(found)
+        for rowid, *_ in found:
             self.db.execute("DELETE FROM docs WHERE rowid=?", (rowid,))
             self.db.execute("DELETE FROM texts WHERE rowid=?", (rowid,))
 
@@ -316,7 +335,7 @@ class SearchIndex:
             self.db.execute("DELETE FROM docs")
             self.db.execute("DELETE FROM texts")
             self.db.execute("DELETE FROM pending")
-            self.db.execute("INSERT INTO fts(fts) VALUES('delete-all')")
+            self.engine.reset()
 
     def enqueue(self, article_ids: Iterable[str]) -> None:
         with self.transaction():
@@ -331,15 +350,12 @@ class SearchIndex:
         safe to keep: FTS5's crisis merge (at its default, 16 segments a level) still bounds
         the number of segments (FTS5 refuses to write past 2,000)."""
         with self.transaction():
-            self.db.execute(f"INSERT INTO fts(fts, rank) VALUES('hashsize', {BULK_HASH})")
-            self.db.execute("INSERT INTO fts(fts, rank) VALUES('automerge', 0)")
-            self.db.execute(f"INSERT INTO fts(fts, rank) VALUES('crisismerge', {CRISIS_MERGE})")
+            self.engine.bulk(True)
         try:
             yield
         finally:
             with self.transaction():
-                self.db.execute("INSERT INTO fts(fts, rank) VALUES('hashsize', 1048576)")
-                self.db.execute("INSERT INTO fts(fts, rank) VALUES('automerge', 4)")
+                self.engine.bulk(False)
             self.optimize()
             self.checkpoint()
 
@@ -350,7 +366,7 @@ class SearchIndex:
     def optimize(self) -> None:
         """Merge the index into one b-tree (smaller, faster queries); worth it after bulk builds."""
         with self.transaction():
-            self.db.execute("INSERT INTO fts(fts) VALUES('optimize')")
+            self.engine.optimize()
 
     def vacuum(self) -> None:
         """Give the space of dropped rows back to the file system (after a rebuild)."""
@@ -369,7 +385,7 @@ class SearchIndex:
             return int(self.db.execute("SELECT count(*) FROM docs").fetchone()[0])
 
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()) + self.engine.size_bytes()
 
     # -- keeping up with an archive -----------------------------------------------------------------
     def catch_up(self, archive: Archive, progress: Callable[[int, int], None] | None = None) -> int:
