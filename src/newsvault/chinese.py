@@ -28,8 +28,7 @@ __all__ = ["CJK", "CJK_RUN", "is_cjk", "fold", "bigrams", "words", "index_words"
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 CJK_RUN = re.compile(f"[{CJK}]+")
 _CJK_PAIR = re.compile(f"(?=([{CJK}]{{2}}))")
-# Punctuation, symbols and spaces: never part of a word.
-_NON_WORD = re.compile(r"[\W_]+")
+_NON_CJK = re.compile(f"[^{CJK}]+")
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +75,6 @@ def words(folded: str) -> list[str]:
 def index_words(folded: str) -> str:
     """Space-separated words of ``folded`` text for an index: jieba's search mode, which also
     gives the shorter words inside long ones (加沙地带 → 加沙 地带 加沙地带), so that a query
-    word is found inside a longer compound."""
-    cut = _jieba().cut_for_search
-    return " ".join(w for run in CJK_RUN.findall(folded) for w in cut(run))
+    word is found inside a longer compound. Only CJK words: Latin is indexed by the tokenizer.
+    One call for the whole text (a call per run of CJK costs twice as much)."""
+    return _NON_CJK.sub(" ", " ".join(_jieba().cut_for_search(folded)))

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import QueryError
 from .engine import Filters
-from .index import rowid_base
+from .index import rowid_base, unpack
 from .tokens import fold, is_cjk, query_tokens
 
 if TYPE_CHECKING:
@@ -232,7 +232,7 @@ def search(
         if ranked:
             ids = [r[1] for r in ranked]
             texts = {
-                r[0]: (r[1], r[2])
+                r[0]: (r[1], unpack(r[2]))
                 for r in index.db.execute(f"SELECT rowid, title, body FROM texts WHERE rowid IN ({','.join('?' * len(ids))})", ids)
             }
     needles = _needles(query)
