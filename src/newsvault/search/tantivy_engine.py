@@ -40,6 +40,7 @@ TITLE_BOOST = 1.0
 # Recency: scores are multiplied by log2(2 + fresh) (tantivy's weight_by_field), from 1 for an
 # article of FRESH_FROM or before to 1 + RECENCY for one of FRESH_TO or after. Fixed when the
 # article is indexed (no "now"), so that a rebuilt index ranks exactly as before.
+TIE_MARGIN = 20  # extra hits fetched to order equal scores (see top())
 FRESH_FROM = 946_684_800_000  # 2000-01-01
 FRESH_TO = 2_208_988_800_000  # 2040-01-01
 HEAP = 64_000_000  # writer memory (tantivy's minimum is 15 MB a thread)
@@ -154,13 +155,27 @@ class TantivyEngine:
         return self.index.searcher()
 
     def top(self, query: Query, filters: Filters, need: int, now: int) -> list[tuple[float, int]]:
-        """Every match is scored (block-max WAND skips those that cannot reach the top)."""
+        """Every match is scored (block-max WAND skips those that cannot reach the top).
+
+        Equal scores (copies of one text) are ordered by row id, newest first, not by where
+        tantivy happened to put them: hits are fetched until the ties of the last one needed
+        are all in, so that pages never overlap and an index built in one go and one resumed
+        after a crash answer alike."""
         searcher = self._searcher()
-        hits = searcher.search(self._query(query, filters), need, count=False, weight_by_field="fresh").hits
+        q = self._query(query, filters)
+        k = need + need // 2 + TIE_MARGIN
+        while True:
+            hits = searcher.search(q, k, count=False, weight_by_field="fresh").hits
+            # Done when the fetched hits run out, or end below the score of the last one
+            # needed (else that score's ties may go on past the window).
+            if len(hits) < k or hits[-1][0] < hits[min(need, len(hits)) - 1][0]:
+                break
+            k *= 4
         if not hits:
             return []
         rids = searcher.fast_field_values("rid", [a for _s, a in hits])
-        return [(float(s), int(r)) for (s, _a), r in zip(hits, rids, strict=True)]
+        ranked = sorted(((float(s), int(r)) for (s, _a), r in zip(hits, rids, strict=True)), key=lambda x: (-x[0], -x[1]))
+        return ranked[:need]
 
     def count(self, query: Query, filters: Filters) -> int:
         return int(self._searcher().search(self._query(query, filters), 1, count=True).count)
