@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import run_cli
-from search_helpers import SEED_ID, corpus_archive  # noqa: F401
+from search_helpers import SEED_ID
 
 
 def test_search_prints_matches(corpus_archive):

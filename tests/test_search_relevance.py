@@ -8,7 +8,7 @@ import pytest
 
 from newsvault.archive import Archive
 from newsvault.search import search_archive
-from search_helpers import SEED_ID, corpus_archive, relevance_cases  # noqa: F401
+from search_helpers import SEED_ID, relevance_cases
 
 CASES = relevance_cases()
 

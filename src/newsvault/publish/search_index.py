@@ -32,9 +32,11 @@ import re
 import shutil
 import zlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 from ..chinese import CJK as _CJK
 from ..chinese import fold
@@ -76,7 +78,7 @@ def _encode(postings: list[int]) -> str:
     return ",".join(map(str, map(operator.sub, postings, [0, *postings[:-1]])))
 
 
-def _js(obj) -> str:
+def _js(obj: object) -> str:
     # JSON is JavaScript; escape "<" and the line separators so a title can never close a tag.
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
@@ -103,7 +105,7 @@ def segment(items: list[tuple[int, str]], shards: int) -> dict[int, str]:
     if len(folded) != len(items):
         folded = [fold(t) for _, t in items]
     postings: defaultdict[str, list[int]] = defaultdict(list)
-    for (docno, _), ftext in zip(items, folded):
+    for (docno, _), ftext in zip(items, folded, strict=True):
         for term in terms(ftext):
             postings[term].append(docno)
     by_shard: defaultdict[int, dict[str, str]] = defaultdict(dict)
@@ -120,7 +122,7 @@ class SearchIndex:
     Use: :meth:`plan` (numbers for new documents), then :func:`segment` over the texts of new
     or changed documents (anywhere, in parallel), then :meth:`commit` with the segments."""
 
-    def __init__(self, site: Path, state_path: Path, write):
+    def __init__(self, site: Path, state_path: Path, write: Callable[[str, str], None]):
         self.site = site
         self.state_path = state_path
         self.write = write  # write(relpath, text) -> None
@@ -163,11 +165,11 @@ class SearchIndex:
 
     @property
     def lead(self) -> int:
-        return self.state["lead"]
+        return int(self.state["lead"])
 
     @property
     def shards(self) -> int:
-        return self.state["shards"]
+        return int(self.state["shards"])
 
     def number(self, aid: str) -> tuple[int, str] | None:
         entry = self.state["docs"].get(aid)
@@ -176,65 +178,68 @@ class SearchIndex:
     def commit(self, segments: list[dict[int, str]], digests: dict[str, str], docs: dict[str, Doc], sources: list[str], stamp: str) -> list[str]:
         """Append ``segments`` to their shards, record ``digests`` (id → text hash indexed),
         rewrite the document chunks that changed, and meta.js. ``docs``: every article now."""
+        numbers: dict[str, list[Any]] = self.state["docs"]
+        written = self._write_segments(segments)
+        for aid, digest in digests.items():
+            numbers[aid][1] = digest
+        written += self._write_chunks(numbers, docs)
+        self.state["titles"] = {aid: _title_key(d) for aid, d in docs.items() if aid in numbers}
+        meta = {"shards": self.shards, "gens": self.state["gens"], "chunk": CHUNK, "n": len(docs), "sources": sources, "v": stamp}
+        self.write("search/meta.js", f"window.NV=window.NV||{{}};NV.meta={_js(meta)};\n")
+        written.append("search/meta.js")
+        self._save_state()
+        self.fresh = False
+        return written
+
+    def _write_segments(self, segments: list[dict[int, str]]) -> list[str]:
+        """Base shards on a fresh build; else a new generation of small files beside them
+        (rewriting the base shards for a hundred new articles would cost as much as writing
+        the whole index)."""
         written: list[str] = []
-        numbers: dict[str, list] = self.state["docs"]
         lines: defaultdict[int, list[str]] = defaultdict(list)
         for seg in segments:
             for shard, line in seg.items():
                 lines[shard].append(line)
         gens: list[list[int]] = self.state.setdefault("gens", [])
-        if self.fresh:
-            for shard in sorted(lines):
-                rel = f"search/t/{shard}.js"
-                self.write(rel, "".join(lines[shard]))
-                written.append(rel)
-        elif lines:
-            # A new generation: small files beside the base shards (rewriting the base shards
-            # for a hundred new articles would cost as much as writing the whole index).
-            gen = max((g for g, _ in gens), default=0) + 1
-            for shard in sorted(lines):
-                rel = f"search/t/g{gen}-{shard}.js"
-                self.write(rel, "".join(lines[shard]))
-                written.append(rel)
+        if not self.fresh and not lines:
+            return written
+        gen = 0 if self.fresh else max((g for g, _ in gens), default=0) + 1
+        for shard in sorted(lines):
+            rel = f"search/t/{shard}.js" if self.fresh else f"search/t/g{gen}-{shard}.js"
+            self.write(rel, "".join(lines[shard]))
+            written.append(rel)
+        if not self.fresh:
             gens.append([gen, self._gen_shards])
             if len(gens) > MAX_GENERATIONS:
                 written += self._compact()
-        touched: set[int] | None = None if self.fresh else set()
-        for aid, digest in digests.items():
-            numbers[aid][1] = digest
-        if touched is not None:
-            old_docs = self.state.get("titles", {})
-            for aid, entry in numbers.items():
-                d = docs.get(aid)
-                key = f"{d.source}|{d.date}|{d.title}" if d else None
-                if old_docs.get(aid) != key:
-                    touched.add(entry[0] // CHUNK)
-        by_chunk: dict[int, list] = {}
+        return written
+
+    def _write_chunks(self, numbers: dict[str, list[Any]], docs: dict[str, Doc]) -> list[str]:
+        """Rewrite the document chunks whose rows changed (all of them on a fresh build)."""
+        touched: set[int] | None = None
+        if not self.fresh:
+            old = self.state.get("titles", {})
+            touched = {entry[0] // CHUNK for aid, entry in numbers.items() if old.get(aid) != (_title_key(docs[aid]) if aid in docs else None)}
+        by_chunk: dict[int, list[list[Any]]] = {chunk: [] for chunk in touched or ()}
         for aid, entry in numbers.items():
-            no = entry[0]
-            chunk = no // CHUNK
+            chunk = entry[0] // CHUNK
             if aid in docs and (touched is None or chunk in touched):
                 d = docs[aid]
-                by_chunk.setdefault(chunk, []).append([no, aid, d.source, d.date, d.title])
-        for chunk in touched or ():
-            by_chunk.setdefault(chunk, [])
+                by_chunk.setdefault(chunk, []).append([entry[0], aid, d.source, d.date, d.title])
+        written = []
         for chunk, rows in sorted(by_chunk.items()):
             rows.sort()
             rel = f"search/d/{chunk}.js"
             self.write(rel, f"NV.d({chunk},{_js(rows)});\n")
             written.append(rel)
-        self.state["titles"] = {aid: f"{d.source}|{d.date}|{d.title}" for aid, d in docs.items() if aid in numbers}
-        meta = {"shards": self.shards, "gens": gens, "chunk": CHUNK, "n": len(docs), "sources": sources, "v": stamp}
-        self.write("search/meta.js", f"window.NV=window.NV||{{}};NV.meta={_js(meta)};\n")
-        written.append("search/meta.js")
+        return written
+
+    def _save_state(self) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
             pickle.dump(self.state, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(self.state_path)
-        self.fresh = False
-        return written
-
 
     def _compact(self) -> list[str]:
         """Fold every generation into the base shards (one line per generation and shard)."""
@@ -262,6 +267,10 @@ class SearchIndex:
         return written
 
 
+def _title_key(d: Doc) -> str:
+    return f"{d.source}|{d.date}|{d.title}"
+
+
 _LINE = re.compile(r"NV\.t\(\d+,(\{.*\})\);")
 
 
@@ -287,7 +296,7 @@ def t2s_pairs() -> str:
     out = conv.convert("\n".join(chars)).split("\n")
     pairs = []
     if len(out) == len(chars):
-        for t, s in zip(chars, out):
+        for t, s in zip(chars, out, strict=True):
             if len(s) == 1 and s != t:  # (static/search.js reads the pairs by code point)
                 pairs.append(t + s)
     return "".join(pairs)

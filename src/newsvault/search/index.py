@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import CatalogError, RecordError
 from ..chinese import index_words
+from ..errors import CatalogError, RecordError
 from .engine import Engine, Fts5Engine, Row
 from .tokens import TOKENIZER_VERSION, extract_text, fold, index_tokens
 
@@ -526,7 +526,7 @@ def update_index(archive: Archive, versions: list[Version], rebuild: bool = Fals
         idx.index_articles(archive, ids)
 
 
-def build(index: SearchIndex, docs: Iterable[Doc]) -> dict:
+def build(index: SearchIndex, docs: Iterable[Doc]) -> dict[str, float]:
     """Index an iterable of documents directly (benchmarks: no record files needed)."""
     t0 = time.perf_counter()
     count, size = index.add_documents(docs)

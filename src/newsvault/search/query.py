@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import QueryError
 from .engine import Filters
@@ -131,34 +131,47 @@ def parse_query(q: str) -> Query:
         if not phrase and not fieldname and not neg and value == "OR":
             pending_or = bool(query.groups)
             continue
-        if fieldname == "source":
-            if value.strip():
-                query.sources.append(value.strip().lower())
-            continue
-        if fieldname in ("since", "until"):
-            ms = parse_day(value, end=fieldname == "until", what=fieldname + ":")
-            if fieldname == "since":
-                query.since = ms if query.since is None else max(query.since, ms)
-            else:
-                query.until = ms if query.until is None else min(query.until, ms)
+        if fieldname in ("source", "since", "until"):
+            _filter(query, fieldname, value)
             continue
         term = _term(value, phrase, fieldname == "title")
         if term is None:
-            continue  # only punctuation (FTS syntax characters and the like): nothing to find
-        if neg:
-            query.excluded.append(term)
-        elif pending_or and query.groups:
-            query.groups[-1].append(term)
-        else:
-            query.groups.append([term])
+            continue  # only punctuation (engine syntax characters and the like): nothing to find
+        _add_term(query, term, neg=bool(neg), or_previous=pending_or)
         pending_or = False
+    _check(query, q)
+    return query
+
+
+def _filter(query: Query, fieldname: str, value: str) -> None:
+    """source:, since: or until: (several since:/until: narrow the range)."""
+    if fieldname == "source":
+        if value.strip():
+            query.sources.append(value.strip().lower())
+        return
+    ms = parse_day(value, end=fieldname == "until", what=fieldname + ":")
+    if fieldname == "since":
+        query.since = ms if query.since is None else max(query.since, ms)
+    else:
+        query.until = ms if query.until is None else min(query.until, ms)
+
+
+def _add_term(query: Query, term: Term, *, neg: bool, or_previous: bool) -> None:
+    if neg:
+        query.excluded.append(term)
+    elif or_previous and query.groups:
+        query.groups[-1].append(term)
+    else:
+        query.groups.append([term])
+
+
+def _check(query: Query, q: str) -> None:
     if len(query.terms) + len(query.excluded) > MAX_TERMS:
         raise QueryError(f"too many words ({len(query.terms) + len(query.excluded)}; at most {MAX_TERMS})")
     if not query.groups:
         if query.excluded:
             raise QueryError("a query cannot only exclude: add a word to look for")
         raise QueryError(f"nothing to search for in {q.strip()[:80]!r}: use words, not only punctuation or filters")
-    return query
 
 
 def _quote(token: str) -> str:
@@ -276,11 +289,8 @@ def _needles(query: Query) -> list[Needle]:
     """What to look for in the original text (folded): whole words first, then their tokens."""
     found: dict[str, bool] = {}
     for t in query.terms:
-        if any(is_cjk(tok[0]) for tok in t.tokens):
-            # CJK: the typed word, folded and without punctuation, is the string to find.
-            whole = re.sub(r"[\W_]+", "", fold(t.text))
-        else:
-            whole = " ".join(t.tokens)
+        # CJK: the typed word, folded and without punctuation, is the string to find.
+        whole = re.sub(r"[\W_]+", "", fold(t.text)) if any(is_cjk(tok[0]) for tok in t.tokens) else " ".join(t.tokens)
         for n in [whole] if t.phrase else [whole, *t.tokens]:
             if n:
                 found[n] = found.get(n, False) or t.prefix
@@ -328,7 +338,7 @@ def highlight(text: str, needles: list[Needle]) -> str:
 
 
 @lru_cache(maxsize=4)
-def _converter(config: str):
+def _converter(config: str) -> Any:
     import opencc
 
     return opencc.OpenCC(config)

@@ -18,6 +18,7 @@ redoes those articles, deleting by row id before adding, so the result is the sa
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from pathlib import Path
@@ -217,7 +218,7 @@ class TantivyEngine:
             if term.prefix:
                 q = Q.regex_query(self.schema, field, re.escape(term.tokens[0]) + ".*")
             elif term.phrase and len(term.tokens) > 1:
-                q = Q.phrase_query(self.schema, field, term.tokens)
+                q = Q.phrase_query(self.schema, field, list[str | tuple[int, str]](term.tokens))
             elif len(term.tokens) == 1:
                 q = Q.term_query(self.schema, field, term.tokens[0])
             else:  # an unquoted word of several tokens: all of them, anywhere in the field
@@ -241,10 +242,8 @@ class TantivyEngine:
         return sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file()) if self.directory.is_dir() else 0
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing must not fail (a process at exit)
             self.rollback()
-        except Exception:  # noqa: BLE001 - closing must not fail (a process at exit)
-            pass
         if self._shadow is not None:
             self._shadow.cleanup()
 
