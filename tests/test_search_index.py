@@ -157,3 +157,14 @@ def test_an_old_relevant_article_beats_a_thousand_newer_weak_matches(tmp_path):
     # every match is ranked, so deep pages are full and never repeat
     seen = [h.id for off in range(0, 1501, 200) for h in search(idx, "香港", limit=200, offset=off)]
     assert len(seen) == len(set(seen)) == 1501
+
+
+def test_a_collect_is_searchable_at_once_from_another_open_index(archive):
+    """A reader (the 'serve' process) sees what a writer (the hourly collect) just committed."""
+    reader = SearchIndex(archive.state_dir / SEARCH_FILE)
+    assert search(reader, "维吾尔") == []
+    with archive.batch():  # an hourly collect: indexed during the write, not queued
+        added = [archive.add(record(f"维吾尔 报道 {n}", f"<p>第{n}篇</p>", 500 + n), "rfa") for n in range(index_mod.SYNC_LIMIT)]
+    assert index_for(archive).pending_count() == 0
+    assert count(reader, "维吾尔") == len(added)
+    reader.close()
