@@ -192,3 +192,26 @@ def test_a_garbage_index_file_is_rebuilt(tmp_path, garbage):
     import json
 
     assert [r["id"] for r in json.loads(after.stdout)["results"]] == [r["id"] for r in json.loads(before.stdout)["results"]]
+
+
+@pytest.mark.parametrize("damage", ["garbage-meta", "deleted", "emptied"])
+def test_damaged_or_missing_postings_are_rebuilt(tmp_path, damage):
+    root = tmp_path / "a"
+    assert cli("init", str(root)).returncode == 0
+    assert cli("-C", str(root), "import", str(CORPUS / "seed"), str(CORPUS / "cdt")).returncode == 0
+    before = cli("-C", str(root), "search", "七国集团 加沙", "--json")
+    assert before.returncode == 0
+    postings = root / ".newsvault" / "search.tantivy"
+    assert (postings / "meta.json").exists()
+    if damage == "garbage-meta":
+        (postings / "meta.json").write_bytes(os.urandom(300))
+    elif damage == "deleted":
+        shutil.rmtree(postings)
+    else:
+        for f in postings.iterdir():
+            f.unlink()
+    after = cli("-C", str(root), "search", "七国集团 加沙", "--json")
+    assert after.returncode == 0 and "Traceback" not in after.stderr, after.stderr
+    import json
+
+    assert [r["id"] for r in json.loads(after.stdout)["results"]] == [r["id"] for r in json.loads(before.stdout)["results"]]
