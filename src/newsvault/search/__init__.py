@@ -1,4 +1,4 @@
-"""Search: a Chinese-aware SQLite FTS5 index over the archive.
+"""Search: a Chinese-aware full-text index over the archive (tantivy, or SQLite FTS5).
 
 Public API::
 
@@ -7,9 +7,11 @@ Public API::
     hits = search_archive(archive, "七国集团 加沙", sources=["rfi"], limit=10)
     hits[0].id, hits[0].title, hits[0].snippet_html   # snippet: original text, matches in <mark>
 
-* :mod:`.tokens` - folding (Traditional → Simplified, case) and bigram tokens;
-* :mod:`.index`  - the FTS5 database in ``.newsvault/search.sqlite`` and the archive listener;
-* :mod:`.query`  - the query language, its safe FTS5 translation, ranking and snippets.
+* :mod:`.tokens` - bigram tokens (folding and CJK ranges: :mod:`newsvault.chinese`);
+* :mod:`.index`  - ``.newsvault/search.sqlite`` (documents, texts, queue) and the archive listener;
+* :mod:`.engine` - the narrow interface to the full-text engine, and the FTS5 engine;
+* :mod:`.tantivy_engine` - the tantivy engine (the default), with word-aware ranking;
+* :mod:`.query`  - the query language, its safe translation, and snippets.
 """
 
 from __future__ import annotations

@@ -1,17 +1,18 @@
-"""The search index: SQLite FTS5 over pre-tokenised text, in ``.newsvault/search.sqlite``.
+"""The search index: documents, texts and the queue in ``.newsvault/search.sqlite``; postings
+in an :class:`~newsvault.search.engine.Engine` (tantivy in ``.newsvault/search.tantivy/``, or
+an FTS5 table in the same SQLite file).
 
 Derived data (rebuildable from the catalog and the record files at any time). Tables:
 
 * ``docs``   - one row per article: rowid, article id, source, published;
 * ``texts``  - the original title and plain text, zlib-compressed (for snippets; never shown as HTML);
-* ``fts``    - contentless FTS5 table (title, body, src) over the tokens of :mod:`.tokens`;
-  ``src`` holds one token naming the source, so source filters run inside FTS5;
 * ``pending``- articles waiting to be indexed;
-* ``meta``   - schema/tokenizer version (a change means a rebuild).
+* ``meta``   - schema/tokenizer/engine version (a change means a rebuild).
 
 Row ids follow publication time: ``rowid = published_ms * 1000 + n`` (n keeps them unique;
 undated articles get ids below every dated one). So ``rowid`` ranges are date filters that
-FTS5 applies itself, ``ORDER BY rowid DESC`` is newest first, and a hit's date needs no lookup.
+the engine applies itself, and a hit's date needs no lookup. Transactions are SQLite's; the
+engine commits its postings just before SQLite commits (see engine.py).
 
 Keeping current: :func:`update_index` is an :class:`~newsvault.archive.Archive` listener run
 after each committed batch. Small batches (an hourly collect) are indexed at once. Large ones (a
