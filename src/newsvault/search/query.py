@@ -1,4 +1,4 @@
-"""The query language, its safe translation to FTS5, ranking, and highlighted snippets.
+"""The query language, its safe translation for the engines, and highlighted snippets.
 
 Query language (what ``newsvault search`` and ``/api/search?q=`` accept)::
 
@@ -13,8 +13,9 @@ Query language (what ``newsvault search`` and ``/api/search?q=`` accept)::
     climat*                 a Latin word prefix
 
 Simplified and Traditional match each other (臺灣 = 台灣 = 台湾), Latin case does not matter.
-Every word becomes quoted FTS5 strings made of known-safe tokens, so no user input can reach the
-FTS5 parser as syntax: a query is either answered or refused with a :class:`QueryError` whose
+Every word becomes tokens, which the engine receives as query objects (tantivy) or quoted FTS5
+strings (:func:`to_match`), so no user input can reach an engine's parser as syntax: a query is
+either answered or refused with a :class:`QueryError` whose
 message says why (empty, too long, a bad date).
 """
 
