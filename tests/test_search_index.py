@@ -168,3 +168,10 @@ def test_a_collect_is_searchable_at_once_from_another_open_index(archive):
     assert index_for(archive).pending_count() == 0
     assert count(reader, "维吾尔") == len(added)
     reader.close()
+
+
+def test_a_page_far_beyond_the_matches_is_empty(tmp_path):
+    idx = SearchIndex(tmp_path / SEARCH_FILE)
+    idx.add_documents([Doc("aaaa00000001", "rfi", "加沙", "停火", 1)])
+    assert search(idx, "加沙", limit=200, offset=1_000_000_000) == []
+    assert search(idx, "加沙", limit=200, offset=0)[0].id == "aaaa00000001"

@@ -164,14 +164,19 @@ class TantivyEngine:
         after a crash answer alike."""
         searcher = self._searcher()
         q = self._query(query, filters)
-        k = need + need // 2 + TIE_MARGIN
+        # Never ask for more hits than there are documents: tantivy allocates room for all it
+        # is asked for, and a deep page (offset 10^9) would abort the process.
+        total = int(searcher.num_docs)
+        k = min(need + need // 2 + TIE_MARGIN, total)
+        if k <= 0:
+            return []
         while True:
             hits = searcher.search(q, k, count=False, weight_by_field="fresh").hits
             # Done when the fetched hits run out, or end below the score of the last one
             # needed (else that score's ties may go on past the window).
-            if len(hits) < k or hits[-1][0] < hits[min(need, len(hits)) - 1][0]:
+            if len(hits) < k or k >= total or hits[-1][0] < hits[min(need, len(hits)) - 1][0]:
                 break
-            k *= 4
+            k = min(k * 4, total)
         if not hits:
             return []
         rids = searcher.fast_field_values("rid", [a for _s, a in hits])
