@@ -2,8 +2,8 @@
 
 Fields: ``rid`` (the index's row id: publication time, see index.py), ``src`` (the source slug),
 ``title`` and ``body`` (the bigram tokens of :mod:`.tokens`, with positions for phrases; the
-body field also holds the title) and
-``words`` (dictionary words of title and text from jieba's search mode, frequencies only).
+body field also holds the title), ``words`` (dictionary words of title and text from jieba's
+search mode, frequencies only) and ``fresh`` (the recency weight).
 
 Word-aware ranking: a query word is found through its bigrams (recall: every spelling, every
 segmentation), and *also* scored against the ``words`` field, with weight WORD_WEIGHT. So an
@@ -41,9 +41,9 @@ TITLE_BOOST = 1.0
 # Recency: scores are multiplied by log2(2 + fresh) (tantivy's weight_by_field), from 1 for an
 # article of FRESH_FROM or before to 1 + RECENCY for one of FRESH_TO or after. Fixed when the
 # article is indexed (no "now"), so that a rebuilt index ranks exactly as before.
-TIE_MARGIN = 20  # extra hits fetched to order equal scores (see top())
 FRESH_FROM = 946_684_800_000  # 2000-01-01
 FRESH_TO = 2_208_988_800_000  # 2040-01-01
+TIE_MARGIN = 20  # extra hits fetched to order equal scores (see top())
 HEAP = 64_000_000  # writer memory (tantivy's minimum is 15 MB a thread)
 BULK_HEAP = 256_000_000
 _LONG = re.compile(r"\S{100,}")  # tokens this long are junk (base64, URLs run together): dropped
