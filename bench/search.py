@@ -1,23 +1,26 @@
-"""Search at scale: index build speed, query latency, index size, against a brute-force scan.
+"""Search at scale: build speed, index size and query latency of the two engines, same run.
 
-    python bench/search.py -n 100000                 # 100k generated variants of real records
-    python bench/search.py -n 1000000 --max-build 600 # 1M, building for at most 10 minutes
+    python bench/search.py -n 100000                       # tantivy at 100k, FTS5 at 100k
+    nice python bench/search.py -n 1000000 --fts5-n 100000  # tantivy at 1M beside FTS5 at 100k
 
 The records come from ``bench/scale.py`` (variants of the corpus records). They are not written
-as files: documents go straight into the index (``SearchIndex.add_documents``), which is what
-``newsvault index`` does after reading the files. Build MB/s counts the records' HTML bodies
-(the input) and includes text extraction, folding, tokenising and FTS5 insertion.
+as files: documents go straight into the index (``SearchIndex.add_documents`` under the bulk
+settings of ``newsvault index``), which is what a catch-up does after reading the files. Build
+MB/s counts the records' HTML bodies (the input) and includes text extraction, folding,
+tokenising (bigrams, and jieba words for tantivy), the engine's inserts and its final merge;
+generating the variants is not counted.
 
-Latency: a fixed query mix (below), each query run 5 times warm; p50/p95 of all runs, results
-including snippets. Baseline in the same run: a brute-force scan, the same texts held folded in
-memory and each query's words tested as substrings (cheaper than what the index does: no
-ranking, no snippets), over the same documents.
+Latency: a fixed query mix (below), each query run ``--runs`` times warm, top 10 with
+highlighted snippets; p50/p95 over all runs. Counts: exact matches per query (the engine
+ranks every one of them).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import shutil
 import statistics
 import sys
 import time
@@ -27,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from newsvault.search.index import Doc, SearchIndex  # noqa: E402
-from newsvault.search.query import parse_query, search  # noqa: E402
-from newsvault.search.tokens import extract_text, fold  # noqa: E402
+from newsvault.search.query import count, search  # noqa: E402
+from newsvault.search.tokens import extract_text  # noqa: E402
 from scale import variants  # noqa: E402
 
 # A fixed mix: common and rare Chinese words, 2-character words, Traditional input, English,
@@ -57,123 +60,111 @@ QUERIES = [
 ]
 
 
-def scan_words(q: str) -> list[str]:
-    """What the brute-force scan looks for: each positive term, folded, as a substring."""
-    parsed = parse_query(q)
-    return [fold(t.text).strip('"') for t in parsed.terms]
-
-
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
     return values[k]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-n", type=int, default=100_000, help="records to generate")
-    ap.add_argument("--dir", type=Path, default=Path("/tmp/nv-bench-search"), help="where the index goes")
-    ap.add_argument("--max-build", type=float, default=600, help="stop building after this many seconds")
-    ap.add_argument("--scan-limit", type=int, default=0, help="hold at most this many texts for the scan (0: all)")
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--like-queries", type=int, default=5, help="queries timed with the SQL LIKE baseline")
-    args = ap.parse_args()
-
-    args.dir.mkdir(parents=True, exist_ok=True)
-    db = args.dir / f"search-{args.n}.sqlite"
-    for p in args.dir.glob(db.name + "*"):
-        p.unlink()
-    index = SearchIndex(db)
-
-    scan_texts: list[str] = []
-    html_bytes = 0
-    built = 0
+def build(engine: str, n: int, where: Path, max_build: float) -> tuple[SearchIndex, dict]:
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    index = SearchIndex(where / "search.sqlite", engine=engine)
+    html_bytes = built = 0
+    generating = [0.0, 0.0]  # wall, CPU
     t0 = time.perf_counter()
-    deadline = t0 + args.max_build
-    stopped_early = False
-    scan_prep = [0.0]
+    c0 = time.process_time()
+    deadline = t0 + max_build
+    stopped = False
 
     def docs():
-        nonlocal html_bytes, built, stopped_early
-        for i, (source, rec) in enumerate(variants(args.n)):
-            if time.perf_counter() > deadline:
-                stopped_early = True
+        nonlocal html_bytes, built, stopped
+        it = iter(variants(n))
+        while True:
+            t, c = time.perf_counter(), time.process_time()
+            item = next(it, None)
+            generating[0] += time.perf_counter() - t
+            generating[1] += time.process_time() - c
+            if item is None:
                 return
+            if time.perf_counter() > deadline:
+                stopped = True
+                return
+            source, rec = item
             html_bytes += len(rec.body.encode("utf-8"))
-            text = extract_text(rec.body)
-            if not args.scan_limit or len(scan_texts) < args.scan_limit:
-                # The scan's own copy of the text; its cost is taken out of the build time.
-                t = time.perf_counter()
-                scan_texts.append(fold(rec.title + "\n" + text))
-                scan_prep[0] += time.perf_counter() - t
             built += 1
-            if built % 50_000 == 0:
-                dt = time.perf_counter() - t0
-                print(f"  … {built:,} docs, {html_bytes / 1e6 / dt:.1f} MB/s", flush=True)
+            if built % 100_000 == 0:
+                dt = time.perf_counter() - t0 - generating[0]
+                print(f"  … {engine}: {built:,} docs, {html_bytes / 1e6 / dt:.1f} MB/s", flush=True)
             aid = hashlib.sha256(rec.url.encode()).hexdigest()[:12]
-            yield Doc(aid, source, rec.title, text, rec.published)
+            yield Doc(aid, source, rec.title, extract_text(rec.body), rec.published)
 
     with index.bulk():  # what 'newsvault index' uses for big catch-ups; ends with one merge
         index.add_documents(docs(), batch=5000)
-        t_insert = time.perf_counter() - t0 - scan_prep[0]
+        t_insert = time.perf_counter() - t0 - generating[0]
         t1 = time.perf_counter()
-    t_opt = time.perf_counter() - t1
-    build_s = t_insert + t_opt
+    t_final = time.perf_counter() - t1
+    seconds = t_insert + t_final
+    cpu = time.process_time() - c0 - generating[1]  # every thread of the process (tantivy's too)
     size = index.size_bytes()
-    print(f"built {built:,} docs{' (stopped at the time limit)' if stopped_early else ''}: "
-          f"{html_bytes / 1e6:.0f} MB of HTML in {build_s:.1f} s (insert {t_insert:.1f} s + optimize {t_opt:.1f} s) "
-          f"= {html_bytes / 1e6 / build_s:.1f} MB/s; index {size / 1e6:.0f} MB")
+    info = {"engine": engine, "docs": built, "stopped": stopped, "mb": html_bytes / 1e6, "seconds": seconds, "cpu": cpu, "insert": t_insert, "final": t_final, "size": size}
+    return index, info
 
-    # Warm up, then time.
-    for q in QUERIES:
+
+def latency(index: SearchIndex, runs: int) -> dict:
+    for q in QUERIES:  # warm up
         search(index, q, limit=10)
     lat: list[float] = []
     per_query: dict[str, list[float]] = {}
-    counts: dict[str, int] = {}
-    for _ in range(args.runs):
+    for _ in range(runs):
         for q in QUERIES:
             t = time.perf_counter()
-            hits = search(index, q, limit=10)
+            search(index, q, limit=10)
             dt = (time.perf_counter() - t) * 1000
             lat.append(dt)
             per_query.setdefault(q, []).append(dt)
-            counts[q] = len(hits)
+    counts = {q: count(index, q) for q in QUERIES}
+    return {"p50": statistics.median(lat), "p95": percentile(lat, 95), "per_query": {q: statistics.median(v) for q, v in per_query.items()}, "counts": counts}
 
-    scan_lat: list[float] = []
-    scan_matches: dict[str, int] = {}
-    texts = scan_texts
+
+def report(info: dict, lat: dict) -> None:
+    print(
+        f"{info['engine']:8} {info['docs']:>9,} docs{' (time limit)' if info['stopped'] else ''}: {info['mb']:.0f} MB of HTML in {info['seconds']:.1f} s "
+        f"(insert {info['insert']:.1f} + final merge {info['final']:.1f}) = {info['mb'] / info['seconds']:.1f} MB/s "
+        f"[{info['mb'] / info['cpu']:.1f} MB per CPU-second, load {os.getloadavg()[0]:.1f}]; "
+        f"index {info['size'] / 1e6:.0f} MB = {info['size'] / max(1, info['docs']):.0f} B/article; "
+        f"p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms",
+        flush=True,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=100_000, help="records for the tantivy engine")
+    ap.add_argument("--fts5-n", type=int, default=None, help="records for the FTS5 baseline (default: -n, at most 100,000)")
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/nv-bench-search"), help="where the indexes go")
+    ap.add_argument("--max-build", type=float, default=7200, help="stop building after this many seconds")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    fts5_n = args.fts5_n if args.fts5_n is not None else min(args.n, 100_000)
+
+    results = []
+    for engine, n in (("tantivy", args.n), ("fts5", fts5_n)):
+        if n <= 0:
+            continue
+        index, info = build(engine, n, args.dir / engine, args.max_build)
+        lat = latency(index, args.runs)
+        report(info, lat)
+        results.append((info, lat))
+        index.close()
+
+    print(f"\nquery mix ({len(QUERIES)} queries × {args.runs} runs, top 10 with snippets), p50 ms and exact match counts:")
+    print("  " + " | ".join(f"{info['engine']} at {info['docs']:,}" for info, _ in results))
     for q in QUERIES:
-        words = scan_words(q)
-        t = time.perf_counter()
-        n = sum(1 for s in texts if all(w in s for w in words))
-        scan_lat.append((time.perf_counter() - t) * 1000)
-        scan_matches[q] = n
-    scale = built / max(1, len(texts))  # when the scan held fewer texts, extrapolate linearly
-    scan_lat = [x * scale for x in scan_lat]
-
-    # Second baseline: SQL LIKE over the same texts on disk (the texts table of the index), on
-    # the first LIKE_QUERIES queries of the mix (it is slow).
-    like_lat: list[float] = []
-    for q in QUERIES[: args.like_queries]:
-        words = scan_words(q)
-        sql = "SELECT count(*) FROM texts WHERE " + " AND ".join("(title || body) LIKE ?" for _ in words)
-        t = time.perf_counter()
-        index.db.execute(sql, [f"%{w}%" for w in words]).fetchone()
-        like_lat.append((time.perf_counter() - t) * 1000)
-
-    p50, p95 = statistics.median(lat), percentile(lat, 95)
-    s50, s95 = statistics.median(scan_lat), percentile(scan_lat, 95)
-    print(f"\nquery mix ({len(QUERIES)} queries × {args.runs} runs, top 10 with snippets):")
-    for q in QUERIES:
-        print(f"  {statistics.median(per_query[q]):8.1f} ms  {q}  (scan {scan_lat[QUERIES.index(q)]:8.1f} ms, {scan_matches[q]:,} scan matches)")
-    print(f"\nindex  p50 {p50:.1f} ms  p95 {p95:.1f} ms")
-    print(f"scan   p50 {s50:.1f} ms  p95 {s95:.1f} ms" + (f"  (measured on {len(texts):,} texts, scaled ×{scale:.1f})" if scale > 1.01 else ""))
-    if like_lat:
-        l50 = statistics.median(like_lat)
-        idx50 = statistics.median([statistics.median(per_query[q]) for q in QUERIES[: args.like_queries]])
-        print(f"LIKE   p50 {l50:.1f} ms over the first {len(like_lat)} queries (index p50 on those: {idx50:.1f} ms, {l50 / idx50:.0f}×)")
-    print(f"speed-up at p50: {s50 / p50:.0f}× vs the in-memory scan")
-    print(f"index size: {size / 1e6:.0f} MB for {built:,} docs ({size / max(1, built):.0f} B/doc)")
+        print("  " + " | ".join(f"{lat['per_query'][q]:7.2f} ms {lat['counts'][q]:>8,}" for _, lat in results) + f"  {q}")
+    print()
+    for info, lat in results:
+        report(info, lat)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import run_cli
-from search_helpers import SEED_ID, corpus_archive  # noqa: F401
+from search_helpers import SEED_ID
 
 
 def test_search_prints_matches(corpus_archive):
@@ -68,3 +68,23 @@ def test_cli_limit_matches_the_library():
     from newsvault.search import MAX_LIMIT
 
     assert search_cmds.MAX_LIMIT == MAX_LIMIT
+
+
+def test_index_rebuild_gives_the_same_answers(corpus_archive, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(corpus_archive, root)
+    queries = ["七国集团 加沙", "香港", "臺灣 選舉", "\"一个声音\"", "中国 -香港", "title:香港"]
+
+    def answers() -> list[list[tuple[str, float]]]:
+        out = []
+        for q in queries:
+            data = json.loads(run_cli("-C", str(root), "search", q, "--limit", "20", "--json", check=True).stdout)
+            out.append([(r["id"], r["score"]) for r in data["results"]])
+        return out
+
+    before = answers()
+    p = run_cli("-C", str(root), "index", "--rebuild", check=True)
+    assert "indexed" in p.stdout
+    assert answers() == before

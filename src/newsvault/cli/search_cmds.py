@@ -60,8 +60,11 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     until_ms = _day_option(until, "--until", end=True)
     parse_query(text)  # a bad query is refused before any work
     archive = open_archive(ctx)
-    pending = index_for(archive).pending_count()
-    if pending >= 1000:
+    idx = index_for(archive)
+    pending = idx.pending_count()
+    if idx.read_only and pending:
+        click.echo(f"note: the search index is {pending} articles behind and the archive is read-only: they are not searched", err=True)
+    elif pending >= 1000:
         click.echo(f"indexing {pending} queued articles first (after an import or reindex)…", err=True)
     with Progress("indexing") as bar:
         hits = search_archive(archive, text, sources=list(sources), since=since_ms, until=until_ms, limit=limit, progress=bar.update)

@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from ..chinese import CJK
+
 __all__ = ["Segment", "tokenize", "diff_text", "diff_stats", "render_diff", "PLAIN_MARKS"]
 
 # A Latin word (with inner apostrophes, dots, hyphens: "don't", "3.5", "COVID-19"), a run of
 # whitespace, or any other single character (each CJK character is then a token of its own).
 _TOKEN = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*|\s+|.", re.S)
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+_CJK = re.compile(f"[{CJK}]")
 # Above this many tokens on both sides, difflib's quadratic worst case is not worth it:
 # fall back to its faster heuristic (autojunk) for that one block.
 _EXACT_LIMIT = 20_000

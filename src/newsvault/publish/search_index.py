@@ -9,7 +9,7 @@ global function when a ``<script>`` tag loads it. Layout under ``search/`` in th
     d/<chunk>.js       NV.d(chunk, [[docno, id, source index, "YYYY-MM-DD HH:MM", title], …])
 
 Terms: text is folded to Simplified Chinese with OpenCC (``t2s``) and lower-cased; runs of CJK
-characters give overlapping bigrams (a two-character query like 加沙 is one term), other
+characters (:data:`newsvault.chinese.CJK`, which ``static/search.js`` repeats) give overlapping bigrams (a two-character query like 加沙 is one term), other
 runs give words. A term lives in shard ``crc32(term as UTF-16LE) % shards`` (``static/search.js``
 computes the same), so a query loads only its terms' shards.
 Postings are document numbers, ascending, as decimal gaps. Document numbers are
@@ -32,34 +32,24 @@ import re
 import shutil
 import zlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
+from typing import Any
+
+from ..chinese import CJK as _CJK
+from ..chinese import fold
 
 __all__ = ["SearchIndex", "fold", "terms", "shard_of", "text_of_html", "write_t2s_map"]
 
-FORMAT = 2  # bump when the files' layout or the term rules change: the index is then rebuilt
+FORMAT = 3  # bump when the files' layout or the term rules change: the index is then rebuilt
 CHUNK = 500
 MAX_GENERATIONS = 12  # incremental builds before generations are folded into the base shards
 TEXT_BUDGET = 30_000_000  # characters of text indexed over the whole archive
 MIN_LEAD, MAX_LEAD = 240, 20_000
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-_TOKEN = re.compile(rf"[{_CJK}]+|[0-9a-z\u00c0-\u024f\u0400-\u04ff]+")
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-
-_converter = None
-
-
-def fold(text: str) -> str:
-    """Simplified Chinese, lower case: what both the index and the queries are matched in."""
-    global _converter
-    if _converter is None:
-        import opencc
-
-        _converter = opencc.OpenCC("t2s")
-    return _converter.convert(text).lower()
-
 
 _BIGRAM = re.compile(rf"(?=([{_CJK}]{{2}}))")
 _WORD = re.compile(r"[0-9a-z\u00c0-\u024f\u0400-\u04ff]{2,}|[0-9]+")
@@ -88,7 +78,7 @@ def _encode(postings: list[int]) -> str:
     return ",".join(map(str, map(operator.sub, postings, [0, *postings[:-1]])))
 
 
-def _js(obj) -> str:
+def _js(obj: object) -> str:
     # JSON is JavaScript; escape "<" and the line separators so a title can never close a tag.
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
@@ -115,7 +105,7 @@ def segment(items: list[tuple[int, str]], shards: int) -> dict[int, str]:
     if len(folded) != len(items):
         folded = [fold(t) for _, t in items]
     postings: defaultdict[str, list[int]] = defaultdict(list)
-    for (docno, _), ftext in zip(items, folded):
+    for (docno, _), ftext in zip(items, folded, strict=True):
         for term in terms(ftext):
             postings[term].append(docno)
     by_shard: defaultdict[int, dict[str, str]] = defaultdict(dict)
@@ -132,7 +122,7 @@ class SearchIndex:
     Use: :meth:`plan` (numbers for new documents), then :func:`segment` over the texts of new
     or changed documents (anywhere, in parallel), then :meth:`commit` with the segments."""
 
-    def __init__(self, site: Path, state_path: Path, write):
+    def __init__(self, site: Path, state_path: Path, write: Callable[[str, str], None]):
         self.site = site
         self.state_path = state_path
         self.write = write  # write(relpath, text) -> None
@@ -175,11 +165,11 @@ class SearchIndex:
 
     @property
     def lead(self) -> int:
-        return self.state["lead"]
+        return int(self.state["lead"])
 
     @property
     def shards(self) -> int:
-        return self.state["shards"]
+        return int(self.state["shards"])
 
     def number(self, aid: str) -> tuple[int, str] | None:
         entry = self.state["docs"].get(aid)
@@ -188,65 +178,68 @@ class SearchIndex:
     def commit(self, segments: list[dict[int, str]], digests: dict[str, str], docs: dict[str, Doc], sources: list[str], stamp: str) -> list[str]:
         """Append ``segments`` to their shards, record ``digests`` (id → text hash indexed),
         rewrite the document chunks that changed, and meta.js. ``docs``: every article now."""
+        numbers: dict[str, list[Any]] = self.state["docs"]
+        written = self._write_segments(segments)
+        for aid, digest in digests.items():
+            numbers[aid][1] = digest
+        written += self._write_chunks(numbers, docs)
+        self.state["titles"] = {aid: _title_key(d) for aid, d in docs.items() if aid in numbers}
+        meta = {"shards": self.shards, "gens": self.state["gens"], "chunk": CHUNK, "n": len(docs), "sources": sources, "v": stamp}
+        self.write("search/meta.js", f"window.NV=window.NV||{{}};NV.meta={_js(meta)};\n")
+        written.append("search/meta.js")
+        self._save_state()
+        self.fresh = False
+        return written
+
+    def _write_segments(self, segments: list[dict[int, str]]) -> list[str]:
+        """Base shards on a fresh build; else a new generation of small files beside them
+        (rewriting the base shards for a hundred new articles would cost as much as writing
+        the whole index)."""
         written: list[str] = []
-        numbers: dict[str, list] = self.state["docs"]
         lines: defaultdict[int, list[str]] = defaultdict(list)
         for seg in segments:
             for shard, line in seg.items():
                 lines[shard].append(line)
         gens: list[list[int]] = self.state.setdefault("gens", [])
-        if self.fresh:
-            for shard in sorted(lines):
-                rel = f"search/t/{shard}.js"
-                self.write(rel, "".join(lines[shard]))
-                written.append(rel)
-        elif lines:
-            # A new generation: small files beside the base shards (rewriting the base shards
-            # for a hundred new articles would cost as much as writing the whole index).
-            gen = max((g for g, _ in gens), default=0) + 1
-            for shard in sorted(lines):
-                rel = f"search/t/g{gen}-{shard}.js"
-                self.write(rel, "".join(lines[shard]))
-                written.append(rel)
+        if not self.fresh and not lines:
+            return written
+        gen = 0 if self.fresh else max((g for g, _ in gens), default=0) + 1
+        for shard in sorted(lines):
+            rel = f"search/t/{shard}.js" if self.fresh else f"search/t/g{gen}-{shard}.js"
+            self.write(rel, "".join(lines[shard]))
+            written.append(rel)
+        if not self.fresh:
             gens.append([gen, self._gen_shards])
             if len(gens) > MAX_GENERATIONS:
                 written += self._compact()
-        touched: set[int] | None = None if self.fresh else set()
-        for aid, digest in digests.items():
-            numbers[aid][1] = digest
-        if touched is not None:
-            old_docs = self.state.get("titles", {})
-            for aid, entry in numbers.items():
-                d = docs.get(aid)
-                key = f"{d.source}|{d.date}|{d.title}" if d else None
-                if old_docs.get(aid) != key:
-                    touched.add(entry[0] // CHUNK)
-        by_chunk: dict[int, list] = {}
+        return written
+
+    def _write_chunks(self, numbers: dict[str, list[Any]], docs: dict[str, Doc]) -> list[str]:
+        """Rewrite the document chunks whose rows changed (all of them on a fresh build)."""
+        touched: set[int] | None = None
+        if not self.fresh:
+            old = self.state.get("titles", {})
+            touched = {entry[0] // CHUNK for aid, entry in numbers.items() if old.get(aid) != (_title_key(docs[aid]) if aid in docs else None)}
+        by_chunk: dict[int, list[list[Any]]] = {chunk: [] for chunk in touched or ()}
         for aid, entry in numbers.items():
-            no = entry[0]
-            chunk = no // CHUNK
+            chunk = entry[0] // CHUNK
             if aid in docs and (touched is None or chunk in touched):
                 d = docs[aid]
-                by_chunk.setdefault(chunk, []).append([no, aid, d.source, d.date, d.title])
-        for chunk in touched or ():
-            by_chunk.setdefault(chunk, [])
+                by_chunk.setdefault(chunk, []).append([entry[0], aid, d.source, d.date, d.title])
+        written = []
         for chunk, rows in sorted(by_chunk.items()):
             rows.sort()
             rel = f"search/d/{chunk}.js"
             self.write(rel, f"NV.d({chunk},{_js(rows)});\n")
             written.append(rel)
-        self.state["titles"] = {aid: f"{d.source}|{d.date}|{d.title}" for aid, d in docs.items() if aid in numbers}
-        meta = {"shards": self.shards, "gens": gens, "chunk": CHUNK, "n": len(docs), "sources": sources, "v": stamp}
-        self.write("search/meta.js", f"window.NV=window.NV||{{}};NV.meta={_js(meta)};\n")
-        written.append("search/meta.js")
+        return written
+
+    def _save_state(self) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
             pickle.dump(self.state, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(self.state_path)
-        self.fresh = False
-        return written
-
 
     def _compact(self) -> list[str]:
         """Fold every generation into the base shards (one line per generation and shard)."""
@@ -274,6 +267,10 @@ class SearchIndex:
         return written
 
 
+def _title_key(d: Doc) -> str:
+    return f"{d.source}|{d.date}|{d.title}"
+
+
 _LINE = re.compile(r"NV\.t\(\d+,(\{.*\})\);")
 
 
@@ -290,7 +287,8 @@ def _read(path: Path) -> str:
 
 def t2s_pairs() -> str:
     """Every CJK character that OpenCC's t2s changes, followed by its Simplified form."""
-    ranges = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)]
+    # The Han ranges of newsvault.chinese.CJK (kana has no Traditional forms).
+    ranges = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF)]
     chars = [chr(c) for lo, hi in ranges for c in range(lo, hi + 1)]
     import opencc
 
@@ -298,8 +296,8 @@ def t2s_pairs() -> str:
     out = conv.convert("\n".join(chars)).split("\n")
     pairs = []
     if len(out) == len(chars):
-        for t, s in zip(chars, out):
-            if len(s) == 1 and s != t and ord(s) < 0x10000:  # JS strings index UTF-16 units
+        for t, s in zip(chars, out, strict=True):
+            if len(s) == 1 and s != t:  # (static/search.js reads the pairs by code point)
                 pairs.append(t + s)
     return "".join(pairs)
 

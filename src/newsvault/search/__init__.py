@@ -1,4 +1,4 @@
-"""Search: a Chinese-aware SQLite FTS5 index over the archive.
+"""Search: a Chinese-aware full-text index over the archive (tantivy, or SQLite FTS5).
 
 Public API::
 
@@ -7,9 +7,11 @@ Public API::
     hits = search_archive(archive, "七国集团 加沙", sources=["rfi"], limit=10)
     hits[0].id, hits[0].title, hits[0].snippet_html   # snippet: original text, matches in <mark>
 
-* :mod:`.tokens` - folding (Traditional → Simplified, case) and bigram tokens;
-* :mod:`.index`  - the FTS5 database in ``.newsvault/search.sqlite`` and the archive listener;
-* :mod:`.query`  - the query language, its safe FTS5 translation, ranking and snippets.
+* :mod:`.tokens` - bigram tokens (folding and CJK ranges: :mod:`newsvault.chinese`);
+* :mod:`.index`  - ``.newsvault/search.sqlite`` (documents, texts, queue) and the archive listener;
+* :mod:`.engine` - the narrow interface to the full-text engine, and the FTS5 engine;
+* :mod:`.tantivy_engine` - the tantivy engine (the default), with word-aware ranking;
+* :mod:`.query`  - the query language, its safe translation, and snippets.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import QueryError
-from .index import SearchIndex, index_for, update_index
+from .index import SearchIndex, _sqlite_errors, index_for, update_index
 from .query import MAX_LIMIT, Hit, parse_day, parse_query, search
 
 if TYPE_CHECKING:
@@ -38,17 +40,23 @@ def search_archive(
     offset: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Hit]:
-    """Search ``archive``: first index whatever is still queued, then run the query."""
+    """Search ``archive``: first index whatever is still queued, then run the query.
+
+    On a read-only archive nothing is indexed: what is indexed is searched (the index's
+    ``pending_count()`` says how many articles it is behind). Every failure is a
+    :class:`~newsvault.errors.NewsvaultError` with a one-line message.
+    """
     parse_query(q)  # refuse bad queries before doing any indexing work
-    archive.catalog  # opening the catalog may rebuild it, which queues the whole index
+    _ = archive.catalog  # opening the catalog may rebuild it, which queues the whole index
     idx = index_for(archive)
-    if idx.pending_count():
-        idx.catch_up(archive, progress=progress)
-    hits = search(idx, q, sources=sources, since=since, until=until, limit=limit, offset=offset)
-    # Articles taken out of the catalog since they were indexed (fsck --repair, a reindex that
-    # lost files) leave the index now and are not shown.
-    present = {a.id for a in archive.catalog.list_articles(ids=[h.id for h in hits])}
-    gone = [h.id for h in hits if h.id not in present]
-    if gone:
-        idx.remove(gone)
+    with _sqlite_errors(idx.path):
+        if idx.pending_count() and not idx.read_only:
+            idx.catch_up(archive, progress=progress)
+        hits = search(idx, q, sources=sources, since=since, until=until, limit=limit, offset=offset)
+        # Articles taken out of the catalog since they were indexed (fsck --repair, a reindex
+        # that lost files) leave the index now and are not shown.
+        present = {a.id for a in archive.catalog.list_articles(ids=[h.id for h in hits])}
+        gone = [h.id for h in hits if h.id not in present]
+        if gone and not idx.read_only:
+            idx.remove(gone)
     return [h for h in hits if h.id in present]

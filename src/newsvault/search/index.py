@@ -1,17 +1,18 @@
-"""The search index: SQLite FTS5 over pre-tokenised text, in ``.newsvault/search.sqlite``.
+"""The search index: documents, texts and the queue in ``.newsvault/search.sqlite``; postings
+in an :class:`~newsvault.search.engine.Engine` (tantivy in ``.newsvault/search.tantivy/``, or
+an FTS5 table in the same SQLite file).
 
 Derived data (rebuildable from the catalog and the record files at any time). Tables:
 
 * ``docs``   - one row per article: rowid, article id, source, published;
-* ``texts``  - the original title and plain text (for snippets; never shown as HTML);
-* ``fts``    - contentless FTS5 table (title, body, src) over the tokens of :mod:`.tokens`;
-  ``src`` holds one token naming the source, so source filters run inside FTS5;
+* ``texts``  - the original title and plain text, zlib-compressed (for snippets; never shown as HTML);
 * ``pending``- articles waiting to be indexed;
-* ``meta``   - schema/tokenizer version (a change means a rebuild).
+* ``meta``   - schema/tokenizer/engine version (a change means a rebuild).
 
 Row ids follow publication time: ``rowid = published_ms * 1000 + n`` (n keeps them unique;
 undated articles get ids below every dated one). So ``rowid`` ranges are date filters that
-FTS5 applies itself, ``ORDER BY rowid DESC`` is newest first, and a hit's date needs no lookup.
+the engine applies itself, and a hit's date needs no lookup. Transactions are SQLite's; the
+engine commits its postings just before SQLite commits (see engine.py).
 
 Keeping current: :func:`update_index` is an :class:`~newsvault.archive.Archive` listener run
 after each committed batch. Small batches (an hourly collect) are indexed at once. Large ones (a
@@ -23,17 +24,22 @@ importing; every query first catches up with the queue (:meth:`SearchIndex.catch
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import sqlite3
 import threading
 import time
 import weakref
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..chinese import index_words
 from ..errors import CatalogError, RecordError
+from .engine import Engine, Fts5Engine, Row
 from .tokens import TOKENIZER_VERSION, extract_text, fold, index_tokens
 
 if TYPE_CHECKING:
@@ -47,8 +53,6 @@ SEARCH_FILE = "search.sqlite"
 SYNC_LIMIT = 300
 # Catch-up works in chunks: one transaction each, so an interrupted catch-up keeps its progress.
 CHUNK = 1000
-# In-memory FTS buffer during bulk builds (SQLite's default is 1 MiB).
-BULK_HASH = 64 * 1024 * 1024
 # Catch-ups bigger than this use bulk settings.
 BULK_MIN = 2000
 # Plain text kept per article (scraped pages can be huge; real articles are far shorter).
@@ -62,11 +66,13 @@ CREATE TABLE IF NOT EXISTS docs(
     source TEXT NOT NULL,
     published INTEGER
 );
-CREATE TABLE IF NOT EXISTS texts(rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS texts(rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
 """
-_FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, src, content='', tokenize='ascii', detail=full)"
-SCHEMA_VERSION = f"2/{TOKENIZER_VERSION}"
+SCHEMA_VERSION = f"3/{TOKENIZER_VERSION}"  # + "/" + the engine's name
+# The full-text engine behind the index (see engine.py): "tantivy" or "fts5".
+DEFAULT_ENGINE = "tantivy"
+ENGINE_DIR = "search.tantivy"
 # Row ids: published ms × ROWID_SCALE + n; undated articles count up from UNDATED.
 ROWID_SCALE = 1000
 UNDATED = -(2**62)
@@ -88,6 +94,15 @@ def source_token(slug: str) -> str:
     return "s" + hashlib.blake2b(slug.encode("utf-8"), digest_size=6).hexdigest()
 
 
+def pack(text: str) -> bytes:
+    """Stored text, compressed: Chinese plain text takes about half the space (level 1: fast)."""
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def unpack(blob: bytes | str) -> str:
+    return blob if isinstance(blob, str) else zlib.decompress(blob).decode("utf-8")
+
+
 @dataclass(frozen=True)
 class Doc:
     """What the index needs of one article (plain text, not HTML)."""
@@ -100,39 +115,114 @@ class Doc:
 
 
 class SearchIndex:
-    """One search database. Thread-safe: calls are serialised on one connection."""
+    """One search database. Thread-safe: calls are serialised on one connection.
 
-    def __init__(self, path: Path):
+    On read-only media the file is opened read-only (``read_only``): what is indexed can be
+    searched, nothing is written, and :meth:`pending_count` says how far the index is behind.
+    A file that is not a search index (damaged, garbage) is replaced by an empty one and
+    ``rebuilt`` is set, so that the caller queues every article again.
+    """
+
+    def __init__(self, path: Path, engine: str | None = None):
         self.path = Path(path)
+        self.engine_name = engine or DEFAULT_ENGINE
+        self.schema_version = f"{SCHEMA_VERSION}/{engine}"
         self.lock = threading.RLock()
+        self.read_only = False
+        self.rebuilt = False
+        if self.path.exists() and not _writable(self.path.parent):
+            self._open_read_only()
+            return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+            self._open()
+        except (sqlite3.DatabaseError, CatalogError) as e:
+            if isinstance(e, sqlite3.OperationalError) and not _is_damage(e):
+                raise _error(self.path, e) from None
+            # Derived data: a damaged file is thrown away and the index built again.
+            self._discard()
+            try:
+                self._open()
+            except sqlite3.Error as e2:
+                raise _error(self.path, e2) from None
+            self.rebuilt = True
+
+    def _make_engine(self, read_only: bool = False) -> Engine:
+        if self.engine_name == "fts5":
+            return Fts5Engine(self.db)
+        if self.engine_name == "tantivy":
+            from .tantivy_engine import TantivyEngine
+
+            return TantivyEngine(self.path.parent / ENGINE_DIR, read_only=read_only)
+        raise CatalogError(f"unknown search engine {self.engine_name!r} (known: tantivy, fts5)")
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+        try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA mmap_size=268435456")
             self.db.executescript(_SCHEMA)
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None or row[0] != SCHEMA_VERSION:
+            engine_dir = self.path.parent / ENGINE_DIR
+            lost = self.engine_name == "tantivy" and not (engine_dir / "meta.json").exists()
+            try:
+                self.engine = self._make_engine()
+            except CatalogError:
+                shutil.rmtree(engine_dir, ignore_errors=True)  # damaged: derived data, start over
+                self.engine = self._make_engine()
+                lost = True
+            if row is None or row[0] != self.schema_version or lost:
+                # (postings gone while the documents table says indexed: index everything again)
                 self._reset_tables()
-        except sqlite3.DatabaseError as e:
-            raise CatalogError(f"{self.path}: cannot open the search index ({e}); delete it and run 'newsvault index'") from None
+                self.rebuilt = self.rebuilt or fresh or lost
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _open_read_only(self) -> None:
+        self.read_only = True
+        try:
+            # immutable: no -shm or -wal files can be made on read-only media.
+            self.db = sqlite3.connect(f"{self.path.as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.Error as e:
+            raise CatalogError(f"{self.path}: the search index cannot be read ({e}) and the archive is read-only; search a writable copy") from None
+        if row is None or row[0] != self.schema_version:
+            raise CatalogError(f"{self.path}: the search index was made by another newsvault version and the archive is read-only; search a writable copy")
+        try:
+            self.engine = self._make_engine(read_only=True)
+        except CatalogError as e:
+            raise CatalogError(f"{e}; the archive is read-only: search a writable copy") from None
+
+    def _discard(self) -> None:
+        for p in [self.path, *(self.path.parent / (self.path.name + x) for x in ("-wal", "-shm", "-journal"))]:
+            try:
+                p.unlink(missing_ok=True)
+            except OSError as e:
+                raise CatalogError(f"{self.path}: the search index is damaged and cannot be replaced ({e.strerror or e})") from None
 
     def _reset_tables(self) -> None:
-        # Rows made by another tokenizer or layout cannot be deleted correctly: start over, and
-        # queue every article that was indexed.
+        # Rows made by another tokenizer, layout or engine cannot be deleted correctly: start
+        # over, and queue every article that was indexed.
         with self.transaction():
             pending = [r[0] for r in self.db.execute("SELECT article_id FROM docs")]
             self.db.execute("DELETE FROM docs")
             self.db.execute("DELETE FROM texts")
             self.db.execute("DROP TABLE IF EXISTS fts")
-            self.db.execute(_FTS)
+            self.engine.reset()
             self.db.executemany("INSERT OR IGNORE INTO pending(article_id) VALUES (?)", ((a,) for a in pending))
-            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)", (SCHEMA_VERSION,))
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)", (self.schema_version,))
 
     def close(self) -> None:
         with self.lock:
+            self.engine.close()
             self.db.close()
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise CatalogError(f"{self.path}: the archive is read-only, so its search index cannot be updated")
 
     # -- transactions ------------------------------------------------------------------------
     class _Tx:
@@ -140,17 +230,37 @@ class SearchIndex:
             self.index = index
 
         def __enter__(self) -> None:
+            self.index._check_writable()
             self.index.lock.acquire()
-            self.outer = self.index.db.in_transaction
-            if not self.outer:
-                self.index.db.execute("BEGIN IMMEDIATE")
-
-        def __exit__(self, exc_type, exc, tb) -> None:
             try:
+                self.outer = self.index.db.in_transaction
                 if not self.outer:
-                    self.index.db.execute("ROLLBACK" if exc_type else "COMMIT")
+                    self.index.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                self.index.lock.release()
+                raise _error(self.index.path, e) from None
+
+        def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+            db = self.index.db
+            try:
+                if self.outer:
+                    return
+                if exc_type is None:
+                    self.index.engine.commit()  # postings first: see tantivy_engine.py
+                    db.execute("COMMIT")
+                else:
+                    self.index.engine.rollback()
+                    if db.in_transaction:
+                        # SQLite itself rolls back on some errors (a full disk): only roll
+                        # back what is still open, so the real error is the one reported.
+                        db.execute("ROLLBACK")
+            except sqlite3.Error as e:
+                if exc_type is None:
+                    raise _error(self.index.path, e) from None
             finally:
                 self.index.lock.release()
+            if isinstance(exc, sqlite3.Error) and not self.outer:
+                raise _error(self.index.path, exc) from None
 
     def transaction(self) -> SearchIndex._Tx:
         return SearchIndex._Tx(self)
@@ -175,25 +285,24 @@ class SearchIndex:
         # Tokenise outside the lock: it is the expensive part, and pure.
         rows = []
         size = 0
+        words = self.engine.needs_words
         for d in docs:
             text = d.text[:MAX_TEXT]
             size += len(text.encode("utf-8"))
-            rows.append((d, text, index_tokens(fold(d.title)), index_tokens(fold(text))))
+            title, body = fold(d.title), fold(text)
+            rows.append((d, text, index_tokens(title), index_tokens(body), index_words(title + "\n" + body) if words else ""))
         with self.transaction():
             self._delete_articles([d.article_id for d in docs])
             ids = self._allocate([d.published for d in docs])
             self.db.executemany(
                 "INSERT INTO docs(rowid, article_id, source, published) VALUES (?,?,?,?)",
-                ((i, d.article_id, d.source, d.published) for i, (d, *_r) in zip(ids, rows)),
+                ((i, d.article_id, d.source, d.published) for i, (d, *_r) in zip(ids, rows, strict=True)),
             )
             self.db.executemany(
                 "INSERT INTO texts(rowid, title, body) VALUES (?,?,?)",
-                ((i, d.title, text) for i, (d, text, *_r) in zip(ids, rows)),
+                ((i, d.title, pack(text)) for i, (d, text, *_r) in zip(ids, rows, strict=True)),
             )
-            self.db.executemany(
-                "INSERT INTO fts(rowid, title, body, src) VALUES (?,?,?,?)",
-                ((i, tt, bt, source_token(d.source)) for i, (d, _t, tt, bt) in zip(ids, rows)),
-            )
+            self.engine.add([Row(i, d.source, tt, bt, w) for i, (d, _t, tt, bt, w) in zip(ids, rows, strict=True)])
             self.db.executemany("DELETE FROM pending WHERE article_id=?", ((d.article_id,) for d in docs))
         return size
 
@@ -221,11 +330,9 @@ class SearchIndex:
                 f"SELECT d.rowid, t.title, t.body, d.source FROM docs d JOIN texts t ON t.rowid = d.rowid WHERE d.article_id IN ({','.join('?' * len(part))})",
                 part,
             ).fetchall()
-        for rowid, title, body, source in found:
-            self.db.execute(
-                "INSERT INTO fts(fts, rowid, title, body, src) VALUES('delete', ?, ?, ?, ?)",
-                (rowid, index_tokens(fold(title)), index_tokens(fold(body)), source_token(source)),
-            )
+        found = [(rowid, title, unpack(body), source) for rowid, title, body, source in found]
+        self.engine.delete(found)
+        for rowid, *_ in found:
             self.db.execute("DELETE FROM docs WHERE rowid=?", (rowid,))
             self.db.execute("DELETE FROM texts WHERE rowid=?", (rowid,))
 
@@ -240,7 +347,7 @@ class SearchIndex:
             self.db.execute("DELETE FROM docs")
             self.db.execute("DELETE FROM texts")
             self.db.execute("DELETE FROM pending")
-            self.db.execute("INSERT INTO fts(fts) VALUES('delete-all')")
+            self.engine.reset()
 
     def enqueue(self, article_ids: Iterable[str]) -> None:
         with self.transaction():
@@ -249,47 +356,57 @@ class SearchIndex:
     @contextmanager
     def bulk(self) -> Iterator[None]:
         """Settings for building many documents at once: a big in-memory buffer, no merging
-        while inserting, one full merge at the end (about twice as fast as the defaults)."""
-        with self.lock:
-            self.db.execute(f"INSERT INTO fts(fts, rank) VALUES('hashsize', {BULK_HASH})")
-            self.db.execute("INSERT INTO fts(fts, rank) VALUES('automerge', 0)")
-            self.db.execute("INSERT INTO fts(fts, rank) VALUES('crisismerge', 2000)")
+        while inserting, one full merge at the end (about twice as fast as the defaults).
+
+        These settings are stored in the file, so a build killed half-way keeps them; they are
+        safe to keep: FTS5's crisis merge (at its default, 16 segments a level) still bounds
+        the number of segments (FTS5 refuses to write past 2,000)."""
+        with self.transaction():
+            self.engine.bulk(True)
         try:
             yield
         finally:
-            with self.lock:
-                self.db.execute("INSERT INTO fts(fts, rank) VALUES('hashsize', 1048576)")
-                self.db.execute("INSERT INTO fts(fts, rank) VALUES('automerge', 4)")
-                self.db.execute("INSERT INTO fts(fts, rank) VALUES('crisismerge', 16)")
-                self.optimize()
-                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            with self.transaction():
+                self.engine.bulk(False)
+            self.optimize()
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        with self.lock, _sqlite_errors(self.path):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def optimize(self) -> None:
         """Merge the index into one b-tree (smaller, faster queries); worth it after bulk builds."""
         with self.transaction():
-            self.db.execute("INSERT INTO fts(fts) VALUES('optimize')")
+            self.engine.optimize()
 
     def vacuum(self) -> None:
         """Give the space of dropped rows back to the file system (after a rebuild)."""
-        with self.lock:
+        self._check_writable()
+        with self.lock, _sqlite_errors(self.path):
             self.db.execute("VACUUM")
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- reading -------------------------------------------------------------------------------
     def pending_count(self) -> int:
-        with self.lock:
-            return self.db.execute("SELECT count(*) FROM pending").fetchone()[0]
+        with self.lock, _sqlite_errors(self.path):
+            return int(self.db.execute("SELECT count(*) FROM pending").fetchone()[0])
 
     def count(self) -> int:
-        with self.lock:
-            return self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
+        with self.lock, _sqlite_errors(self.path):
+            return int(self.db.execute("SELECT count(*) FROM docs").fetchone()[0])
 
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()) + self.engine.size_bytes()
 
     # -- keeping up with an archive -----------------------------------------------------------------
     def catch_up(self, archive: Archive, progress: Callable[[int, int], None] | None = None) -> int:
-        """Index every queued article (its latest version). Returns how many were indexed."""
+        """Index every queued article (its latest version). Returns how many were indexed.
+
+        Each chunk is its own transaction, so a catch-up that is killed resumes where it
+        stopped. On a read-only archive nothing can be indexed: returns 0."""
+        if self.read_only:
+            return 0
         total = self.pending_count()
         if total >= BULK_MIN:
             with self.bulk():
@@ -299,8 +416,8 @@ class SearchIndex:
     def _catch_up(self, archive: Archive, total: int, progress: Callable[[int, int], None] | None) -> int:
         done = 0
         while True:
-            with self.lock:
-                ids = [r[0] for r in self.db.execute("SELECT article_id FROM pending LIMIT ?", (CHUNK,))]
+            with self.lock, _sqlite_errors(self.path):
+                ids = [r[0] for r in self.db.execute("SELECT article_id FROM pending ORDER BY article_id LIMIT ?", (CHUNK,))]
             if not ids:
                 return done
             self.index_articles(archive, ids)
@@ -330,6 +447,48 @@ def documents(archive: Archive, article_ids: list[str]) -> Iterator[Doc]:
         yield Doc(article.id, article.source, record.title, extract_text(record.body), article.published)
 
 
+def _writable(directory: Path) -> bool:
+    return os.access(directory, os.W_OK) and not _read_only_mount(directory)
+
+
+def _read_only_mount(directory: Path) -> bool:
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _is_damage(e: sqlite3.DatabaseError) -> bool:
+    """Errors that mean the file is not a usable search index (as opposed to locked, full…)."""
+    text = str(e).lower()
+    return not isinstance(e, sqlite3.OperationalError) or any(
+        w in text for w in ("malformed", "not a database", "file is not", "no such table", "no such column", "corrupt", "vtable constructor")
+    )
+
+
+def _error(path: Path, e: BaseException) -> CatalogError:
+    """A SQLite error in the user's terms (one line, with what to do)."""
+    text = str(e)
+    low = text.lower()
+    if "full" in low:
+        return CatalogError(f"{path}: no room to write the search index ({text}); free some space and run 'newsvault index'")
+    if "locked" in low or "busy" in low:
+        return CatalogError(f"{path}: the search index is in use by another newsvault process; try again when it is done")
+    if "readonly" in low or "read-only" in low:
+        return CatalogError(f"{path}: the search index cannot be written (read-only); search a writable copy")
+    if isinstance(e, sqlite3.DatabaseError) and _is_damage(e):
+        return CatalogError(f"{path}: the search index is damaged ({text}); 'newsvault index --rebuild' builds it again")
+    return CatalogError(f"{path}: search index error ({text})")
+
+
+@contextmanager
+def _sqlite_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise _error(path, e) from None
+
+
 _indexes: weakref.WeakKeyDictionary[Archive, SearchIndex] = weakref.WeakKeyDictionary()
 _indexes_lock = threading.Lock()
 
@@ -342,6 +501,10 @@ def index_for(archive: Archive) -> SearchIndex:
             idx = SearchIndex(archive.state_dir / SEARCH_FILE)
             _indexes[archive] = idx
             weakref.finalize(archive, idx.close)
+            if idx.rebuilt:
+                # A new or replaced index file in an archive with articles: queue them all.
+                idx.enqueue(a.id for a in archive.catalog.list_articles())
+                idx.rebuilt = False
         return idx
 
 
@@ -364,7 +527,7 @@ def update_index(archive: Archive, versions: list[Version], rebuild: bool = Fals
         idx.index_articles(archive, ids)
 
 
-def build(index: SearchIndex, docs: Iterable[Doc]) -> dict:
+def build(index: SearchIndex, docs: Iterable[Doc]) -> dict[str, float]:
     """Index an iterable of documents directly (benchmarks: no record files needed)."""
     t0 = time.perf_counter()
     count, size = index.add_documents(docs)

@@ -1,4 +1,4 @@
-"""The query language, its safe translation to FTS5, ranking, and highlighted snippets.
+"""The query language, its safe translation for the engines, and highlighted snippets.
 
 Query language (what ``newsvault search`` and ``/api/search?q=`` accept)::
 
@@ -13,8 +13,9 @@ Query language (what ``newsvault search`` and ``/api/search?q=`` accept)::
     climat*                 a Latin word prefix
 
 Simplified and Traditional match each other (臺灣 = 台灣 = 台湾), Latin case does not matter.
-Every word becomes quoted FTS5 strings made of known-safe tokens, so no user input can reach the
-FTS5 parser as syntax: a query is either answered or refused with a :class:`QueryError` whose
+Every word becomes tokens, which the engine receives as query objects (tantivy) or quoted FTS5
+strings (:func:`to_match`), so no user input can reach an engine's parser as syntax: a query is
+either answered or refused with a :class:`QueryError` whose
 message says why (empty, too long, a bad date).
 """
 
@@ -26,25 +27,22 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import QueryError
-from .index import ROWID_SCALE, rowid_base, source_token
+from .engine import Filters
+from .index import rowid_base, unpack
 from .tokens import fold, is_cjk, query_tokens
 
 if TYPE_CHECKING:
     from .index import SearchIndex
 
-__all__ = ["Query", "Term", "Hit", "parse_query", "to_match", "search", "parse_day", "MAX_QUERY", "MAX_LIMIT"]
+__all__ = ["Query", "Term", "Hit", "parse_query", "to_match", "search", "count", "parse_day", "MAX_QUERY", "MAX_LIMIT"]
 
 MAX_QUERY = 500  # characters: longer input is refused, never sent on
 MAX_TERMS = 32
 MAX_LIMIT = 200
-TITLE_WEIGHT = 4.0  # bm25 column weight of titles (bodies weigh 1)
-RECENCY = 0.1  # at most a 10% boost for the newest articles, fading over about a year
 SNIPPET_CHARS = 160
-YEAR_MS = 31_557_600_000
-RANK_CAP = 1000  # queries matching more documents are ranked among their newest RANK_CAP
 
 # One lexical item: an optional '-', an optional 'field:', then a "quoted phrase" (the closing
 # quote may be missing) or a bare word.
@@ -134,34 +132,47 @@ def parse_query(q: str) -> Query:
         if not phrase and not fieldname and not neg and value == "OR":
             pending_or = bool(query.groups)
             continue
-        if fieldname == "source":
-            if value.strip():
-                query.sources.append(value.strip().lower())
-            continue
-        if fieldname in ("since", "until"):
-            ms = parse_day(value, end=fieldname == "until", what=fieldname + ":")
-            if fieldname == "since":
-                query.since = ms if query.since is None else max(query.since, ms)
-            else:
-                query.until = ms if query.until is None else min(query.until, ms)
+        if fieldname in ("source", "since", "until"):
+            _filter(query, fieldname, value)
             continue
         term = _term(value, phrase, fieldname == "title")
         if term is None:
-            continue  # only punctuation (FTS syntax characters and the like): nothing to find
-        if neg:
-            query.excluded.append(term)
-        elif pending_or and query.groups:
-            query.groups[-1].append(term)
-        else:
-            query.groups.append([term])
+            continue  # only punctuation (engine syntax characters and the like): nothing to find
+        _add_term(query, term, neg=bool(neg), or_previous=pending_or)
         pending_or = False
+    _check(query, q)
+    return query
+
+
+def _filter(query: Query, fieldname: str, value: str) -> None:
+    """source:, since: or until: (several since:/until: narrow the range)."""
+    if fieldname == "source":
+        if value.strip():
+            query.sources.append(value.strip().lower())
+        return
+    ms = parse_day(value, end=fieldname == "until", what=fieldname + ":")
+    if fieldname == "since":
+        query.since = ms if query.since is None else max(query.since, ms)
+    else:
+        query.until = ms if query.until is None else min(query.until, ms)
+
+
+def _add_term(query: Query, term: Term, *, neg: bool, or_previous: bool) -> None:
+    if neg:
+        query.excluded.append(term)
+    elif or_previous and query.groups:
+        query.groups[-1].append(term)
+    else:
+        query.groups.append([term])
+
+
+def _check(query: Query, q: str) -> None:
     if len(query.terms) + len(query.excluded) > MAX_TERMS:
         raise QueryError(f"too many words ({len(query.terms) + len(query.excluded)}; at most {MAX_TERMS})")
     if not query.groups:
         if query.excluded:
             raise QueryError("a query cannot only exclude: add a word to look for")
         raise QueryError(f"nothing to search for in {q.strip()[:80]!r}: use words, not only punctuation or filters")
-    return query
 
 
 def _quote(token: str) -> str:
@@ -193,6 +204,22 @@ def to_match(query: Query) -> str:
 
 # -- running a query ---------------------------------------------------------------------------------
 
+def _filters(query: Query, sources: list[str] | None, since: int | None, until: int | None) -> Filters:
+    """Sources and the row-id range (row ids follow publication time, see index.py)."""
+    if since is not None:
+        query.since = since if query.since is None else max(query.since, since)
+    if until is not None:
+        query.until = until if query.until is None else min(query.until, until)
+    lo, hi = -(2**63), 2**63 - 1
+    if query.since is not None or query.until is not None:
+        lo = rowid_base(-(10**15))  # dated articles only
+    if query.since is not None:
+        lo = max(lo, rowid_base(query.since))
+    if query.until is not None:
+        hi = rowid_base(query.until) - 1
+    return Filters([s.lower() for s in (sources or [])] + query.sources, lo, hi)
+
+
 def search(
     index: SearchIndex,
     q: str,
@@ -204,77 +231,53 @@ def search(
     offset: int = 0,
     now_ms: int | None = None,
 ) -> list[Hit]:
-    """Best matches first: BM25 (titles weigh more) with a gentle preference for recent articles."""
+    """Best matches first: BM25 over every match (titles weigh more, dictionary words more than
+    bigrams alone) with a gentle preference for recent articles."""
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if not 0 <= offset <= 1_000_000_000:
         raise QueryError(f"offset must be between 0 and 1000000000, not {offset}")
     query = parse_query(q)
-    all_sources = [s.lower() for s in (sources or [])] + query.sources
-    if since is not None:
-        query.since = since if query.since is None else max(query.since, since)
-    if until is not None:
-        query.until = until if query.until is None else min(query.until, until)
-    expr = to_match(query)
+    filters = _filters(query, sources, since, until)
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     with index.lock:
-        ranked = _top(index, expr, all_sources, query.since, query.until, offset + limit, now)[offset:]
+        ranked = _top(index, query, filters, offset + limit, now)[offset:]
         texts = {}
         if ranked:
             ids = [r[1] for r in ranked]
             texts = {
-                r[0]: (r[1], r[2])
+                r[0]: (r[1], unpack(r[2]))
                 for r in index.db.execute(f"SELECT rowid, title, body FROM texts WHERE rowid IN ({','.join('?' * len(ids))})", ids)
             }
-    rows = [(rowid, aid, source, published, score) for score, rowid, aid, source, published in ranked]
     needles = _needles(query)
     hits = []
-    for rowid, aid, source, published, score in rows:
+    for score, rowid, aid, source, published in ranked:
         title, body = texts.get(rowid, ("", ""))
         plain, marked = snippet(body, needles)
-        hits.append(Hit(aid, source, title, published, -score, plain, marked, highlight(title, needles)))
+        hits.append(Hit(aid, source, title, published, score, plain, marked, highlight(title, needles)))
     return hits
 
 
-def _top(index: SearchIndex, expr: str, sources: list[str], since: int | None, until: int | None, need: int, now: int) -> list[tuple]:
-    """The ``need`` best (score, rowid, article_id, source, published), best first.
+def count(index: SearchIndex, q: str, *, sources: list[str] | None = None, since: int | None = None, until: int | None = None) -> int:
+    """How many indexed articles match ``q`` (exactly)."""
+    query = parse_query(q)
+    filters = _filters(query, sources, since, until)
+    with index.lock:
+        return index.engine.count(query, filters)
 
-    Score = bm25 × recency factor (1 to 1+RECENCY). Source filters are a column of the FTS
-    table and date filters a row-id range (row ids follow publication time, see index.py), so
-    FTS5 applies both itself. bm25 costs a few microseconds per matching document, so a query
-    matching more than RANK_CAP documents (a word like 中国 in a big archive) is ranked among
-    its RANK_CAP newest matches: the newest news about a common word, not a slow query.
-    """
-    if sources:
-        expr = f"({expr}) AND (" + " OR ".join(f'src : "{source_token(s)}"' for s in sources) + ")"
-    lo, hi = -(2**63), 2**63 - 1
-    if since is not None or until is not None:
-        lo = rowid_base(-(10**15))  # dated articles only
-    if since is not None:
-        lo = max(lo, rowid_base(since))
-    if until is not None:
-        hi = rowid_base(until) - 1
-    db = index.db
-    cut = db.execute(
-        "SELECT rowid FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-        (expr, lo, hi, max(RANK_CAP, need) - 1),  # deep pages still reach their results
-    ).fetchone()
-    if cut is not None:
-        lo = cut[0]
-    # The recency factor from the row id (= publication time; undated ids are so low that their
-    # factor is 1). Equal scores: the newer (higher row id) first.
-    best = db.execute(
-        f"SELECT bm25(fts, {TITLE_WEIGHT}, 1.0, 0.0) * (1.0 + {RECENCY} / (1.0 + max(0, ? - rowid / {ROWID_SCALE}) / {YEAR_MS}.0)) AS s, "
-        "rowid FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY s, rowid DESC LIMIT ?",
-        (now, expr, lo, hi, need),
-    ).fetchall()
+
+def _top(index: SearchIndex, query: Query, filters: Filters, need: int, now: int) -> list[tuple[float, int, str, str, int | None]]:
+    """The ``need`` best (score, rowid, article_id, source, published), best first: the engine
+    ranks every match (engine.py), the documents table gives ids and dates."""
+    best = index.engine.top(query, filters, need, now)
     if not best:
         return []
     ids = [r for _s, r in best]
     meta = {
         row[0]: row
-        for row in db.execute(f"SELECT rowid, article_id, source, published FROM docs WHERE rowid IN ({','.join('?' * len(ids))})", ids)
+        for row in index.db.execute(f"SELECT rowid, article_id, source, published FROM docs WHERE rowid IN ({','.join('?' * len(ids))})", ids)
     }
+    # (a row the documents table does not know was left by a killed write: not shown)
     return [(score, r, *meta[r][1:]) for score, r in best if r in meta]
 
 
@@ -287,11 +290,8 @@ def _needles(query: Query) -> list[Needle]:
     """What to look for in the original text (folded): whole words first, then their tokens."""
     found: dict[str, bool] = {}
     for t in query.terms:
-        if any(is_cjk(tok[0]) for tok in t.tokens):
-            # CJK: the typed word, folded and without punctuation, is the string to find.
-            whole = re.sub(r"[\W_]+", "", fold(t.text))
-        else:
-            whole = " ".join(t.tokens)
+        # CJK: the typed word, folded and without punctuation, is the string to find.
+        whole = re.sub(r"[\W_]+", "", fold(t.text)) if any(is_cjk(tok[0]) for tok in t.tokens) else " ".join(t.tokens)
         for n in [whole] if t.phrase else [whole, *t.tokens]:
             if n:
                 found[n] = found.get(n, False) or t.prefix
@@ -339,7 +339,7 @@ def highlight(text: str, needles: list[Needle]) -> str:
 
 
 @lru_cache(maxsize=4)
-def _converter(config: str):
+def _converter(config: str) -> Any:
     import opencc
 
     return opencc.OpenCC(config)

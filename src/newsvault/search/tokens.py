@@ -6,7 +6,8 @@ run of consecutive bigrams, so ``加沙`` is one token and ``七国集团`` a th
 one character is kept as that character. Latin words are case-folded; numbers are kept.
 
 Before tokenising, text is *folded*: Traditional characters become Simplified with OpenCC
-(``t2s``), so 臺灣, 台灣 and 台湾 all index and query as ``台湾``. The same :func:`fold` runs on
+(``t2s``), so 臺灣, 台灣 and 台湾 all index and query as ``台湾``. Folding and the CJK ranges live
+in :mod:`newsvault.chinese`. The same :func:`fold` runs on
 documents and queries, which is what makes the folding symmetric.
 
 The index stores the tokens space-separated and lets SQLite's ``ascii`` tokenizer split them
@@ -17,17 +18,16 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from functools import lru_cache
 from operator import add
+
+from ..chinese import CJK as _CJK
+from ..chinese import fold, is_cjk
 
 __all__ = ["fold", "index_tokens", "query_tokens", "extract_text", "TOKENIZER_VERSION", "is_cjk"]
 
 # Bump when tokens change: the index is then rebuilt (old rows could not be deleted otherwise).
-TOKENIZER_VERSION = "1"
-
-# Han (basic, extension A, compatibility) plus kana: scripts written without spaces.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
+# 2: CJK includes Han extensions B to H (newsvault.chinese).
+TOKENIZER_VERSION = "2"
 # Anything that is not part of a token: punctuation, symbols, spaces (underscore counts as one).
 _NON_TOKEN = re.compile(r"[\W_]+")
 _SPACES = re.compile(r"\s+")
@@ -36,22 +36,6 @@ _SPACES = re.compile(r"\s+")
 # entities decoded. Much faster than a DOM walk, and the index needs words, not layout.
 _DROP = re.compile(r"<(script|style|noscript|template|svg|iframe)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>")
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def is_cjk(ch: str) -> bool:
-    return bool(_CJK_RUN.match(ch))
-
-
-def fold(text: str) -> str:
-    """Simplified, lower-case text (the form both documents and queries are tokenised from)."""
-    return _t2s().convert(text).lower()
 
 
 _NON_CJK = re.compile(f"[^{_CJK}]+")

@@ -8,21 +8,27 @@
   var PAGE = 50;
 
   var map = {};
-  (function () { var p = NV.t2sPairs || ""; for (var i = 0; i + 1 < p.length; i += 2) map[p[i]] = p[i + 1]; })();
+  // By code point: a few hundred pairs are plane-2 characters (two UTF-16 units each).
+  (function () { var p = Array.from(NV.t2sPairs || ""); for (var i = 0; i + 1 < p.length; i += 2) map[p[i]] = p[i + 1]; })();
   function fold(s) {
     var out = "";
-    for (var i = 0; i < s.length; i++) { var c = s[i]; out += map[c] || c; }
+    for (var c of s) out += map[c] || c;
     return out.toLowerCase();
   }
-  var TOKEN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9a-z\u00c0-\u024f\u0400-\u04ff]+/g;
+  // The CJK ranges of newsvault/chinese.py (CJK): kana, Han extension A, the unified block,
+  // compatibility ideographs, and planes 2-3 (extensions B-H). A test runs this file in node
+  // and checks that it finds the same terms as the Python index builder.
+  var TOKEN = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}]+|[0-9a-z\u00c0-\u024f\u0400-\u04ff]+/gu;
+  var CJK = /^[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}]/u;
   function queryTerms(q) {
     var out = [], m, seen = {};
     TOKEN.lastIndex = 0;
     while ((m = TOKEN.exec(q))) {
       var run = m[0];
-      if (run.charCodeAt(0) >= 0x3400) {
-        for (var i = 0; i + 1 < run.length; i++) { var b = run.substr(i, 2); if (!seen[b]) { seen[b] = 1; out.push(b); } }
-        if (run.length === 1) return null;  // a single character is not indexed
+      if (CJK.test(run)) {
+        var chars = Array.from(run);  // code points: a plane-2 character is two UTF-16 units
+        for (var i = 0; i + 1 < chars.length; i++) { var b = chars[i] + chars[i + 1]; if (!seen[b]) { seen[b] = 1; out.push(b); } }
+        if (chars.length === 1) return null;  // a single character is not indexed
       } else if (run.length >= 2 || /^[0-9]+$/.test(run)) { if (!seen[run]) { seen[run] = 1; out.push(run); } }
     }
     return out;
@@ -38,6 +44,8 @@
     }
     return ((c ^ 0xFFFFFFFF) >>> 0) % n;
   }
+  NV.fold = fold; NV.queryTerms = queryTerms; NV.shardOf = shardOf;
+  if (typeof document === "undefined") return;  // loaded outside a page (the tokenizer test)
   NV.t = function (shard, obj) { for (var k in obj) (terms[k] = terms[k] || []).push(obj[k]); };
   NV.d = function (chunk, rows) { for (var i = 0; i < rows.length; i++) docs[rows[i][0]] = rows[i]; };
   function load(path) {
