@@ -47,7 +47,6 @@ def search_archive(
     :class:`~newsvault.errors.NewsvaultError` with a one-line message.
     """
     parse_query(q)  # refuse bad queries before doing any indexing work
-    _ = archive.catalog  # opening the catalog may rebuild it, which queues the whole index
     idx = index_for(archive)
     with _sqlite_errors(idx.path):
         if idx.pending_count() and not idx.read_only:
