@@ -19,20 +19,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 
 from conftest import REPO
 
 README = REPO / "README.md"
-
-# Output the tour does not show on purpose, while the code catches up. Each entry: the command,
-# and the exact trailing line tolerated in its output.
-PENDING = {
-    # The seed record ends with the remains of RFI's share bar ("分享 :"); the body cleaner is to
-    # drop it. README shows the output without it; until then the line is tolerated here only.
-    "newsvault show 5be8": "分享 :",
-}
-
 
 @dataclass
 class Step:
@@ -110,17 +100,11 @@ class Shell:
         return done.stdout.replace(str(self.base), "/tmp").splitlines()
 
 
-def _drop_pending(command: str, actual: list[str]) -> list[str]:
+def _trimmed(actual: list[str]) -> list[str]:
     lines = list(actual)
     while lines and not lines[-1].strip():
         lines.pop()
-    if lines and lines[-1].rstrip() == PENDING.get(command):
-        lines.pop()
     return lines
-
-
-def _without_pending(command: str, actual: list[str]) -> list[str]:
-    return normalise(_drop_pending(command, actual))
 
 
 def test_the_tour_runs_as_written(tmp_path):
@@ -134,9 +118,8 @@ def test_the_tour_runs_as_written(tmp_path):
     for block in blocks:
         for step in block:
             actual = shell.run(step.command)
-            command = step.command.split("#", 1)[0].strip()
-            outputs[step.line] = _drop_pending(command, actual)
-            if _without_pending(command, actual) != normalise(step.expected):
+            outputs[step.line] = _trimmed(actual)
+            if normalise(_trimmed(actual)) != normalise(step.expected):
                 mismatches.append((step, actual))
     if update:
         README.write_text(_rewritten(text, outputs), encoding="utf-8")
@@ -166,7 +149,6 @@ def _rewritten(text: str, outputs: dict[int, list[str]]) -> str:
     return "\n".join(out) + "\n"
 
 
-@pytest.mark.xfail(reason="the body cleaner does not yet drop the end of RFI's share bar ('分享 :')", strict=False)
 def test_show_leaves_no_share_bar(tmp_path):
     shell = Shell(tmp_path)
     shell.run("newsvault init /tmp/a")

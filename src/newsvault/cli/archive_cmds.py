@@ -99,6 +99,7 @@ def _article_json(archive: Archive, article: Article, rev: int | None = None) ->
 @click.pass_context
 def show(ctx: click.Context, ref: str, as_json: bool, raw: bool) -> None:
     """Show an article by id (or prefix, or ID@REV), URL or record path."""
+    from ..sanitize import sanitize_html
     from ..text import html_to_text
 
     archive = open_archive(ctx)
@@ -119,7 +120,8 @@ def show(ctx: click.Context, ref: str, as_json: bool, raw: bool) -> None:
     click.echo(f"url       {data['url']}")
     click.echo(f"file      {data['versions'][data['rev']]['path']}")
     click.echo("")
-    click.echo(html_to_text(data["body_html"]))
+    # What a reader of the site sees: share bars and promo placeholders are not the article.
+    click.echo(html_to_text(sanitize_html(data["body_html"])))
 
 
 @main.command("ls")
