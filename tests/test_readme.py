@@ -19,7 +19,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from conftest import REPO
 
 README = REPO / "README.md"
