@@ -1,35 +1,40 @@
-"""Shared pieces of the collector tests: corpus articles, feed builders, a real local HTTP server.
+"""Shared pieces of the collector tests: corpus articles, feed builders, archives that may fetch
+from this machine.
 
-The server is a ``ThreadingHTTPServer`` on 127.0.0.1 whose routes can misbehave on purpose:
-fail with 500, fail then recover, never answer, reset the connection, redirect in a loop,
-stream an endless body, or answer conditional GETs with 304.
+The local HTTP server lives in http_helpers; ``FeedServer``, ``Reply`` and the ``srv`` fixture
+are importable from here too, under the names the collector tests have always used.
 """
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import hashlib
 import html
 import json
-import socket
-import struct
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+import http_helpers
+from conftest import CORPUS
+from http_helpers import Reply as Reply  # re-exported for the collector tests
 from newsvault.archive import Archive, write_atomic
 from newsvault.config import CONFIG_NAME, Config
 from newsvault.record import Record, parse
 
-CORPUS = Path("/work/shared/corpus")
 TESTDATA = Path(__file__).parent / "testdata" / "collect"
+
+FeedServer = http_helpers.LoopbackServer  # the name the collector tests know the one loopback server by
+
+
+def __getattr__(name: str) -> object:
+    """``from collect_helpers import srv`` keeps working, while the fixture stays registered once
+    (pytest finds fixtures by listing a plugin's names, and this one is not listed here)."""
+    if name == "srv":
+        return http_helpers.srv
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,192 +202,6 @@ def page(title: str, body: str, charset: str = "utf-8", wrapper: str = '<div cla
 
 
 # ---------------------------------------------------------------------------------------------
-# A real HTTP server with misbehaving routes
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Route = Callable[["_Handler"], None]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
-        self.server.owner._record(path, self)
-        route = self.server.owner.routes.get(path)
-        if route is None:
-            self.send(Reply(404, b"not found"))
-            return
-        route(self)
-
-    def send(self, reply: Reply) -> None:
-        self.send_response(reply.status)
-        for k, v in reply.headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-    owner: FeedServer
-
-    def handle_error(self, request, client_address) -> None:  # client aborts are expected here
-        pass
-
-
-class FeedServer:
-    """``with FeedServer() as srv: srv.static('/feed.xml', body); srv.url('/feed.xml')``."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host  # any 127.x address: tests never listen beyond this machine
-        self.routes: dict[str, Route] = {}
-        self.hits: Counter[str] = Counter()
-        self.headers: dict[str, list[dict[str, str]]] = {}
-        self.released = threading.Event()
-        self.sent: Counter[str] = Counter()  # bytes written by streaming routes
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> FeedServer:
-        self.httpd = _Server((self.host, 0), _Handler)
-        self.httpd.owner = self
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.released.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://{self.host}:{self.httpd.server_address[1]}"
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def _record(self, path: str, handler: _Handler) -> None:
-        with self._lock:
-            self.hits[path] += 1
-            self.headers.setdefault(path, []).append({k.lower(): v for k, v in handler.headers.items()})
-
-    # -- routes -----------------------------------------------------------------------------------
-    def static(self, path: str, body: str | bytes, content_type: str = "application/rss+xml; charset=utf-8", conditional: bool = True) -> None:
-        """A resource with ETag and Last-Modified that answers 304 when they match."""
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
-        modified = email.utils.formatdate(1_700_000_000, usegmt=True)
-
-        def route(h: _Handler) -> None:
-            if conditional and (h.headers.get("If-None-Match") == etag or (not h.headers.get("If-None-Match") and h.headers.get("If-Modified-Since") == modified)):
-                h.send(Reply(304, b"", {"ETag": etag}))
-                return
-            headers = {"Content-Type": content_type}
-            if conditional:
-                headers.update({"ETag": etag, "Last-Modified": modified})
-            h.send(Reply(200, data, headers))
-
-        self.routes[path] = route
-
-    def sequence(self, path: str, replies: list[Reply], then: Route | None = None) -> None:
-        """Answer with ``replies`` in turn, then with ``then`` (or the last reply) for ever."""
-        state = {"n": 0}
-
-        def route(h: _Handler) -> None:
-            with self._lock:
-                n = state["n"]
-                state["n"] += 1
-            if n < len(replies):
-                h.send(replies[n])
-            elif then is not None:
-                then(h)
-            else:
-                h.send(replies[-1])
-
-        self.routes[path] = route
-
-    def hang(self, path: str) -> None:
-        """Accept the request and never answer (until the server stops)."""
-
-        def route(h: _Handler) -> None:
-            self.released.wait(30)
-            h.close_connection = True
-
-        self.routes[path] = route
-
-    def reset(self, path: str, times: int | None = None, then: Route | None = None) -> None:
-        """Reset the connection (TCP RST) instead of answering, ``times`` times (None: always)."""
-        state = {"n": 0}
-
-        def route(h: _Handler) -> None:
-            with self._lock:
-                state["n"] += 1
-                n = state["n"]
-            if times is not None and n > times and then is not None:
-                then(h)
-                return
-            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            h.connection.close()
-            h.close_connection = True
-
-        self.routes[path] = route
-
-    def redirect(self, path: str, to: str, status: int = 302) -> None:
-        def route(h: _Handler) -> None:
-            h.send(Reply(status, b"", {"Location": to}))
-
-        self.routes[path] = route
-
-    def endless(self, path: str, total: int, chunk: int = 64 * 1024, declare_length: bool = False) -> None:
-        """Stream ``total`` bytes of XML-ish filler; counts what was actually sent."""
-        filler = (b"<item><title>x</title></item>" * (chunk // 29 + 1))[:chunk]
-
-        def route(h: _Handler) -> None:
-            h.send_response(200)
-            h.send_header("Content-Type", "application/rss+xml")
-            if declare_length:
-                h.send_header("Content-Length", str(total))
-            h.send_header("Connection", "close")
-            h.end_headers()
-            h.close_connection = True
-            sent = 0
-            try:
-                h.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
-                while sent < total:
-                    h.wfile.write(filler)
-                    sent += len(filler)
-                    with self._lock:
-                        self.sent[path] += len(filler)
-            except OSError:
-                pass
-
-        self.routes[path] = route
-
-    def serve(self, path: str, fn: Route) -> None:
-        self.routes[path] = fn
-
-
-# ---------------------------------------------------------------------------------------------
 # Looking at an archive
 # ---------------------------------------------------------------------------------------------
 
@@ -435,10 +254,3 @@ def loopback_archive(tmp_path):
     a = local_archive(tmp_path / "archive")
     yield a
     a.close()
-
-
-@pytest.fixture
-def srv():
-    """A FeedServer on 127.0.0.1 for one test (import it into a test module to use it)."""
-    with FeedServer() as s:
-        yield s

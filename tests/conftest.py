@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 # Fixtures that several modules share live in helper modules, registered here as plugins.
-pytest_plugins = ["collect_helpers", "http_helpers", "preserve_helpers", "publish_helpers", "search_helpers"]
+pytest_plugins = ["http_helpers", "collect_helpers", "preserve_helpers", "publish_helpers", "search_helpers"]
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = (REPO.parent / "shared" / "corpus").resolve()
