@@ -1,16 +1,15 @@
-"""Helpers for the preservation tests: corpus histories, a scriptable local HTTP server."""
+"""Helpers for the preservation tests: corpus histories, feeds, exact snapshots of an archive.
+The local HTTP server they fetch from is http_helpers.LoopbackServer."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = (REPO.parent / "shared" / "corpus").resolve()
+# Re-exported, as the preservation tests import them from here.
+from conftest import CORPUS as CORPUS
+from conftest import REPO as REPO
+from http_helpers import Reply as Reply
+
 CDT_HISTORY = CORPUS / "cdt-history"
 
 
@@ -28,64 +27,6 @@ def history_rounds() -> list[list[Path]]:
                 rounds.append([])
             rounds[r].append(f)
     return [sorted(r, key=lambda p: int(p.stem)) for r in rounds]
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to sleep before answering (timeouts)
-
-
-class LocalServer:
-    """A ThreadingHTTPServer on 127.0.0.1 whose answers a test sets per path; records requests."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Reply | Callable[[BaseHTTPRequestHandler], Reply]] = {}
-        self.requests: list[tuple[float, str, dict[str, str]]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms delayed-ACK stall)
-
-            def do_GET(self) -> None:  # noqa: N802
-                server.requests.append((time.monotonic(), self.path, {k.lower(): v for k, v in self.headers.items()}))
-                route = server.routes.get(self.path)
-                reply = route(self) if callable(route) else route
-                if reply is None:
-                    reply = Reply(404, b"<html><body>not found</body></html>")
-                if reply.delay:
-                    time.sleep(reply.delay)
-                try:
-                    self.send_response(reply.status)
-                    headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(reply.body)))
-                    self.end_headers()
-                    if reply.status != 304:
-                        self.wfile.write(reply.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> LocalServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def rss_feed(items: list[tuple[str, str, int, str]]) -> bytes:

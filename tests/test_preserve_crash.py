@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from http_helpers import LoopbackServer, Reply
 from newsvault.archive import Archive, write_atomic
 from newsvault.compose import open_archive
 from newsvault.config import CONFIG_NAME, Source
 from newsvault.importer import import_paths
 from newsvault.preserve.fsck import check, fsck
 from newsvault.record import parse
-from preserve_helpers import CDT_HISTORY, CORPUS, REPO, LocalServer, Reply, record_like_files, record_snapshot, rss_feed
+from preserve_helpers import CDT_HISTORY, CORPUS, REPO, record_like_files, record_snapshot, rss_feed
 
 SEED = 20261130
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "src")}
@@ -184,16 +185,16 @@ def _feed_items(server_base: str, n: int = 30) -> list[tuple[str, str, int, str]
 
 
 def test_collect_killed_at_random_moments(tmp_path):
-    with LocalServer() as server:
+    with LoopbackServer() as server:
         items = _feed_items(server.base)
         feed = rss_feed(items)
 
-        def feed_route(handler):
-            if handler.headers.get("If-None-Match") == '"f1"':
+        def feed_route(request):
+            if request.headers.get("If-None-Match") == '"f1"':
                 return Reply(304, b"", {"ETag": '"f1"'})
             return Reply(200, feed, {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": '"f1"'})
 
-        server.routes["/feed.xml"] = feed_route
+        server.route("/feed.xml", feed_route)
         template = tmp_path / "template"
         archive = Archive.init(template)
         archive.config.sources = [Source("local", "本地", [server.base + "/feed.xml"])]

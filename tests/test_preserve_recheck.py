@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from http_helpers import LoopbackServer, Reply
 from newsvault.archive import Archive, write_atomic
 from newsvault.clean import clean_html
 from newsvault.config import CONFIG_NAME, Source
@@ -17,7 +18,7 @@ from newsvault.preserve.checks import deleted_articles, iter_checks
 from newsvault.preserve.history import article_history
 from newsvault.preserve.recheck import USER_AGENT, RecheckPolicy, recheck
 from newsvault.record import Record, parse
-from preserve_helpers import CORPUS, REPO, LocalServer, Reply
+from preserve_helpers import CORPUS, REPO
 
 DELAY = 0.05
 POLICY = RecheckPolicy(delay=DELAY, timeout=0.5)
@@ -48,7 +49,7 @@ def corpus_bodies(n: int) -> list[tuple[str, str]]:
 @pytest.fixture
 def site(tmp_path):
     """An archive of articles whose URLs live on a local server; the server serves them all."""
-    with LocalServer() as server:
+    with LoopbackServer() as server:
         archive = Archive.init(tmp_path / "archive")
         archive.config.sources = [
             Source("sel", "选择器站", [server.base + "/feed"], body="page", selector="article", hosts=["127.0.0.1"]),
@@ -66,15 +67,15 @@ def site(tmp_path):
                 url = f"{server.base}/news/2020/{case}.html"
                 r = archive.add(Record(title, url, 1_600_000_000_000 + i * 60_000, body), "sel", seen=1_600_000_000_000)
                 articles[case] = (r.article_id, url, title, body)
-                server.routes[f"/news/2020/{case}.html"] = Reply(200, page(title, body))
+                server.route(f"/news/2020/{case}.html", Reply(200, page(title, body)))
             title, body = bodies[-1]
             url = f"{server.base}/feed-article/1.html"
             # A feed-sourced body: the page shows more than the feed gave.
             r = archive.add(Record(title, url, 1_600_000_000_000, body[: len(body) // 2]), "fs", seen=1_600_000_000_000)
             articles["feed"] = (r.article_id, url, title, body)
-            server.routes["/feed-article/1.html"] = Reply(200, page(title, body))
-        server.routes["/"] = Reply(200, page("首页", "<p>欢迎来到本地测试站。今日要闻。</p>" * 5))
-        server.routes["/news"] = Reply(200, page("新闻", "<p>新闻列表。</p>" * 5))
+            server.route("/feed-article/1.html", Reply(200, page(title, body)))
+        server.route("/", Reply(200, page("首页", "<p>欢迎来到本地测试站。今日要闻。</p>" * 5)))
+        server.route("/news", Reply(200, page("新闻", "<p>新闻列表。</p>" * 5)))
         yield archive, server, articles
         archive.close()
 
@@ -92,36 +93,36 @@ def test_each_outcome_classified_and_no_false_deletion(site):
     assert deleted_articles(archive) == {}
 
     # The source changes: each case does its thing.
-    r = server.routes
+    r = server.route
     title, body = arts["changed"][2], arts["changed"][3]
     new_body = body.replace("</p>", "（本段已被编辑修改）</p>", 1)
     assert new_body != body
-    r["/news/2020/changed.html"] = Reply(200, page(title, new_body))
-    r["/news/2020/gone404.html"] = Reply(404, b"<html><body><h1>Not Found</h1></body></html>")
-    r["/news/2020/gone410.html"] = Reply(410, b"gone")
-    r["/news/2020/home.html"] = Reply(302, b"", {"Location": "/"})
-    r["/news/2020/search.html"] = Reply(301, b"", {"Location": "/search?q=%E6%96%87%E7%AB%A0"})
-    r["/search?q=%E6%96%87%E7%AB%A0"] = Reply(200, page("搜索", "<p>没有找到相关结果，请换一个关键词再试。</p>"))
-    r["/news/2020/section.html"] = Reply(301, b"", {"Location": "/news/"})
-    r["/news/"] = Reply(200, page("新闻", "<p>新闻列表，每天更新的新闻。</p>" * 3))
-    r["/news/2020/timeout.html"] = Reply(200, page("x", "<p>late</p>"), delay=2.0)
-    r["/news/2020/e503.html"] = Reply(503, b"busy", {"Retry-After": "120"})
-    r["/news/2020/e403.html"] = Reply(403, b"forbidden")
-    r["/news/2020/e429.html"] = Reply(429, b"slow down")
+    r("/news/2020/changed.html", Reply(200, page(title, new_body)))
+    r("/news/2020/gone404.html", Reply(404, b"<html><body><h1>Not Found</h1></body></html>"))
+    r("/news/2020/gone410.html", Reply(410, b"gone"))
+    r("/news/2020/home.html", Reply(302, b"", {"Location": "/"}))
+    r("/news/2020/search.html", Reply(301, b"", {"Location": "/search?q=%E6%96%87%E7%AB%A0"}))
+    r("/search?q=%E6%96%87%E7%AB%A0", Reply(200, page("搜索", "<p>没有找到相关结果，请换一个关键词再试。</p>")))
+    r("/news/2020/section.html", Reply(301, b"", {"Location": "/news/"}))
+    r("/news/", Reply(200, page("新闻", "<p>新闻列表，每天更新的新闻。</p>" * 3)))
+    r("/news/2020/timeout.html", Reply(200, page("x", "<p>late</p>"), delay=2.0))
+    r("/news/2020/e503.html", Reply(503, b"busy", {"Retry-After": "120"}))
+    r("/news/2020/e403.html", Reply(403, b"forbidden"))
+    r("/news/2020/e429.html", Reply(429, b"slow down"))
     mt, mb = arts["moved"][2], arts["moved"][3]
-    r["/news/2020/moved.html"] = Reply(301, b"", {"Location": "/articles/new-slug-for-moved"})
-    r["/articles/new-slug-for-moved"] = Reply(200, page(mt, mb))
+    r("/news/2020/moved.html", Reply(301, b"", {"Location": "/articles/new-slug-for-moved"}))
+    r("/articles/new-slug-for-moved", Reply(200, page(mt, mb)))
     et, eb = arts["etag"][2], arts["etag"][3]
 
-    def etag_route(handler):
-        if handler.headers.get("If-None-Match") == '"v1"':
+    def etag_route(request):
+        if request.headers.get("If-None-Match") == '"v1"':
             return Reply(304, b"", {"ETag": '"v1"'})
         return Reply(200, page(et, eb), {"ETag": '"v1"', "Last-Modified": "Wed, 01 Jan 2020 00:00:00 GMT"})
 
-    r["/news/2020/etag.html"] = etag_route
-    r["/news/2020/soft404.html"] = Reply(200, page("页面不存在", "<p>抱歉，您访问的页面不存在或已被删除。</p>"))
-    r["/news/2020/wall.html"] = Reply(302, b"", {"Location": "/account/login?next=/news/2020/wall.html"})
-    r["/account/login?next=/news/2020/wall.html"] = Reply(200, page("登录", "<p>请登录后继续阅读。</p>"))
+    r("/news/2020/etag.html", etag_route)
+    r("/news/2020/soft404.html", Reply(200, page("页面不存在", "<p>抱歉，您访问的页面不存在或已被删除。</p>")))
+    r("/news/2020/wall.html", Reply(302, b"", {"Location": "/account/login?next=/news/2020/wall.html"}))
+    r("/account/login?next=/news/2020/wall.html", Reply(200, page("登录", "<p>请登录后继续阅读。</p>")))
 
     second = _by_id(recheck(archive, policy=POLICY))
     status = {case: second[arts[case][0]].status for case in CASES}
@@ -150,10 +151,10 @@ def test_each_outcome_classified_and_no_false_deletion(site):
     assert len(lines) == 2 * len(CASES) and all(json.loads(x)["id"] for x in lines)
 
     # Round 3: the failing ones recover, a deleted one comes back, a gone one now fails.
-    r["/news/2020/e503.html"] = Reply(200, page(arts["e503"][2], arts["e503"][3]))
-    r["/news/2020/timeout.html"] = Reply(200, page(arts["timeout"][2], arts["timeout"][3]))
-    r["/news/2020/gone404.html"] = Reply(200, page(arts["gone404"][2], arts["gone404"][3]))
-    r["/news/2020/gone410.html"] = Reply(503, b"down")
+    r("/news/2020/e503.html", Reply(200, page(arts["e503"][2], arts["e503"][3])))
+    r("/news/2020/timeout.html", Reply(200, page(arts["timeout"][2], arts["timeout"][3])))
+    r("/news/2020/gone404.html", Reply(200, page(arts["gone404"][2], arts["gone404"][3])))
+    r("/news/2020/gone410.html", Reply(503, b"down"))
     third = _by_id(recheck(archive, policy=POLICY))
     assert third[arts["e503"][0]].status == "live" and third[arts["timeout"][0]].status == "live"
     assert third[arts["gone404"][0]].status == "live" and third[arts["gone410"][0]].status == "failing"
@@ -170,8 +171,8 @@ def test_politeness_user_agent_conditional_and_spacing(site):
     recheck(archive, policy=RecheckPolicy(delay=delay, timeout=0.5))
     took = time.monotonic() - t0
     reqs = server.requests[start:]
-    assert all(h.get("user-agent") == USER_AGENT for _, _, h in reqs)
-    times = sorted(t for t, _, _ in reqs)
+    assert all(r.headers.get("user-agent") == USER_AGENT for r in reqs)
+    times = sorted(r.at for r in reqs)
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert len(gaps) >= len(CASES) and min(gaps) >= delay * 0.75, min(gaps)
     assert took >= delay * len(gaps)
@@ -182,13 +183,13 @@ def test_conditional_request_uses_stored_validators(site):
     et, eb = arts["etag"][2], arts["etag"][3]
     seen_headers = []
 
-    def etag_route(handler):
-        seen_headers.append(dict(handler.headers))
-        if handler.headers.get("If-None-Match") == '"v1"':
+    def etag_route(request):
+        seen_headers.append(request.headers)
+        if request.headers.get("If-None-Match") == '"v1"':
             return Reply(304, b"", {"ETag": '"v1"'})
         return Reply(200, page(et, eb), {"ETag": '"v1"', "Last-Modified": "Wed, 01 Jan 2020 00:00:00 GMT"})
 
-    server.routes["/news/2020/etag.html"] = etag_route
+    server.route("/news/2020/etag.html", etag_route)
     aid = arts["etag"][0]
     a = [archive.catalog.get(aid)]
     assert recheck(archive, articles=a, policy=POLICY)[0].etag == '"v1"'
@@ -208,7 +209,7 @@ def test_feed_sourced_article_baseline_then_change(site):
     first = recheck(archive, articles=a, policy=POLICY)[0]
     assert first.status == "live" and first.reason.startswith("baseline") and first.fp
     assert recheck(archive, articles=a, policy=POLICY)[0].status == "live"
-    server.routes["/feed-article/1.html"] = Reply(200, page(title, body.replace("</p>", "【更正】</p>", 1)))
+    server.route("/feed-article/1.html", Reply(200, page(title, body.replace("</p>", "【更正】</p>", 1))))
     res = recheck(archive, articles=a, policy=POLICY)[0]
     assert res.status == "changed" and len(archive.catalog.versions(aid)) == 2
     assert recheck(archive, articles=a, policy=POLICY)[0].status == "live"
@@ -220,7 +221,7 @@ def test_torn_check_line_is_skipped_and_not_glued(site):
     path = archive.root / "checks" / "sel.jsonl"
     with open(path, "ab") as f:
         f.write(b'{"id": "torn", "status": "go')  # a crash mid-line
-    server.routes["/news/2020/gone404.html"] = Reply(404, b"")
+    server.route("/news/2020/gone404.html", Reply(404, b""))
     recheck(archive, articles=[archive.catalog.get(arts["gone404"][0])], policy=POLICY)
     ids = [c["id"] for c in iter_checks(archive.root)]
     assert ids == [arts["gone404"][0]] * 2
@@ -229,9 +230,9 @@ def test_torn_check_line_is_skipped_and_not_glued(site):
 
 def test_cli_recheck_and_deleted(site):
     archive, server, arts = site
-    server.routes["/news/2020/gone410.html"] = Reply(410, b"gone")
-    server.routes["/news/2020/home.html"] = Reply(302, b"", {"Location": "/"})
-    server.routes["/news/2020/e503.html"] = Reply(503, b"busy")
+    server.route("/news/2020/gone410.html", Reply(410, b"gone"))
+    server.route("/news/2020/home.html", Reply(302, b"", {"Location": "/"}))
+    server.route("/news/2020/e503.html", Reply(503, b"busy"))
     env = {"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"}
     run = lambda *a: subprocess.run([sys.executable, "-m", "newsvault", "-C", str(archive.root), *a], capture_output=True, text=True, env=env, timeout=60)  # noqa: E731
     proc = run("recheck", "--json", "--delay", "0.01", "--timeout", "0.5", "--source", "sel")
@@ -263,10 +264,10 @@ def test_odd_cases_fail_safe(site):
     aid = arts["live"][0]
     (archive.root / archive.catalog.get(aid).latest_path).unlink()
     # A page that is not HTML at all: live (it answers), never "changed" into a PDF.
-    server.routes["/news/2020/etag.html"] = Reply(200, b"%PDF-1.4 ...", {"Content-Type": "application/pdf"})
+    server.route("/news/2020/etag.html", Reply(200, b"%PDF-1.4 ...", {"Content-Type": "application/pdf"}))
     # A redirect loop: failing.
-    server.routes["/news/2020/e503.html"] = Reply(302, b"", {"Location": "/news/2020/e503.html?x=1"})
-    server.routes["/news/2020/e503.html?x=1"] = Reply(302, b"", {"Location": "/news/2020/e503.html"})
+    server.route("/news/2020/e503.html", Reply(302, b"", {"Location": "/news/2020/e503.html?x=1"}))
+    server.route("/news/2020/e503.html?x=1", Reply(302, b"", {"Location": "/news/2020/e503.html"}))
     picked = [archive.catalog.get(arts[c][0]) for c in ("live", "etag", "e503")]
     res = {r.id: r for r in recheck(archive, articles=picked, policy=POLICY)}
     assert res[aid].status == "failing" and "fsck" in res[aid].reason
@@ -281,7 +282,7 @@ def test_page_text_a_then_b_then_a_again_keeps_three_versions(site):
     edited = body.replace("</p>", "（后来又被改回去了）</p>", 1)
     statuses = []
     for text in (edited, body):
-        server.routes["/news/2020/changed.html"] = Reply(200, page(title, text))
+        server.route("/news/2020/changed.html", Reply(200, page(title, text)))
         statuses.append(recheck(archive, articles=[archive.catalog.get(aid)], policy=POLICY)[0].status)
     assert statuses == ["changed", "changed"]
     versions = archive.catalog.versions(aid)
