@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CORPUS
 from newsvault.compose import init_archive
 from newsvault.importer import import_paths
 from newsvault.record import Record
 from newsvault.search import index_for
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = (REPO.parent / "shared" / "corpus").resolve()
 TESTDATA = Path(__file__).resolve().parent / "testdata" / "search"
 SEED_ID = "5be844d2d106"
 
