@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,31 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = False, env: dict 
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """``tmpfs("4m")`` mounts a real tmpfs of that size (a small disk to fill, or to remount
+    read-only with :func:`remount_read_only`); it is unmounted after the test. Skips where
+    mounting is not allowed."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        mnt = tmp_path / f"disk{len(mounted) or ''}"
+        mnt.mkdir()
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+        mounted.append(mnt)
+        return mnt
+
+    yield mount
+    for mnt in mounted:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def remount_read_only(mnt: Path) -> None:
+    """Make a :func:`tmpfs` mount read-only (skips where remounting is not allowed)."""
+    if subprocess.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("cannot remount read-only here")
+

@@ -134,19 +134,9 @@ def test_bad_inputs_each_get_a_reason_and_never_stop_the_run(tmp_path, cli):
     archive.close()
 
 
-def _mount_tmpfs(path: Path, size: str) -> None:
-    path.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-
-
 @pytest.fixture
-def small_disk(tmp_path):
-    mnt = tmp_path / "disk"
-    _mount_tmpfs(mnt, "3m")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
+def small_disk(tmpfs):
+    return tmpfs("3m")
 
 
 def test_full_disk_fails_with_one_message_and_keeps_the_archive_as_it_was(small_disk, corpus, cli):

@@ -12,12 +12,12 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SEED, run_cli
+from conftest import REPO, SEED, remount_read_only, run_cli
 from newsvault.archive import Archive, Skipped
 from newsvault.compose import init_archive, open_archive
 from newsvault.errors import CatalogError, RecordError
@@ -185,22 +185,13 @@ def test_a_damaged_catalog_is_rebuilt_from_the_files(seeded: Path, how: str) -> 
 
 
 @pytest.fixture
-def read_only_archive(tmp_path: Path) -> Iterator[Path]:
+def read_only_archive(tmpfs: Callable[[str], Path]) -> Path:
     """An archive with records on a tmpfs, remounted read-only for the test's body."""
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    try:
-        root = mnt / "a"
-        run_cli("init", str(root), check=True)
-        run_cli("-C", str(root), "import", str(SEED), check=True)
-        if subprocess.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True).returncode != 0:
-            pytest.skip("cannot remount read-only here")
-        yield root
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+    root = tmpfs("8m") / "a"
+    run_cli("init", str(root), check=True)
+    run_cli("-C", str(root), "import", str(SEED), check=True)
+    remount_read_only(root.parent)
+    return root
 
 
 def test_read_only_archive_reads_and_checks_and_refuses_writes_in_one_line(read_only_archive: Path) -> None:
@@ -214,26 +205,18 @@ def test_read_only_archive_reads_and_checks_and_refuses_writes_in_one_line(read_
     assert record_bytes(root) == before
 
 
-def test_fsck_repair_on_a_read_only_archive_says_so(tmp_path: Path) -> None:
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        root = mnt / "a"
-        run_cli("init", str(root), check=True)
-        run_cli("-C", str(root), "import", str(SEED), check=True)
-        stray = root / "articles" / "rfi" / ".nv-x.md.999999999.tmp"  # a writer long gone
-        stray.write_bytes(b"half")
-        if subprocess.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True).returncode != 0:
-            pytest.skip("cannot remount read-only here")
-        before = record_bytes(root)
-        assert "temp-file" in run_cli("-C", str(root), "fsck").stdout
-        line = one_line_error(run_cli("-C", str(root), "fsck", "--repair"))
-        assert "read-only" in line.lower() and "nothing was changed" in line
-        assert record_bytes(root) == before and stray.exists()
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+def test_fsck_repair_on_a_read_only_archive_says_so(tmpfs: Callable[[str], Path]) -> None:
+    root = tmpfs("8m") / "a"
+    run_cli("init", str(root), check=True)
+    run_cli("-C", str(root), "import", str(SEED), check=True)
+    stray = root / "articles" / "rfi" / ".nv-x.md.999999999.tmp"  # a writer long gone
+    stray.write_bytes(b"half")
+    remount_read_only(root.parent)
+    before = record_bytes(root)
+    assert "temp-file" in run_cli("-C", str(root), "fsck").stdout
+    line = one_line_error(run_cli("-C", str(root), "fsck", "--repair"))
+    assert "read-only" in line.lower() and "nothing was changed" in line
+    assert record_bytes(root) == before and stray.exists()
 
 
 def test_a_damaged_catalog_on_a_read_only_disk_names_the_repair(read_only_archive: Path, tmp_path: Path) -> None:

@@ -105,19 +105,9 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     assert "Traceback" not in err
 
 
-def _mount_tmpfs(path: Path, size: str) -> None:
-    path.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-
-
 @pytest.fixture
-def disk(tmp_path):
-    mnt = tmp_path / "disk"
-    _mount_tmpfs(mnt, "4m")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
+def disk(tmpfs):
+    return tmpfs("4m")
 
 
 # Commands that write somewhere in the archive; on a read-only disk each must fail in one line

@@ -124,14 +124,8 @@ def test_a_build_killed_half_way_resumes_and_ends_identical(big_archive, tmp_pat
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
+def small_disk(tmpfs):
+    return tmpfs("200m")
 
 
 def remount(mnt: Path, mode: str) -> None:
