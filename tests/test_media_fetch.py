@@ -175,3 +175,29 @@ def test_collect_with_media_off_fetches_no_image(tmp_path: Path, loopback: Loopb
         assert not (archive.root / "media").exists()
     finally:
         archive.close()
+
+
+def test_recheck_keeps_the_images_of_a_new_revision(tmp_path: Path, loopback: LoopbackServer):
+    from newsvault.archive import write_atomic
+    from newsvault.config import CONFIG_NAME
+    from newsvault.preserve.recheck import RecheckPolicy, recheck
+
+    archive = local_archive(tmp_path / "archive")
+    archive.config.sources = [Source("sel", "选择器站", [loopback.url("/feed")], body="page", selector="article", hosts=["127.0.0.1"])]
+    write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+    enable_media(archive.root)
+    archive = reopen(archive)
+    try:
+        text = "<p>" + "这是一段足够长的正文，用来比较页面与存档是否一致。" * 8 + "</p>"
+        url = loopback.url("/news/1.html")
+        with archive.batch():
+            archive.add(Record("被编辑的文章", url, T0, text), "sel", seen=T0)
+        loopback.static("/added.png", PLAIN, "image/png")
+        edited = f'{text}<p>（编者补充截图）<img src="{loopback.url("/added.png")}" alt="补充"></p>'
+        page = f"<html><head><title>被编辑的文章</title></head><body><article>{edited}</article></body></html>"
+        loopback.static("/news/1.html", page, "text/html; charset=utf-8")
+        results = recheck(archive, policy=RecheckPolicy(delay=0, timeout=2))
+        assert [r.status for r in results] == ["changed"]
+        assert statuses(archive) == {"added.png": "ok"}
+    finally:
+        archive.close()
