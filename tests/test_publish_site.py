@@ -68,7 +68,8 @@ def test_article_page_shows_everything_a_reader_needs(built):
     assert "个版本" not in old and "已删除" not in old  # the article page carries those
     # sanitised: share bar and promo placeholders gone, images lazy
     assert "分享 :" not in html and "selfpromo" not in html
-    assert 'loading="lazy"' in html and "https://s.rfi.fr/media/display/" in html
+    # images not kept locally: a placeholder linking the original, never a remote <img>
+    assert 'class="media-missing"' in html and 'href="https://s.rfi.fr/media/display/' in html and '<img src="https://' not in html
 
 
 def test_scraped_pages_are_reduced_to_their_main_content(built):

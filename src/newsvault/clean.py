@@ -89,6 +89,29 @@ def is_teaser(body_html: str, min_chars: int = 200) -> bool:
     return len(_TAG.sub("", body_html)) < min_chars
 
 
+def _srcset_src(img: etree._Element, picture: etree._Element | None) -> str:
+    """The best ``srcset`` candidate of an ``<img>`` with no usable ``src`` (or of its ``<picture>``'s sources)."""
+    from .media.refs import best_srcset
+
+    sets = [img.get("srcset") or img.get("data-srcset") or ""]
+    sets += [s.get("srcset") or "" for s in (picture.iter("source") if picture is not None else ())]
+    return next((c for c in (best_srcset(v) for v in sets if v) if c), "")
+
+
+def _lift_pictures(root: etree._Element) -> None:
+    """Each ``<picture>``'s ``<img>`` before it, with the sources' best candidate as ``src``
+    when it has none: libxml2 nests the ``<img>`` in a ``<source>``, dropped with its content."""
+    for picture in list(root.iter("picture")):
+        for img in list(picture.iter("img")):
+            src = img.get("src", "")
+            if not src or src.startswith("data:"):
+                best = _srcset_src(img, picture)
+                if best and not any(img.get(a) for a in _LAZY_SRC):
+                    img.set("src", best)
+            img.tail = None
+            picture.addprevious(img)
+
+
 def _fix_images(root: etree._Element, base_url: str | None) -> None:
     for img in list(root.iter("img")):
         src = img.get("src", "")
@@ -97,6 +120,8 @@ def _fix_images(root: etree._Element, base_url: str | None) -> None:
                 if img.get(attr):
                     src = img.get(attr, "")
                     break
+        if not src or src.startswith("data:"):
+            src = _srcset_src(img, None) or src
         if not src or src.startswith("data:") or is_tracking_pixel(img, src):
             drop_element(img)
             continue
@@ -152,6 +177,8 @@ def clean_html(html: str, base_url: str | None = None) -> str:
         root = _parse_body(html)
     except (etree.ParserError, ValueError):
         return _ingest_nh3(html)
+    if "<picture" in html:
+        _lift_pictures(root)
     etree.strip_elements(root, *DROP_WITH_CONTENT, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     if may_have_clutter(html, thorough=True):  # the element walks are costly; most bodies have no clutter
         remove_share_bars(root)

@@ -17,7 +17,7 @@ from .errors import ConfigError
 
 CONFIG_NAME = "newsvault.toml"
 
-__all__ = ["Config", "Source", "SourceError", "DEFAULT_SOURCES", "slugify", "CONFIG_NAME"]
+__all__ = ["Config", "MediaConfig", "Source", "SourceError", "DEFAULT_SOURCES", "slugify", "CONFIG_NAME"]
 
 
 def slugify(text: str) -> str:
@@ -32,9 +32,11 @@ def slugify(text: str) -> str:
 # Validation: one problem, named by its key (``sources[2].feeds: expected a list of URLs, got 5``)
 # ---------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ("archive", "fetch", "sources")
+_TOP_KEYS = ("archive", "fetch", "media", "sources")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private",)
+_MEDIA_SIZES = ("max_image_mb", "pass_mb", "source_mb", "archive_mb")
+_MEDIA_KEYS = ("fetch", "dir", *_MEDIA_SIZES)
 MIN_INTERVAL = 60
 MAX_INTERVAL = 7 * 24 * 3600
 FEED_SCHEMES = ("http", "https", "file")
@@ -95,6 +97,23 @@ def _boolean(table: dict[str, Any], key: str, prefix: str, default: bool) -> boo
     if not isinstance(value, bool):
         raise _Invalid(prefix + key, f"expected true or false, got {_shown(value)}")
     return value
+
+
+def _megabytes(table: dict[str, Any], key: str, prefix: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**7:
+        raise _Invalid(prefix + key, f"expected a number of megabytes (0 for no limit), got {_shown(value)}")
+    return value
+
+
+def _media(data: dict[str, Any]) -> MediaConfig:
+    table = _table(data, "media")
+    _no_unknown_keys(table, _MEDIA_KEYS, "media.")
+    sizes = {k: _megabytes(table, k, "media.", getattr(MediaConfig, k)) for k in _MEDIA_SIZES}
+    if sizes["max_image_mb"] == 0:
+        raise _Invalid("media.max_image_mb", "expected at least 1 (megabytes per image)")
+    # An archive written before [media] existed does not start fetching images by itself.
+    return MediaConfig(fetch=_boolean(table, "fetch", "media.", default=False), dir=_optional_string(table, "dir", "media."), **sizes)
 
 
 def _sources(value: Any) -> list[Source]:
@@ -250,6 +269,28 @@ DEFAULT_SOURCES: list[Source] = [
 
 
 @dataclass
+class MediaConfig:
+    """``[media]``: whether collect and recheck fetch article images, where they are kept, and
+    the byte limits (megabytes; 0 means no limit) — see docs/media.md."""
+
+    fetch: bool = False
+    dir: str | None = None  # None: media/ inside the archive
+    max_image_mb: int = 10
+    pass_mb: int = 200
+    source_mb: int = 0
+    archive_mb: int = 0
+
+    def to_toml(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"fetch": self.fetch}
+        if self.dir:
+            out["dir"] = self.dir
+        for f in fields(self):
+            if f.name in _MEDIA_SIZES and getattr(self, f.name) != f.default:
+                out[f.name] = getattr(self, f.name)
+        return out
+
+
+@dataclass
 class Config:
     """``newsvault.toml``. Every key is validated on load; an unknown key is an error that names it
     (a misspelt key silently ignored would archive the wrong thing for months)."""
@@ -259,6 +300,7 @@ class Config:
     timezone: str = "Asia/Shanghai"
     allow_private: bool = False
     sources: list[Source] = field(default_factory=list)
+    media: MediaConfig = field(default_factory=MediaConfig)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -291,6 +333,7 @@ class Config:
             timezone=_string(archive, "timezone", "archive.", default=cls.timezone),
             allow_private=_boolean(fetch, "allow_private", "fetch.", default=False),
             sources=_sources(data.get("sources", [])),
+            media=_media(data),
         )
         _check_config(config)
         return config
@@ -302,6 +345,8 @@ class Config:
         data: dict[str, Any] = {"archive": archive}
         if self.allow_private:
             data["fetch"] = {"allow_private": True}
+        if self.media != MediaConfig():
+            data["media"] = self.media.to_toml()
         if self.sources:
             data["sources"] = [s.to_toml() for s in self.sources]
         return tomli_w.dumps(data)

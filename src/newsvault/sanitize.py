@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin
 
@@ -377,18 +378,109 @@ def _without_clutter(html: str) -> str:
     return inner_html(root)
 
 
-def sanitize_html(html: str, base_url: str | None = None) -> str:
-    """The publishable form of an archived HTML fragment (see the module docstring)."""
+MediaLookup = Callable[[str], "str | None"]
+
+
+def sanitize_html(html: str, base_url: str | None = None, media: MediaLookup | None = None) -> str:
+    """The publishable form of an archived HTML fragment (see the module docstring).
+
+    ``media``: original image URL → the local copy's href (None when there is none). Given it,
+    no image points at another host: each shows its local copy (the best of ``srcset``, lazy
+    attributes and ``<picture>`` sources that was kept), or becomes a small labelled
+    placeholder — alt text and a link to the original, no width or height (see docs/media.md).
+    """
     if not html:
         return ""
     html = strip_controls(html)
     if may_have_clutter(html):
         html = _without_clutter(html)
-    _local.base = _base_for(base_url)
+    base = _base_for(base_url)
+    if media is not None and ("<img" in html or "<picture" in html):
+        html = _prefer_kept_images(html, base, media)
+    _local.base = base
     try:
         out = _PUBLISHER.clean(html)
     finally:
         _local.base = None
     if "<a" in out:
         out = _A_TAG.sub(_drop_idle_rel, out)
+    if media is not None and "<img" in out:
+        out = _localise_images(out, media)
     return out  # no forbidden character: none in the input, and references to them were removed
+
+
+# -- publishing with local media --------------------------------------------------------------------
+
+_LAZY_SRC = ("data-src", "data-original", "data-lazy-src")
+# nh3's output: double-quoted attributes; <a> open/close tracked so a placeholder never nests a link
+_IMG_OUT = re.compile(r'<img((?:\s+[a-z\-]+="[^"]*")*)\s*/?>|<(/?)a\b[^>]*>')
+_ATTR_OUT = re.compile(r'([a-z\-]+)="([^"]*)"')
+
+
+def _best_candidate(srcset: str) -> str | None:
+    from .media.refs import best_srcset
+
+    return best_srcset(srcset)
+
+
+def _image_candidates(img: etree._Element) -> list[str]:
+    """The URLs an ``<img>`` may show, best first: srcset (its own, then its ``<picture>``'s
+    sources), the lazy attributes, then ``src``."""
+    found = [img.get("srcset") or img.get("data-srcset") or ""]
+    # libxml2 does not know <source> is void: the <img> may sit inside it, so look up, not at the parent
+    picture = next(img.iterancestors("picture"), None)
+    if picture is not None:
+        found += [s.get("srcset") or "" for s in picture.iter("source")]
+    out = [c for c in (_best_candidate(v) for v in found if v) if c]
+    out += [img.get(a, "") for a in _LAZY_SRC]
+    out.append(img.get("src", ""))
+    return [u.strip() for u in out if u.strip() and not u.strip().startswith("data:")]
+
+
+def _prefer_kept_images(html: str, base: str | None, media: MediaLookup) -> str:
+    """Point each image's ``src`` at the best candidate that has a local copy (or, with none,
+    at the first real URL, so that the placeholder links the original, not a 1-pixel GIF)."""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html
+    for img in root.iter("img"):
+        candidates = [urljoin(base, c) if base else c for c in _image_candidates(img)]
+        if not candidates:
+            continue
+        chosen = next((c for c in candidates if media(c)), None)
+        src = img.get("src", "")
+        if chosen is None and src and not src.startswith("data:"):
+            continue
+        img.set("src", chosen or candidates[0])
+    return inner_html(root)
+
+
+def _localise_images(out: str, media: MediaLookup) -> str:
+    in_link = 0
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal in_link
+        if m.group(1) is None:  # an <a> or </a>
+            in_link = max(0, in_link + (-1 if m.group(2) else 1))
+            return m.group(0)
+        return _local_image(m, media, link=in_link == 0)
+
+    return _IMG_OUT.sub(one, out)
+
+
+def _local_image(m: re.Match[str], media: MediaLookup, link: bool = True) -> str:
+    import html as htmlmod
+
+    attrs = {k: htmlmod.unescape(v) for k, v in _ATTR_OUT.findall(m.group(1))}
+    src = attrs.get("src", "")
+    if src.startswith("data:"):
+        return m.group(0)
+    local = media(src) if src else None
+    if local is not None:
+        return m.group(0).replace(f'src="{htmlmod.escape(src)}"', f'src="{htmlmod.escape(local)}"', 1)
+    label = htmlmod.escape(attrs.get("alt", "").strip() or attrs.get("title", "").strip())
+    text = f"［图片未存档{'：' + label if label else ''}］"
+    if not link or not src.startswith(("http://", "https://")):
+        return f'<span class="media-missing">{text}</span>'
+    return f'<span class="media-missing">{text} <a href="{htmlmod.escape(src)}"{_REL}>原图</a></span>'

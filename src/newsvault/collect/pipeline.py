@@ -486,6 +486,10 @@ async def run_pass(
         async with Fetcher(policy) as fetcher:
             ctx = _Context(archive, fetcher, store, seen=now, now=now, executor=executor, page_cap=page_cap)
             await _run_sources(ctx, sources, report, reports, on_source)
+            if not report.interrupted:  # images after the text is written; they never fail it
+                from ..media.fetching import after_collect
+
+                await after_collect(archive, [reports[s.slug] for s in sources], policy)
     finally:
         if executor is not None:
             _stop_pool(executor)

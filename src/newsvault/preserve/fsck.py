@@ -50,6 +50,8 @@ KINDS: dict[str, tuple[str, bool]] = {
     "index-missing": ("an article the search index neither holds nor has queued", True),
     "index-stale": ("a search index entry for an article not in the catalog", True),
     "index-damaged": ("the search index cannot be read", True),
+    "media-missing": ("a kept article image whose file is missing (repair fetches it again)", True),
+    "media-corrupt": ("a kept article image whose bytes do not match its name (repair fetches it again)", True),
 }
 
 
@@ -264,6 +266,9 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
         for rel in sorted(set(rows) - seen_paths):
             problems.append(Problem("missing-file", rel, f"catalogued but not on disk; {_git_hint(archive.root, rel)}"))
         problems.extend(_index_problems(archive, {r[1] for r in rows.values()}))
+    from ..media.check import media_problems
+
+    problems.extend(Problem(kind, path, detail) for kind, path, detail in media_problems(archive))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -330,6 +335,11 @@ def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None]
     if not rebuilt and kinds & {"not-in-catalog", "missing-file", "hash-mismatch", "index-missing", "index-stale", "index-damaged"}:
         result = archive.reindex()
         actions.append(f"rebuilt the catalog and search index from {result['versions']} record files")
+    if kinds & {"media-missing", "media-corrupt"}:
+        from ..media.check import refetch
+
+        fetched, tried = refetch(archive)
+        actions.append(f"fetched {fetched} of {tried} images again" + ("" if fetched == tried else "; 'newsvault media ls --failed' lists the rest"))
     after = check(archive, progress)
     remaining = {(p.kind, p.path) for p in after.problems}
     after.repaired = [p for p in found if (p.kind, p.path) not in remaining]

@@ -394,6 +394,10 @@ class _Run:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 self._flush()
+        # Images of the new revisions (failures are kept in the media catalog, retried later).
+        from ..media.fetching import after_pass
+
+        await after_pass(self.archive, [r.path for r in self.results if r.path], self.policy.fetch_policy())
         return self.results
 
     def _record(self, article: Article, fetched: _Fetched) -> None:

@@ -53,7 +53,7 @@ from ..archive import Archive, write_atomic
 from ..catalog import Article
 from ..errors import NotFound, RecordError
 from ..record import Record
-from ..sanitize import remove_bad_chars, sanitize_html
+from ..sanitize import MediaLookup, remove_bad_chars, sanitize_html
 from . import lang
 from .lang import detect_lang
 
@@ -186,12 +186,13 @@ def _extract_main(page: str) -> str:
     return out or page
 
 
-def publish_body(record: Record, extractor: ExtractCache | None = None) -> str:
-    """The body as published: main content of scraped pages, then sanitised."""
+def publish_body(record: Record, extractor: ExtractCache | None = None, media: MediaLookup | None = None) -> str:
+    """The body as published: main content of scraped pages, then sanitised. ``media``: image
+    URL → href of its local copy (images without one become placeholders; see sanitize_html)."""
     body = record.body
     if record.variant == "jekyll-page":
         body = (extractor or ExtractCache(None)).extract(record)
-    return sanitize_html(body, record.url)
+    return sanitize_html(body, record.url, media)
 
 
 def safe_link(url: str) -> str | None:
@@ -302,6 +303,9 @@ class PageRenderer:
         self.tz_label = zone_label(self.tz)
         lang.prepare()  # once, in this process: the site build's workers inherit it
         self.lang = detect_lang(self.site_name)
+        from ..media.publish import MediaLinks
+
+        self.media = MediaLinks(archive)  # images shown from local copies, never from the publisher
 
     # -- shared data ---------------------------------------------------------------------------
     @property
@@ -435,7 +439,9 @@ class PageRenderer:
                 record = self.archive.read(path)
             except (OSError, RecordError) as e:
                 raise NotFound(f"article {article.id}: record {path} cannot be read ({e})") from None
-        body = publish_body(record, self.extractor)
+        here = article_path(article.id, rev)
+        media_prefix = "/media/" if self.mode == "live" else "../" * here.count("/") + "media/"
+        body = publish_body(record, self.extractor, self.media.lookup(media_prefix))
         shown_rev = (article.versions - 1) if rev is None else rev
         deleted_ms = self.deleted.get(article.id)
         # An older version's page shows only itself (and links the article page, which lists

@@ -448,6 +448,8 @@ class SiteBuild:
             if p.is_file():
                 data = p.read_bytes()
                 self.put(f"static/{p.name}", _h(hashlib.sha256(data).hexdigest()), lambda data=data: data)  # type: ignore[misc]
+        for rel, sha, read in self.renderer.media.files():  # the article images the pages show
+            self.put(f"media/{rel}", _h(sha), read)
 
     def prune(self) -> None:
         """Remove the files of the previous build that are no longer part of the site."""

@@ -47,6 +47,7 @@ ROUTES: list[BaseRoute] = [
     Route("/articles/{id}", pages.article_page, methods=_GET),
     Route("/search", pages.search_page, methods=_GET),
     Route("/feeds/{name}", pages.feed, methods=_GET),
+    Route("/media/{shard}/{name}", pages.media_file, methods=_GET),
     Route("/api/articles", api.api_articles, methods=_GET),
     Route("/api/articles/{id}", api.api_article, methods=_GET),
     Route("/api/search", api.api_search, methods=_GET),

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["HostCheck", "SecurityHeaders", "SECURITY_HEADERS", "CSP", "LOOPBACK_NAMES"]
 
 CSP = (
-    "default-src 'self'; img-src * data:; script-src 'self'; style-src 'self'; object-src 'none'; "
+    "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-src 'none'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = [

@@ -14,7 +14,7 @@ from ..search import search_archive
 from .params import article_id, int_param, page_param, source_param
 from .readers import Readers
 
-__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "search_page", "feed"]
+__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "search_page", "feed", "media_file"]
 
 
 def readers(request: Request) -> Readers:
@@ -71,3 +71,17 @@ def feed(request: Request) -> Response:
     renderer = r.renderer()
     xml = feed_for(r.archive(), slug, mode="live", base_url=str(request.base_url), extractor=renderer.extractor)
     return Response(xml, media_type="application/atom+xml; charset=utf-8")
+
+
+def media_file(request: Request) -> Response:
+    """``/media/<xx>/<sha256>.<ext>``: a kept article image (content-addressed, so cacheable for
+    ever). Only names of that form are served, with the type the fetcher verified."""
+    from starlette.responses import FileResponse
+
+    from ..media.publish import media_file as find
+
+    archive = readers(request).archive()
+    found = find(archive.root, archive.config.media.dir, f"{request.path_params['shard']}/{request.path_params['name']}")
+    if found is None:
+        raise NotFound("no such image in this archive")
+    return FileResponse(found[0], media_type=found[1], headers={"cache-control": "public, max-age=31536000, immutable"})
