@@ -171,7 +171,7 @@ def test_collect_with_media_off_fetches_no_image(tmp_path: Path, loopback: Loopb
         body = f'<p>正文</p><img src="{loopback.url("/plain.png")}">'
         loopback.static("/feed.xml", rss20([Item("有图", loopback.url("/a/1.html"), body, T0)]))
         report = asyncio.run(run_pass(archive, [Source("cdt", "cdt", [loopback.url("/feed.xml")])], FAST, workers=0))
-        assert report.sources[0].new == 1 and loopback.hits("/plain.png") == 0
+        assert report.sources[0].new == 1 and loopback.hits["/plain.png"] == 0
         assert not (archive.root / "media").exists()
     finally:
         archive.close()
