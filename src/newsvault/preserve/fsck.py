@@ -50,6 +50,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "index-missing": ("an article the search index neither holds nor has queued", True),
     "index-stale": ("a search index entry for an article not in the catalog", True),
     "index-damaged": ("the search index cannot be read", True),
+    "warc": ("a WARC capture file or index line that is damaged or fails its digests", False),
 }
 
 
@@ -264,8 +265,16 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
         for rel in sorted(set(rows) - seen_paths):
             problems.append(Problem("missing-file", rel, f"catalogued but not on disk; {_git_hint(archive.root, rel)}"))
         problems.extend(_index_problems(archive, {r[1] for r in rows.values()}))
+    problems.extend(_warc_problems(archive))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _warc_problems(archive: Archive) -> list[Problem]:
+    """WARC evidence (``warc/``): every record's digests, and the index pointing at real records."""
+    from ..evidence.verify import verify_warcs
+
+    return [Problem("warc", path, what) for path, what in verify_warcs(archive.root).problems or []]
 
 
 def _refuse_read_only(archive: Archive) -> None:
