@@ -44,14 +44,14 @@ def evidence_for(root: Path, versions: Sequence[Version], feeds: Iterable[str] =
     mine = [(capture_ms(c), c, _canonical(c.url)) for c in captures]
     out: list[tuple[Version, list[Capture]]] = []
     for i, v in enumerate(versions):
-        if v.seen is None:
-            out.append((v, []))
-            continue
-        start = v.seen - SLACK_MS
+        # version 0 does not record when it was seen: it stands from the start
+        start = v.seen - SLACK_MS if v.seen is not None else -1
         nxt = versions[i + 1].seen if i + 1 < len(versions) else None
         end = nxt - SLACK_MS if nxt is not None else None
         linked = [c for t, c, u in mine if u in page and t >= start and (end is None or t < end)]
-        feed = [c for t, c, u in mine if u in feed_urls and start <= t <= v.seen + 1000 and c.status == 200]
-        linked += feed[-1:]  # the feed fetch this version came from
+        first_page = min((capture_ms(c) for c in linked), default=None)
+        until = v.seen + 1000 if v.seen is not None else first_page
+        feed = [c for t, c, u in mine if u in feed_urls and c.status == 200 and t >= start and (until is None or t <= until)]
+        linked += feed[:1] if v.seen is None else feed[-1:]  # the feed fetch this version came from
         out.append((v, sorted(linked, key=lambda c: (c.time, c.file, c.offset))))
     return out

@@ -43,12 +43,36 @@ def read_capture(root: Path, capture: Capture) -> tuple[Any, bytes]:
     raise ValueError(f"{capture.file}: no record at offset {capture.offset}")
 
 
+def _truncated_at(path: Path) -> int | None:
+    """The offset of a gzip member that ends before its end (a cut-off write), if any.
+
+    warcio stops quietly at a cut-off member, so each member is walked here with zlib."""
+    import zlib
+
+    with open(path, "rb") as f:
+        data = f.read()
+    pos = 0
+    while pos < len(data):
+        d = zlib.decompressobj(wbits=31)
+        try:
+            d.decompress(data[pos:])
+        except zlib.error:
+            return pos
+        if not d.eof:
+            return pos
+        pos = len(data) - len(d.unused_data)
+    return None
+
+
 def _check_file(root: Path, path: Path, report: WarcReport) -> None:
     from warcio.archiveiterator import ArchiveIterator
 
     rel = path.relative_to(root).as_posix()
     problems = report.problems
     assert problems is not None
+    cut = _truncated_at(path)
+    if cut is not None:
+        problems.append((rel, f"truncated record at offset {cut} (a capture interrupted mid-write; the records before it are whole)"))
     offset = 0
     try:
         with open(path, "rb") as f:
@@ -62,7 +86,8 @@ def _check_file(root: Path, path: Path, report: WarcReport) -> None:
                 report.records += 1
                 offset = it.get_record_offset() + it.get_record_length()
     except Exception as e:  # noqa: BLE001 - any failure to read is the finding
-        problems.append((rel, f"damaged or truncated record at offset {offset} ({type(e).__name__}: {e}); likely a capture interrupted mid-write"))
+        if cut is None:  # a cut-off end is reported once, above
+            problems.append((rel, f"damaged record at offset {offset} ({type(e).__name__}: {e})"))
 
 
 def verify_warcs(root: Path) -> WarcReport:

@@ -126,7 +126,7 @@ class WarcRecorder:
     # -- files --------------------------------------------------------------------------------
 
     def _open(self, day: datetime) -> None:
-        self.close()
+        self._close_file()
         folder = self.root / WARC_DIR / day.strftime("%Y/%m/%d")
         folder.mkdir(parents=True, exist_ok=True)
         stamp = day.strftime("%Y%m%d")
@@ -162,9 +162,12 @@ class WarcRecorder:
 
     def close(self) -> None:
         with self._lock:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            self._close_file()
+
+    def _close_file(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> WarcRecorder:
         return self
