@@ -175,8 +175,7 @@ def test_kill_during_capture_leaves_only_a_truncated_last_record(tmp_path):
     # whatever fsck finds is in the one file, at its end
     problems = verify_warcs(tmp_path).problems or []
     assert len(problems) <= 1
-    for path, what in problems:
-        assert "truncated" in what
+    assert all("truncated" in what for _, what in problems)
     (name,) = list((tmp_path / "warc").rglob("*.warc.gz"))
     with gzip.open(name) as g:  # the complete members before the end read cleanly
         try:
