@@ -224,3 +224,16 @@ def test_wacz_package_structure(root, srv, tmp_path):
         assert record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
         pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()]
         assert pages[0]["format"] == "json-pages-1.0" and len(pages) >= 3
+
+
+def test_recheck_exchanges_are_captured_too(root, srv):
+    a, _ = _serve_site(srv)
+    nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "page")
+    assert nv(root, "collect").exit_code == 0
+    before = len(read_index(root)[0])
+    r = nv(root, "recheck", "--delay", "0", "--json")
+    assert r.exit_code == 0, r.output
+    captures = read_index(root)[0]
+    assert len(captures) > before and a in {c.url for c in captures[before:]}
+    assert len({c.file for c in captures}) == 2  # the recheck run wrote its own file
+    assert verify_warcs(root).problems == []
