@@ -32,9 +32,10 @@ def slugify(text: str) -> str:
 # Validation: one problem, named by its key (``sources[2].feeds: expected a list of URLs, got 5``)
 # ---------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ("archive", "fetch", "media", "sources")
+_TOP_KEYS = ("archive", "fetch", "capture", "media", "sources")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private",)
+_CAPTURE_KEYS = ("warc",)
 _MEDIA_SIZES = ("max_image_mb", "pass_mb", "source_mb", "archive_mb")
 _MEDIA_KEYS = ("fetch", "dir", *_MEDIA_SIZES)
 MIN_INTERVAL = 60
@@ -299,6 +300,10 @@ class Config:
     default_source: str | None = None
     timezone: str = "Asia/Shanghai"
     allow_private: bool = False
+    # ``[capture] warc``: record every HTTP exchange as WARC evidence under ``warc/``. A new
+    # archive is created with it on (``init`` writes the key); a file without the key predates
+    # it, so it reads as off and an existing archive does not start growing WARC files unasked.
+    warc: bool = True
     sources: list[Source] = field(default_factory=list)
     media: MediaConfig = field(default_factory=MediaConfig)
 
@@ -310,7 +315,7 @@ class Config:
     @classmethod
     def load(cls, path: Path) -> Config:
         if not path.exists():
-            return cls()
+            return cls(warc=False)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
@@ -327,11 +332,14 @@ class Config:
         _no_unknown_keys(archive, _ARCHIVE_KEYS, "archive.")
         fetch = _table(data, "fetch")
         _no_unknown_keys(fetch, _FETCH_KEYS, "fetch.")
+        capture = _table(data, "capture")
+        _no_unknown_keys(capture, _CAPTURE_KEYS, "capture.")
         config = cls(
             name=_string(archive, "name", "archive.", default=cls.name),
             default_source=_optional_string(archive, "default_source", "archive."),
             timezone=_string(archive, "timezone", "archive.", default=cls.timezone),
             allow_private=_boolean(fetch, "allow_private", "fetch.", default=False),
+            warc=_boolean(capture, "warc", "capture.", default=False),
             sources=_sources(data.get("sources", [])),
             media=_media(data),
         )
@@ -345,6 +353,7 @@ class Config:
         data: dict[str, Any] = {"archive": archive}
         if self.allow_private:
             data["fetch"] = {"allow_private": True}
+        data["capture"] = {"warc": self.warc}
         if self.media != MediaConfig():
             data["media"] = self.media.to_toml()
         if self.sources:

@@ -96,14 +96,20 @@ def _article_json(archive: Archive, article: Article, rev: int | None = None) ->
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (with the body HTML).")
 @click.option("--raw", is_flag=True, help="Print the record file exactly as stored.")
+@click.option("--evidence", is_flag=True, help="List the WARC captures behind each version.")
 @click.pass_context
-def show(ctx: click.Context, ref: str, as_json: bool, raw: bool) -> None:
+def show(ctx: click.Context, ref: str, as_json: bool, raw: bool, evidence: bool) -> None:
     """Show an article by id (or prefix, or ID@REV), URL or record path."""
     from ..sanitize import sanitize_html
     from ..text import html_to_text
 
     archive = open_archive(ctx)
     article, rev = archive.resolve(ref)
+    if evidence:
+        from .data_cmds import show_evidence
+
+        show_evidence(archive, article, as_json)
+        return
     data = _article_json(archive, article, rev)
     if raw:
         click.echo((archive.root / data["versions"][data["rev"]]["path"]).read_text(encoding="utf-8"), nl=False)

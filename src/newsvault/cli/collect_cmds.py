@@ -263,7 +263,11 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
         check_repo(archive.root)
     # SIGTERM ends the pass at an await and then the process; Ctrl-C ends the pass, and what
     # it archived is still committed below.
-    report = run_stoppable(run_pass(archive, sources, _policy(timeout, retries)), reraise=(signal.SIGTERM,))
+    from ..evidence import recorder_for
+
+    policy = _policy(timeout, retries)
+    policy.capture = recorder_for(archive)  # WARC evidence when [capture] warc is on
+    report = run_stoppable(run_pass(archive, sources, policy), reraise=(signal.SIGTERM,))
     if as_json:
         try:
             _commit_and_push(archive, report, commit, push, quiet=True)

@@ -92,6 +92,7 @@ def recheck(ctx: click.Context, source: str | None, older_than: str | None, limi
 
     Results are appended to checks/<source>.jsonl in the archive (commit them with the records).
     """
+    from ..evidence import recorder_for
     from ..preserve.recheck import RecheckPolicy, select_articles
     from ..preserve.recheck import recheck as run_recheck
     from ._app import Progress
@@ -102,7 +103,7 @@ def recheck(ctx: click.Context, source: str | None, older_than: str | None, limi
         raise click.BadParameter(f"no articles from source {source!r} in this archive", param_hint="--source")
     articles = select_articles(archive, source=source, older_than=age, limit=limit)
     with Progress("checking") as bar:
-        results = run_recheck(archive, articles=articles, policy=RecheckPolicy(delay=delay, timeout=timeout), progress=bar.update)
+        results = run_recheck(archive, articles=articles, policy=RecheckPolicy(delay=delay, timeout=timeout, capture=recorder_for(archive)), progress=bar.update)
     counts = {s: 0 for s in ("live", "changed", "gone", "redirected", "failing")}
     for r in results:
         counts[r.status] += 1

@@ -19,6 +19,11 @@ Why each limit exists:
 * an address policy (see ``_address.py``): no loopback, private, link-local, multicast or
   reserved address unless allowed, checked on the address actually connected to; ``file://``
   only when the caller says the URL comes from a local feed the archive was configured with.
+
+Capture: ``FetchPolicy.capture``, when set, is called once per HTTP exchange (every redirect
+hop and every retried attempt included) with an :class:`Exchange` holding the request line and
+headers and the response status, headers and body as received. It is how evidence (WARC) is
+recorded; it must not raise (a failing recorder should log and carry on).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from ..errors import FetchError, RecordError
 from ._address import GuardedBackend, RefusedError, Resolver
 from ._lean import httpx
 
-__all__ = ["Fetcher", "FetchPolicy", "Response", "RefusedError", "USER_AGENT", "user_agent"]
+__all__ = ["Exchange", "Fetcher", "FetchPolicy", "Response", "RefusedError", "USER_AGENT", "user_agent"]
 
 
 def _version() -> str:
@@ -80,6 +85,25 @@ class FetchPolicy:
     allow_private: bool = False  # may connect to loopback / private / link-local addresses
     resolver: Resolver | None = field(default=None, repr=False)  # host name -> addresses (tests)
     address_check: Callable[[str], str | None] | None = field(default=None, repr=False)  # IP -> why refused (tests)
+    capture: Callable[[Exchange], None] | None = field(default=None, repr=False)  # sees every exchange (WARC)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP request and its answer, for :attr:`FetchPolicy.capture`.
+
+    ``body`` is what the fetcher read: decoded from any Content-Encoding (``response_headers``
+    still name it), empty for redirects, retried errors and bodies cut off by the size cap.
+    """
+
+    url: str
+    started: float  # epoch seconds when the request was sent
+    request_headers: list[tuple[str, str]]
+    status: int
+    reason: str
+    http_version: str
+    response_headers: list[tuple[str, str]]
+    body: bytes
 
 
 @dataclass
@@ -293,22 +317,43 @@ class Fetcher:
             # host slot first: tasks queued for one busy host must not hold global slots
             async with self._host_slot(host), self._all:
                 await self._pace(host)
+                started = time.time()
                 async with asyncio.timeout(p.deadline), client.stream("GET", current, headers=headers) as r:
                     location = r.headers.get("location")
                     if r.status_code in _REDIRECT_STATUS and location:
+                        self._capture(r, started, b"")
                         current = _redirect_target(url, current, location)
                         continue
-                    return await self._response(r, url, attempt, hop, any_status)
+                    return await self._response(r, url, attempt, hop, any_status, started)
         raise httpx.TooManyRedirects(f"more than {p.max_redirects} redirects")
 
-    async def _response(self, r: httpx.Response, url: str, attempt: int, redirects: int, any_status: bool) -> Response:
+    def _capture(self, r: httpx.Response, started: float, body: bytes) -> None:
+        capture = self.policy.capture
+        if capture is None:
+            return
+        capture(Exchange(
+            url=str(r.request.url),
+            started=started,
+            request_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in r.request.headers.raw],
+            status=r.status_code,
+            reason=r.reason_phrase,
+            http_version=r.http_version,
+            response_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in r.headers.raw],
+            body=body,
+        ))
+
+    async def _response(self, r: httpx.Response, url: str, attempt: int, redirects: int, any_status: bool, started: float) -> Response:
         if r.status_code == 304:
+            self._capture(r, started, b"")
             return Response(str(r.url), 304, b"", dict(r.headers), attempt, redirects)
         if r.status_code in _RETRY_STATUS and not (any_status and attempt > self.policy.retries):
+            self._capture(r, started, b"")
             raise _Retry(f"HTTP {r.status_code} {r.reason_phrase}".rstrip(), _retry_after(r.headers.get("retry-after")))
         if (r.status_code >= 400 or r.status_code < 200) and not any_status:
+            self._capture(r, started, b"")
             raise FetchError(f"{url}: HTTP {r.status_code} {r.reason_phrase}".rstrip())
         content = await self._read_capped(r)
+        self._capture(r, started, content)
         return Response(str(r.url), r.status_code, content, dict(r.headers), attempt, redirects)
 
     async def _read_capped(self, r: httpx.Response) -> bytes:

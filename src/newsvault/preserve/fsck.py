@@ -52,6 +52,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "index-damaged": ("the search index cannot be read", True),
     "media-missing": ("a kept article image whose file is missing (repair fetches it again)", True),
     "media-corrupt": ("a kept article image whose bytes do not match its name (repair fetches it again)", True),
+    "warc": ("a WARC capture file or index line that is damaged or fails its digests", False),
 }
 
 
@@ -269,8 +270,16 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
     from ..media.check import media_problems
 
     problems.extend(Problem(kind, path, detail) for kind, path, detail in media_problems(archive))
+    problems.extend(_warc_problems(archive))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _warc_problems(archive: Archive) -> list[Problem]:
+    """WARC evidence (``warc/``): every record's digests, and the index pointing at real records."""
+    from ..evidence.verify import verify_warcs
+
+    return [Problem("warc", path, what) for path, what in verify_warcs(archive.root).problems or []]
 
 
 def _refuse_read_only(archive: Archive) -> None:

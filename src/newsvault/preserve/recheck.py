@@ -42,6 +42,7 @@ from ..catalog import Article
 from ..config import DEFAULT_SOURCES, Source
 from ..errors import FetchError
 from ..fetch import Fetcher, FetchPolicy, user_agent
+from ..fetch.client import Exchange
 from ..record import Record
 from ..text import html_to_text
 from ..urls import canonical_url
@@ -68,6 +69,7 @@ class RecheckPolicy:
     workers: int = 8  # hosts checked at the same time
     user_agent: str = USER_AGENT
     flush_every: int = 50  # check results written to disk in groups of this many
+    capture: Callable[[Exchange], None] | None = None  # WARC evidence of each exchange
 
     def fetch_policy(self) -> FetchPolicy:
         """The fetcher's limits for a recheck run: no retries (a failure is checked again next
@@ -82,6 +84,7 @@ class RecheckPolicy:
             per_host=1,
             host_delay=self.delay,
             user_agent=self.user_agent,
+            capture=self.capture,
         )
 
 

@@ -1,0 +1,13 @@
+"""Evidence: what a server sent and when, kept as WARC (ISO 28500) files under ``warc/``.
+
+* :mod:`.warc` — :class:`WarcRecorder`, the :attr:`FetchPolicy.capture` hook that writes each
+  HTTP exchange as a request + response record pair (one gzip member per record), rotating
+  files by size and day; the tracked ``warc/index.jsonl`` that locates each response record;
+* :mod:`.verify` — reading captures back and checking files and digests (used by ``fsck``);
+* :mod:`.links` — the captures behind each archived version (``show --evidence``);
+* :mod:`.wacz` — packaging captures for replay (WACZ 1.1.1).
+"""
+
+from .warc import INDEX_NAME, WARC_DIR, Capture, WarcRecorder, read_index, recorder_for
+
+__all__ = ["Capture", "WarcRecorder", "read_index", "recorder_for", "INDEX_NAME", "WARC_DIR"]

@@ -1,0 +1,118 @@
+"""Packaging captures for replay: a WACZ 1.1.1 file (a zip that pywb, ReplayWeb.page and the
+Webrecorder tools open directly).
+
+Layout: ``archive/*.warc.gz`` (stored, not re-compressed, so the CDXJ offsets stay valid),
+``indexes/index.cdxj`` (one line per response record, sorted by SURT key and time),
+``pages/pages.jsonl`` (the HTML pages captured with status 200), ``datapackage.json`` listing
+every resource with its size and sha256, and ``datapackage-digest.json`` (the sha256 of
+``datapackage.json``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .warc import Capture, read_index
+
+__all__ = ["write_wacz", "surt", "WACZ_VERSION"]
+
+WACZ_VERSION = "1.1.1"
+
+
+def surt(url: str) -> str:
+    """The SURT sort key of ``url``: ``https://www.example.org/a?b`` → ``org,example)/a?b``."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    is_ip = host.replace(".", "").isdigit() or ":" in host  # addresses are not reversed
+    key = host if is_ip else ",".join(reversed(host.split(".")))
+    if parts.port and parts.port not in (80, 443):
+        key += f":{parts.port}"
+    path = (parts.path or "/").lower() + (f"?{parts.query.lower()}" if parts.query else "")
+    return f"{key}){path}"
+
+
+def _stamp(capture: Capture) -> str:
+    return capture.time.replace("-", "").replace(":", "").replace("T", "").rstrip("Z")
+
+
+def _cdxj(capture: Capture) -> str:
+    fields = {
+        "url": capture.url, "mime": capture.content_type.split(";")[0].strip(), "status": str(capture.status),
+        "digest": capture.digest, "length": str(capture.length), "offset": str(capture.offset),
+        "filename": Path(capture.file).name,
+    }
+    return f"{surt(capture.url)} {_stamp(capture)} {json.dumps(fields, ensure_ascii=False)}"
+
+
+def _pages(captures: list[Capture]) -> list[str]:
+    lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})]
+    seen: set[str] = set()
+    for c in sorted(captures, key=lambda c: c.time):
+        if c.status == 200 and "html" in c.content_type and c.url not in seen:
+            seen.add(c.url)
+            page_id = hashlib.sha1(c.url.encode("utf-8")).hexdigest()[:16]
+            lines.append(json.dumps({"id": page_id, "url": c.url, "ts": c.time}, ensure_ascii=False))
+    return lines
+
+
+class _Hashing:
+    """Adds members to the zip, remembering each one's size and sha256 for datapackage.json."""
+
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self.zf = zf
+        self.resources: list[dict[str, object]] = []
+
+    def add_bytes(self, name: str, data: bytes, compress: bool = True) -> None:
+        self.zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED)
+        self._note(name, len(data), hashlib.sha256(data).hexdigest())
+
+    def add_file(self, name: str, path: Path) -> None:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        self.zf.write(path, name, compress_type=zipfile.ZIP_STORED)  # offsets inside stay valid
+        self._note(name, path.stat().st_size, h.hexdigest())
+
+    def _note(self, name: str, size: int, sha256: str) -> None:
+        self.resources.append({"name": Path(name).name, "path": name, "hash": f"sha256:{sha256}", "bytes": size})
+
+
+def write_wacz(root: Path, target: Path) -> int:
+    """Write every indexed capture of the archive at ``root`` into ``target``; the number of
+    captures. The file is written next to ``target`` and renamed into place."""
+    from ..errors import NewsvaultError
+    from ..fetch import USER_AGENT
+
+    captures, _ = read_index(Path(root))
+    files = sorted({c.file for c in captures})
+    missing = [f for f in files if not (Path(root) / f).is_file()]
+    if missing:
+        raise NewsvaultError(f"WARC file {missing[0]} named by warc/index.jsonl is missing (run 'newsvault fsck')")
+    tmp = target.with_name(target.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
+        out = _Hashing(zf)
+        for f in files:
+            out.add_file(f"archive/{Path(f).name}", Path(root) / f)
+        cdxj = sorted(_cdxj(c) for c in captures)
+        out.add_bytes("indexes/index.cdxj", ("\n".join(cdxj) + "\n" if cdxj else "").encode("utf-8"))
+        out.add_bytes("pages/pages.jsonl", ("\n".join(_pages(captures)) + "\n").encode("utf-8"))
+        package = {
+            "profile": "data-package", "wacz_version": WACZ_VERSION, "software": USER_AGENT,
+            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "title": Path(root).name,
+            "mainPageUrl": None, "resources": out.resources,
+        }
+        data = json.dumps(package, ensure_ascii=False, indent=1).encode("utf-8")
+        zf.writestr("datapackage.json", data)
+        digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+        zf.writestr("datapackage-digest.json", json.dumps(digest))
+    os.replace(tmp, target)
+    return len(captures)

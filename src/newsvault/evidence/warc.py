@@ -1,0 +1,235 @@
+"""Writing WARC evidence: every HTTP exchange as a request + response record pair.
+
+Layout: ``warc/YYYY/MM/DD/newsvault-YYYYMMDD-<n>.warc.gz`` (UTC day of the exchange), one gzip
+member per record so that any record can be read at its offset. ``warc/index.jsonl`` (tracked,
+like ``checks/``) has one line per response record: when, which URL, the status, the file and
+offset, the WARC-Record-ID and the payload digest. That index is what ``show --evidence``,
+``fsck`` and ``export --wacz`` read.
+
+Crash safety: a recorder never appends to a file that existed before it started (each pass
+opens the next ``<n>``), each exchange is encoded in memory first and appended with one write,
+then flushed and fsynced before its index line is written. A kill -9 therefore leaves at most
+a truncated last record, in a file nobody will append to again, which ``fsck`` reports; the
+index never names bytes that were not written.
+
+Bodies are stored as the fetcher read them (decoded from gzip/deflate and de-chunked), so the
+stored HTTP headers say so: ``Content-Encoding`` and ``Transfer-Encoding`` become
+``X-Archive-Orig-*`` (the pywb convention) and ``Content-Length`` is the stored body's length.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import threading
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+    from ..fetch.client import Exchange
+
+__all__ = ["Capture", "WarcRecorder", "read_index", "recorder_for", "INDEX_NAME", "WARC_DIR", "MAX_FILE_BYTES"]
+
+WARC_DIR = "warc"
+INDEX_NAME = "index.jsonl"
+MAX_FILE_BYTES = 100 * 1024 * 1024  # rotate after this many bytes (IA's customary 1 GB is large for git)
+_REWRITTEN = ("content-encoding", "transfer-encoding", "content-length")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One response record, as ``warc/index.jsonl`` locates it."""
+
+    time: str  # ISO 8601 UTC, when the request was sent
+    url: str  # the URL of this hop (a redirect hop has its own capture)
+    status: int
+    file: str  # relative to the archive root
+    offset: int  # of the response record's gzip member
+    length: int  # bytes of that gzip member
+    record_id: str  # WARC-Record-ID of the response record
+    digest: str  # WARC-Payload-Digest (sha1:BASE32)
+    content_type: str = ""
+    request_offset: int = -1  # the request record before it
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+
+def read_index(root: Path) -> tuple[list[Capture], list[str]]:
+    """Every capture in ``warc/index.jsonl`` and the problems found (a truncated last line
+    after a crash, a line that is not a capture)."""
+    path = root / WARC_DIR / INDEX_NAME
+    captures: list[Capture] = []
+    problems: list[str] = []
+    if not path.exists():
+        return captures, problems
+    names = {f for f in Capture.__dataclass_fields__}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                captures.append(Capture(**{k: v for k, v in data.items() if k in names}))
+            except (ValueError, TypeError) as e:
+                problems.append(f"line {n}: not a capture line ({type(e).__name__}); ignored")
+    return captures, problems
+
+
+def recorder_for(archive: Archive) -> WarcRecorder | None:
+    """The recorder the archive's ``[capture] warc`` setting asks for (None when off)."""
+    return WarcRecorder(archive.root) if archive.config.warc else None
+
+
+def _http_headers(exchange: Exchange) -> list[tuple[str, str]]:
+    headers = []
+    for name, value in exchange.response_headers:
+        low = name.lower()
+        if low in _REWRITTEN:
+            if low != "content-length":
+                headers.append((f"X-Archive-Orig-{name}", value))
+            continue
+        headers.append((name, value))
+    headers.append(("Content-Length", str(len(exchange.body))))
+    return headers
+
+
+def _protocol(version: str) -> str:
+    return version if version.startswith("HTTP/") else "HTTP/1.1"
+
+
+class WarcRecorder:
+    """``FetchPolicy(capture=WarcRecorder(root))``: writes each exchange it is given.
+
+    A recorder writes to files it created itself; ``close()`` (or the end of the process) ends
+    the current file. Failures to write are logged once per file, never raised into a fetch.
+    """
+
+    def __init__(self, root: Path, *, max_bytes: int = MAX_FILE_BYTES) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._file: Path | None = None
+        self._day = ""
+        self._size = 0
+        self.written = 0  # exchanges recorded
+        self.errors: list[str] = []
+
+    # -- files --------------------------------------------------------------------------------
+
+    def _open(self, day: datetime) -> None:
+        self._close_file()
+        folder = self.root / WARC_DIR / day.strftime("%Y/%m/%d")
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = day.strftime("%Y%m%d")
+        n = 0
+        while True:
+            path = folder / f"newsvault-{stamp}-{n}.warc.gz"
+            try:  # O_EXCL: never append to a file another (or a crashed) pass wrote
+                self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+                break
+            except FileExistsError:
+                n += 1
+        self._file, self._day, self._size = path, stamp, 0
+        self._append(self._warcinfo(path.name))
+
+    def _warcinfo(self, filename: str) -> bytes:
+        from warcio.warcwriter import WARCWriter
+
+        from ..fetch import USER_AGENT
+
+        buf = io.BytesIO()
+        writer = WARCWriter(buf, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(filename, {"software": USER_AGENT, "format": "WARC File Format 1.0"}))
+        return buf.getvalue()
+
+    def _append(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        os.fsync(self._fd)
+        self._size += len(data)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_file()
+
+    def _close_file(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> WarcRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- records ------------------------------------------------------------------------------
+
+    def __call__(self, exchange: Exchange) -> None:
+        try:
+            with self._lock:
+                self._record(exchange)
+        except Exception as e:  # noqa: BLE001 - evidence must never break a fetch
+            message = f"WARC capture of {exchange.url} failed: {e}"
+            if not self.errors:
+                log.warning(message)
+            self.errors.append(message)
+
+    def _record(self, exchange: Exchange) -> None:
+        when = datetime.fromtimestamp(exchange.started, UTC)
+        if self._fd is None or when.strftime("%Y%m%d") != self._day or self._size >= self.max_bytes:
+            self._open(when)
+        data, request_len, response = self._encode(exchange, when)
+        assert self._file is not None
+        start = self._size
+        self._append(data)
+        capture = Capture(
+            time=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            url=exchange.url,
+            status=exchange.status,
+            file=self._file.relative_to(self.root).as_posix(),
+            offset=start + request_len,
+            length=len(data) - request_len,
+            record_id=response.rec_headers.get_header("WARC-Record-ID"),
+            digest=response.rec_headers.get_header("WARC-Payload-Digest") or "",
+            content_type=next((v for k, v in exchange.response_headers if k.lower() == "content-type"), ""),
+            request_offset=start,
+        )
+        with open(self.root / WARC_DIR / INDEX_NAME, "a", encoding="utf-8") as f:
+            f.write(capture.to_json() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.written += 1
+
+    def _encode(self, exchange: Exchange, when: datetime) -> tuple[bytes, int, Any]:
+        """The request and response records, gzipped one member each, and the request's length."""
+        from warcio.statusandheaders import StatusAndHeaders
+        from warcio.warcwriter import WARCWriter
+
+        date = {"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        protocol = _protocol(exchange.http_version)
+        buf = io.BytesIO()
+        writer = WARCWriter(buf, gzip=True)
+        status = StatusAndHeaders(f"{exchange.status} {exchange.reason}".rstrip(), _http_headers(exchange), protocol=protocol)
+        response = writer.create_warc_record(exchange.url, "response", payload=io.BytesIO(exchange.body), length=len(exchange.body), http_headers=status, warc_headers_dict=dict(date))
+        target = exchange.url.split("://", 1)[-1]
+        path = "/" + target.split("/", 1)[1] if "/" in target else "/"
+        req_status = StatusAndHeaders(f"GET {path}", list(exchange.request_headers), protocol=protocol, is_http_request=True)
+        request = writer.create_warc_record(exchange.url, "request", payload=io.BytesIO(b""), length=0, http_headers=req_status, warc_headers_dict=dict(date))
+        request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
+        writer.write_record(request)
+        request_len = buf.tell()
+        writer.write_record(response)
+        return buf.getvalue(), request_len, response

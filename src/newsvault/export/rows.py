@@ -1,0 +1,79 @@
+"""Rows of the dataset, built from the archive: catalog, record files and ``checks/``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+    from ..catalog import Article, Version
+
+__all__ = ["article_rows", "check_rows"]
+
+Row = dict[str, Any]
+
+
+def _edit_sizes(old: str, new: str) -> tuple[int, int]:
+    from ..preserve.diff import diff_stats, diff_text
+
+    stats = diff_stats(diff_text(old, new))
+    return stats["inserted"], stats["deleted"]
+
+
+def _last_live(checks: list[Row]) -> int | None:
+    times = [c["checked"] for c in checks if c.get("status") in ("live", "changed") and isinstance(c.get("checked"), int)]
+    return max(times) if times else None
+
+
+def _article(archive: Archive, a: Article, checks: dict[str, list[Row]], deleted: dict[str, int]) -> tuple[Row, list[Row]]:
+    from ..publish.lang import detect_lang
+    from ..text import html_to_text
+
+    versions: list[Version] = archive.catalog.versions(a.id)
+    version_rows: list[Row] = []
+    previous = ""
+    text = html = ""
+    for v in versions:
+        html = archive.read(v.path).body
+        text = html_to_text(html)
+        added, removed = _edit_sizes(previous, text) if v.rev > 0 else (0, 0)
+        previous = text
+        version_rows.append({
+            "article_id": a.id, "source": a.source, "rev": v.rev, "path": v.path, "seen": v.seen,
+            "title": v.title, "content_hash": v.content_hash, "size": v.size,
+            "chars_added": added, "chars_removed": removed,
+        })
+    seen = [v.seen for v in versions if v.seen is not None]
+    live = _last_live(checks.get(a.id, []))
+    last = max([*seen, *([live] if live is not None else [])], default=None)
+    row = {
+        "id": a.id, "source": a.source, "url": a.url, "title": a.title, "published": a.published,
+        "first_seen": min(seen) if seen else None, "last_seen": last, "text": text, "html": html,
+        "language": detect_lang(text), "deleted_at": deleted.get(a.id), "versions": len(versions),
+    }
+    return row, version_rows
+
+
+def article_rows(archive: Archive, checks: dict[str, list[Row]]) -> Iterator[tuple[Row, list[Row]]]:
+    """Each article's row and its versions' rows."""
+    from ..preserve.checks import deleted_articles
+
+    deleted = deleted_articles(archive)
+    for a in archive.catalog.list_articles(limit=None):
+        yield _article(archive, a, checks, deleted)
+
+
+def check_rows(archive: Archive) -> list[Row]:
+    from ..preserve.checks import iter_checks
+
+    rows = []
+    for c in iter_checks(archive.root):
+        checked = c.get("checked")
+        rows.append({
+            "article_id": c.get("id"), "source": c.get("source"), "url": c.get("url"),
+            "checked": checked if isinstance(checked, int) else None, "status": c.get("status"),
+            "http": c.get("http") if isinstance(c.get("http"), int) else None, "reason": c.get("reason"),
+            "final_url": c.get("final_url"), "path": c.get("path"),
+        })
+    return rows
