@@ -43,10 +43,14 @@ def build(ctx: click.Context, site_dir: Path | None, base_url: str | None, worke
     click.echo(f"lists: {len(lists.written)} written, {lists.unchanged} unchanged")
     if site is not None:
         click.echo(
-            f"site {site.site}: {site.written} files written ({site.articles_rendered} articles rendered), "
+            f"site {site.site}: {_n(site.written, 'file')} written ({_n(site.articles_rendered, 'article')} rendered), "
             f"{site.skipped} unchanged, {site.removed} removed in {site.seconds:.1f} s"
         )
         for note in site.notes:
             click.echo(note)
         for e in site.errors[:20]:
             click.echo(f"skipped unreadable record {e['path']}: {e['reason']}", err=True)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -50,8 +50,10 @@ from urllib.parse import quote
 import jinja2
 
 from ..archive import Archive, write_atomic
-from ..catalog import Article
+from ..catalog import Article, Version
 from ..errors import NotFound, RecordError
+from ..preserve.diff import render_diff_html
+from ..preserve.history import Change, History, article_history
 from ..record import Record
 from ..sanitize import remove_bad_chars, sanitize_html
 from . import lang
@@ -103,7 +105,7 @@ def site_version() -> str:
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
-    for module in ("render.py", "atom.py", "lang.py", "../sanitize.py"):
+    for module in ("render.py", "atom.py", "lang.py", "../sanitize.py", "../preserve/diff.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
@@ -152,6 +154,15 @@ def fmt(ms: int | None, tz: tzinfo = UTC, pattern: str = "%Y-%m-%d %H:%M") -> st
     if ms is None:
         return "-"
     return datetime.fromtimestamp(ms / 1000, tz=tz).strftime(pattern)
+
+
+def change_label(c: Change | None) -> str:
+    """A change in a few characters, as ``newsvault history`` prints it: +N −M, or its kind."""
+    if c is None:
+        return "文字相同"
+    if c.markup_only:
+        return "仅标记改动"
+    return f"+{c.inserted} −{c.deleted}"
 
 
 # -- bodies -------------------------------------------------------------------------------------
@@ -297,6 +308,9 @@ class PageRenderer:
         self.env = environment()
         self.extractor = ExtractCache(archive)
         self._deleted: dict[str, int] | None = None
+        # The last article's history: its main page and version pages are rendered one after
+        # another, and each needs the diffs of all its versions.
+        self._history: tuple[tuple[str, str, int], History] | None = None
         self.site_name = archive.config.name
         self.tz = zone(getattr(archive.config, "timezone", None))
         self.tz_label = zone_label(self.tz)
@@ -449,13 +463,43 @@ class PageRenderer:
             published_local=fmt(record.published if record.published is not None else article.published, self.tz),
             day=day_of(article.published, self.tz), original=safe_link(record.url),
             lang=detect_lang(f"{record.title}\n{body}", html=True),
-            versions=[
-                {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, self.tz), "title": v.title}
-                for v in versions
-            ] if versions and len(versions) > 1 else None,
+            versions=self._version_rows(article, versions) if versions and len(versions) > 1 else None,
+            change=self._change_view(article, versions, shown_rev) if versions and shown_rev > 0 else None,
             shown_rev=shown_rev, shown_seen=shown_seen, is_latest=rev is None or rev == article.versions - 1,
             deleted=fmt(deleted_ms, self.tz, "%Y-%m-%d") if deleted_ms is not None else None,
         ), body
+
+    # -- versions and what changed ---------------------------------------------------------------
+    def history(self, article: Article) -> History:
+        """Every version of ``article`` and the diff of each consecutive pair (cached for the
+        article last asked for)."""
+        key = (article.id, article.latest_path, article.versions)
+        if self._history is None or self._history[0] != key:
+            self._history = (key, article_history(self.archive, article))
+        return self._history[1]
+
+    def _changes_by_rev(self, article: Article) -> dict[int, Change]:
+        return {c.new.rev: c for c in self.history(article).changes}
+
+    def _version_rows(self, article: Article, versions: list[Version]) -> list[dict[str, Any]]:
+        """The versions list: v0…vN (as ``newsvault history`` numbers them) with what each changed."""
+        changes = self._changes_by_rev(article)
+        return [
+            {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, self.tz), "title": v.title,
+             "delta": change_label(changes.get(v.rev)) if v.rev > 0 else None}
+            for v in versions
+        ]
+
+    def _change_view(self, article: Article, versions: list[Version], rev: int) -> dict[str, Any]:
+        """What version ``rev`` changed against the one before it."""
+        c = self._changes_by_rev(article).get(rev)
+        view: dict[str, Any] = {"from": rev - 1, "to": rev, "label": change_label(c), "same": c is None,
+                                "markup_only": bool(c and c.markup_only), "title": None, "diff": ""}
+        if c is not None:
+            if c.title_segments is not None:
+                view["title"] = {"old": c.old.title, "new": c.new.title, "html": remove_bad_chars(render_diff_html(c.title_segments, context=0, keep=200))}
+            view["diff"] = remove_bad_chars(render_diff_html(c.segments))
+        return view
 
     def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None) -> str:
         """Static mode (results None): the page that searches the prebuilt index in the browser.

@@ -5,6 +5,8 @@ Each handler is a plain function of the request; the archive comes from ``reques
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -14,7 +16,11 @@ from ..search import search_archive
 from .params import article_id, int_param, page_param, source_param
 from .readers import Readers
 
-__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "search_page", "feed"]
+__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed"]
+
+# The static site's article files, ``articles/<id[:2]>/<id>.html`` and ``<id>.rN.html``: the
+# server answers them too, so a link copied from the static mirror works here.
+_STATIC_ARTICLE = re.compile(r"(?P<id>[0-9a-f]{12})(?:\.r(?P<rev>\d{1,6}))?\.html")
 
 
 def readers(request: Request) -> Readers:
@@ -35,7 +41,8 @@ def days_page(request: Request) -> Response:
 
 
 def day_page(request: Request) -> Response:
-    return HTMLResponse(readers(request).renderer().day(request.path_params["day"]))
+    day = request.path_params["day"]
+    return HTMLResponse(readers(request).renderer().day(day.removesuffix(".html")))  # static: days/<day>.html
 
 
 def article_page(request: Request) -> Response:
@@ -44,6 +51,16 @@ def article_page(request: Request) -> Response:
     r = readers(request)
     article, _ = r.archive().resolve(aid)
     return HTMLResponse(r.renderer().article(article.id, rev))
+
+
+def static_article_page(request: Request) -> Response:
+    """``/articles/<id[:2]>/<id>.html`` (and ``.rN.html``): the static site's path of a page."""
+    m = _STATIC_ARTICLE.fullmatch(request.path_params["name"])
+    if m is None or not m["id"].startswith(request.path_params["prefix"]):
+        raise NotFound("no such article page (article pages are /articles/<id>)")
+    r = readers(request)
+    article, _ = r.archive().resolve(m["id"])
+    return HTMLResponse(r.renderer().article(article.id, int(m["rev"]) if m["rev"] else None))
 
 
 def search_page(request: Request) -> Response:
