@@ -4,8 +4,10 @@ v0…vN numbering, the same change counts, word-level marks (every CJK character
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
+import feedparser
 import httpx
 import pytest
 
@@ -98,3 +100,42 @@ def test_the_server_shows_the_same_diff_and_answers_static_paths(demo):
 def test_build_says_file_in_the_singular(demo, cli):
     out = cli("-C", str(demo), "build", "--site", str(demo.parent / "site"), check=True).stdout
     assert ": 1 file written (0 articles rendered)" in out, out
+
+
+def test_a_deletion_found_by_recheck_reaches_a_running_server_without_restart(tmp_path):
+    from newsvault.archive import Archive, write_atomic
+    from newsvault.config import CONFIG_NAME, Source
+    from newsvault.preserve.recheck import RecheckPolicy, recheck
+    from newsvault.record import Record
+    from preserve_helpers import LocalServer, Reply
+
+    body = "<p>第一段：记者报道了当天的会议。</p><p>第二段：会议没有结论。</p>"
+    with LocalServer() as origin:
+        archive = Archive.init(tmp_path / "archive")
+        archive.config.sources = [Source("loc", "本地站", [origin.base + "/feed"], hosts=["127.0.0.1"])]
+        archive.config.allow_private = True  # the origin is on 127.0.0.1
+        write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+        archive.close()
+        archive = Archive.open(tmp_path / "archive")
+        url = origin.base + "/news/1.html"
+        with archive.batch():
+            aid = archive.add(Record("会议报道", url, 1_600_000_000_000, body), "loc", seen=1_600_000_000_000).article_id
+            archive.add(Record("会议报道", url, 1_600_000_000_000, body.replace("没有结论", "达成协议")), "loc", seen=1_600_000_600_000)
+        origin.routes["/news/1.html"] = Reply(404, b"<html><body>not found</body></html>")
+        with live_server(archive.root) as base, httpx.Client(base_url=base, timeout=30) as c:
+            before = c.get("/changes").text
+            assert "v0 → v1" in before and "<del>没有结论</del>" in before and "已删除" not in before
+            assert "已删除" not in c.get("/feeds/changes/all.xml").text
+            results = recheck(archive, policy=RecheckPolicy(delay=0.01, timeout=2))
+            assert [r.status for r in results] == ["gone"]
+            deadline = time.monotonic() + 30  # the server looks at checks/ at most once a second
+            while "已删除" not in (page := c.get(f"/articles/{aid}").text) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert "已删除" in page
+            changes = c.get("/changes/loc").text
+            assert changes.index("已删除") < changes.index("v0 → v1")  # newest first
+            feed = feedparser.parse(c.get("/feeds/changes/all.xml").content)
+            assert feed.bozo == 0
+            assert [e.id for e in feed.entries] == [f"tag:newsvault,2024:{aid}/deleted", f"tag:newsvault,2024:{aid}/v1"]
+            assert feed.entries[0].title.startswith("[已删除]")
+        archive.close()

@@ -57,6 +57,7 @@ from ..preserve.history import Change, History, article_history
 from ..record import Record
 from ..sanitize import remove_bad_chars, sanitize_html
 from . import lang
+from .changes import ChangeEvent, change_label, recent_changes
 from .lang import detect_lang
 
 __all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
@@ -105,7 +106,7 @@ def site_version() -> str:
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
-    for module in ("render.py", "atom.py", "lang.py", "../sanitize.py", "../preserve/diff.py"):
+    for module in ("render.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../preserve/diff.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
@@ -154,15 +155,6 @@ def fmt(ms: int | None, tz: tzinfo = UTC, pattern: str = "%Y-%m-%d %H:%M") -> st
     if ms is None:
         return "-"
     return datetime.fromtimestamp(ms / 1000, tz=tz).strftime(pattern)
-
-
-def change_label(c: Change | None) -> str:
-    """A change in a few characters, as ``newsvault history`` prints it: +N −M, or its kind."""
-    if c is None:
-        return "文字相同"
-    if c.markup_only:
-        return "仅标记改动"
-    return f"+{c.inserted} −{c.deleted}"
 
 
 # -- bodies -------------------------------------------------------------------------------------
@@ -248,6 +240,18 @@ class Links:
     def search(self) -> str:
         return "/search" if self.live else self._static("search.html")
 
+    def changes(self, slug: str | None = None) -> str:
+        if self.live:
+            return "/changes" + (f"/{quote(slug)}" if slug else "")
+        return self._static(changes_path(slug))
+
+    def changes_feed(self, slug: str | None = None) -> str:
+        return self.feed(f"changes/{slug or 'all'}")
+
+    def version(self, a: Article, rev: int) -> str:
+        """Version ``rev`` of ``a``: the article page itself when it is the latest."""
+        return self.article(a.id, rev if rev < a.versions - 1 else None)
+
     def feed(self, slug: str | None = None) -> str:
         name = f"feeds/{slug or 'all'}.xml"
         return "/" + quote(name) if self.live else self._static(name)
@@ -263,6 +267,10 @@ def source_path(slug: str, page: int = 1, numbered: bool = False) -> str:
     """Static files of a source: ``index.html`` (the newest), and with ``numbered`` the archive
     page ``page-K.html``, counted from the oldest so that pages stay put as articles arrive."""
     return f"sources/{slug}/page-{page}.html" if numbered else f"sources/{slug}/index.html"
+
+
+def changes_path(slug: str | None = None) -> str:
+    return "changes.html" if slug is None else f"changes/{slug}.html"
 
 
 def day_path(day: str) -> str:
@@ -500,6 +508,23 @@ class PageRenderer:
                 view["title"] = {"old": c.old.title, "new": c.new.title, "html": remove_bad_chars(render_diff_html(c.title_segments, context=0, keep=200))}
             view["diff"] = remove_bad_chars(render_diff_html(c.segments))
         return view
+
+    def changes(self, slug: str | None = None, *, events: Sequence[ChangeEvent] | None = None) -> str:
+        """Every edit and deletion (of source ``slug``, or all), newest first (the newest
+        :data:`~newsvault.publish.changes.CHANGES_SIZE`, described)."""
+        if slug is not None and self.archive.catalog.count_articles(source=slug) == 0:
+            raise NotFound(f"no source {slug!r} in this archive")
+        if events is None:
+            events = recent_changes(self.archive, source=slug, deleted=self.deleted)
+        return self._page(
+            "changes.html", changes_path(slug), events=[self._event_view(e) for e in events], slug=slug,
+            source_name=self.archive.source_display_name(slug) if slug else None, sources=self.sources() if slug is None else None,
+        )
+
+    def _event_view(self, e: ChangeEvent) -> dict[str, Any]:
+        a = e.article
+        return {"e": e, "a": a, "date": local_minute(e.when, self.tz), "iso": fmt(e.when, UTC, "%Y-%m-%dT%H:%M:%SZ"),
+                "source_name": self.archive.source_display_name(a.source)}
 
     def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None) -> str:
         """Static mode (results None): the page that searches the prebuilt index in the browser.

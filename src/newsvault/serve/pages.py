@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from ..errors import NotFound
-from ..publish.atom import feed_for
+from ..publish.atom import changes_feed_for, feed_for
 from ..search import search_archive
 from .params import article_id, int_param, page_param, source_param
 from .readers import Readers
 
-__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed"]
+__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed", "changes_page", "changes_feed"]
 
 # The static site's article files, ``articles/<id[:2]>/<id>.html`` and ``<id>.rN.html``: the
 # server answers them too, so a link copied from the static mirror works here.
@@ -87,4 +87,26 @@ def feed(request: Request) -> Response:
     r = readers(request)
     renderer = r.renderer()
     xml = feed_for(r.archive(), slug, mode="live", base_url=str(request.base_url), extractor=renderer.extractor)
+    return Response(xml, media_type="application/atom+xml; charset=utf-8")
+
+
+def changes_page(request: Request) -> Response:
+    """``/changes`` and ``/changes/<slug>`` (the static site's ``changes.html`` and
+    ``changes/<slug>.html`` too): every edit and deletion, newest first. Deletions come from the
+    renderer's deletion state, which the server refreshes when ``checks/*.jsonl`` change."""
+    slug = request.path_params.get("slug")
+    if slug is not None:
+        slug = slug.removesuffix(".html")
+    return HTMLResponse(readers(request).renderer().changes(slug))
+
+
+def changes_feed(request: Request) -> Response:
+    """``/feeds/changes/<slug or all>.xml``."""
+    name = request.path_params["name"]
+    if not name.endswith(".xml"):
+        raise NotFound(f"no feed {name[:40]!r} (feeds end in .xml)")
+    slug = None if name == "all.xml" else name[: -len(".xml")]
+    r = readers(request)
+    r.renderer()  # brings the deletion state up to date
+    xml = changes_feed_for(r.archive(), slug, mode="live", base_url=str(request.base_url))
     return Response(xml, media_type="application/atom+xml; charset=utf-8")
