@@ -44,7 +44,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import jinja2
@@ -60,6 +60,9 @@ from . import lang
 from .changes import ChangeEvent, change_label, recent_changes
 from .lang import detect_lang
 
+if TYPE_CHECKING:
+    from ..health import SourceHealth
+
 __all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -72,6 +75,8 @@ SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Bump when the page-making code changes in a way the templates' hash does not capture.
 RENDER_VERSION = "1"
+
+_SPARK = "▁▂▃▄▅▆▇█"  # articles a day, as a bar each
 
 _env: jinja2.Environment | None = None
 
@@ -239,6 +244,9 @@ class Links:
 
     def search(self) -> str:
         return "/search" if self.live else self._static("search.html")
+
+    def health(self) -> str:
+        return "/health" if self.live else self._static("health.html")
 
     def changes(self, slug: str | None = None) -> str:
         if self.live:
@@ -525,6 +533,24 @@ class PageRenderer:
         a = e.article
         return {"e": e, "a": a, "date": local_minute(e.when, self.tz), "iso": fmt(e.when, UTC, "%Y-%m-%dT%H:%M:%SZ"),
                 "source_name": self.archive.source_display_name(a.source)}
+
+    def health(self, health: dict[str, SourceHealth] | None = None) -> str:
+        """Every source's health (:mod:`newsvault.health`; ``health``: computed already), times
+        in the archive's zone."""
+        from ..health import DAYS, any_pass_recorded, source_health
+
+        health = source_health(self.archive) if health is None else health
+        with_articles = self.archive.catalog.stats()["sources"]
+        rows = []
+        for slug, h in health.items():
+            top = max(h.per_day) or 1
+            rows.append({
+                "slug": slug, "name": self.archive.source_display_name(slug), "status": h.status, "linked": slug in with_articles,
+                "last_success": fmt(h.last_success, self.tz), "last_failure": fmt(h.last_failure, self.tz),
+                "reason": h.last_failure_reason, "failures": h.failures_in_a_row, "a_day": f"{h.articles_a_day:.1f}",
+                "per_day": h.per_day, "spark": "".join(_SPARK[round(n * (len(_SPARK) - 1) / top)] for n in h.per_day),
+            })
+        return self._page("health.html", "health.html", rows=rows, days=DAYS, recorded=any_pass_recorded(health))
 
     def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None) -> str:
         """Static mode (results None): the page that searches the prebuilt index in the browser.

@@ -27,6 +27,7 @@ from typing import Any
 from ..archive import Archive
 from ..catalog import Article, Version
 from ..errors import ArchiveError, RecordError
+from ..health import source_health
 from ..preserve.checks import deleted_articles
 from ..record import Record
 from . import render as R
@@ -398,6 +399,9 @@ class SiteBuild:
         self._day_pages()
         r = self.renderer
         self._changes_pages()
+        health = source_health(self.archive)
+        self.put("health.html", _h(self.common, sorted(self.names.items()), [h.as_dict() for h in health.values()]),
+                 lambda: r.health(health))
         self.put("search.html", _h(self.common), r.search_page)
         self.put("404.html", _h(self.common), lambda: r.not_found("这个页面不在本镜像中。"))
         self.phase("list pages")

@@ -16,7 +16,7 @@ from ..search import search_archive
 from .params import article_id, int_param, page_param, source_param
 from .readers import Readers
 
-__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed", "changes_page", "changes_feed"]
+__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed", "changes_page", "changes_feed", "health_page"]
 
 # The static site's article files, ``articles/<id[:2]>/<id>.html`` and ``<id>.rN.html``: the
 # server answers them too, so a link copied from the static mirror works here.
@@ -110,3 +110,8 @@ def changes_feed(request: Request) -> Response:
     r.renderer()  # brings the deletion state up to date
     xml = changes_feed_for(r.archive(), slug, mode="live", base_url=str(request.base_url))
     return Response(xml, media_type="application/atom+xml; charset=utf-8")
+
+
+def health_page(request: Request) -> Response:
+    """``/health`` (and the static ``/health.html``): every source's collection health."""
+    return HTMLResponse(readers(request).renderer().health())
