@@ -139,3 +139,25 @@ def test_a_deletion_found_by_recheck_reaches_a_running_server_without_restart(tm
             assert [e.id for e in feed.entries] == [f"tag:newsvault,2024:{aid}/deleted", f"tag:newsvault,2024:{aid}/v1"]
             assert feed.entries[0].title.startswith("[已删除]")
         archive.close()
+
+
+def test_the_servers_search_page_ranks_by_relevance_with_snippets(tmp_path):
+    from newsvault.compose import init_archive
+    from newsvault.record import Record
+
+    archive = init_archive(tmp_path / "a")
+    gaza = "<p>以色列与哈马斯在加沙地带的冲突持续，联合国呼吁加沙停火，加沙平民急需人道主义援助。</p>"
+    lunch = "<p>今天的午餐很丰盛，厨师推荐了一道新菜，大家都说好吃。</p>"
+    with archive.batch():
+        archive.add(Record("加沙停火谈判", "https://example.org/gaza", 1_699_000_000_000, gaza), "rfi", seen=1_699_000_000_000)
+        archive.add(Record("豬排加漢堡排加沙拉", "https://example.org/lunch", 1_700_000_000_000, lunch), "rfi", seen=1_700_000_000_000)
+    archive.close()
+    with live_server(tmp_path / "a") as url, httpx.Client(base_url=url, timeout=30) as c:
+        page = c.get("/search", params={"q": "加沙"}).text
+        titles = [_text(t) for t in re.findall(r'<a class="t"[^>]*>(.*?)</a>', page)]
+        ranked = [h["title"] for h in c.get("/api/search", params={"q": "加沙"}).json()["results"]]
+        assert titles == ranked and len(ranked) == 2  # the engine's relevance order, not the dates'
+        assert "<mark>加沙</mark>" in page and 'class="snippet"' in page and "按相关度排序 ·" in page
+        newest = c.get("/search", params={"q": "加沙", "order": "newest"}).text
+        assert [_text(t) for t in re.findall(r'<a class="t"[^>]*>(.*?)</a>', newest)] == ["豬排加漢堡排加沙拉", "加沙停火谈判"]
+        assert c.get("/search", params={"q": "加沙", "order": "random"}).status_code == 400

@@ -10,7 +10,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from ..errors import NotFound
+from ..errors import NotFound, QueryError
 from ..publish.atom import changes_feed_for, feed_for
 from ..search import search_archive
 from .params import article_id, int_param, page_param, source_param
@@ -71,10 +71,16 @@ def search_page(request: Request) -> Response:
     r.catch_up()
     archive = r.archive()
     source = source_param(request)
-    hits = search_archive(archive, q, sources=[source] if source else None, limit=50)
+    order = request.query_params.get("order", "relevance")
+    if order not in ("relevance", "newest"):
+        raise QueryError(f"order must be relevance or newest, not {order[:20]!r}")
+    hits = search_archive(archive, q, sources=[source] if source else None, limit=50)  # best first
     articles = {a.id: a for a in archive.catalog.list_articles(ids=[h.id for h in hits])}
     results = [articles[h.id] for h in hits if h.id in articles]
-    return HTMLResponse(r.renderer().search_page(q, results=results))
+    if order == "newest":
+        results.sort(key=lambda a: a.published or 0, reverse=True)
+    snippets = {h.id: (h.title_html, h.snippet_html) for h in hits}
+    return HTMLResponse(r.renderer().search_page(q, results=results, snippets=snippets, order=order))
 
 
 def feed(request: Request) -> Response:
