@@ -5,12 +5,20 @@ build wrote (same machine, same run, same disk).
     python bench/build.py [-n 100000] [--dir /tmp/nv-bench-build] [--reuse]
 
 Goals: full build < 120 s, incremental < 5 s at 100,000 records.
+
+Then the offline search index's coverage: for a sample of articles (``--sample``, default
+2,000; 0 = all), is the article found by a word (a CJK bigram) from the end of its text? And
+how many bytes a query loads (meta.js, its terms' shards, one document chunk) beside the whole
+index's size.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import random
+import re
 import resource
 import shutil
 import sys
@@ -21,8 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from newsvault.archive import Archive  # noqa: E402
+from newsvault.publish import search_index as SI  # noqa: E402
 from newsvault.publish.lists import build_lists  # noqa: E402
 from newsvault.publish.site import build_site  # noqa: E402
+from newsvault.text import html_to_text  # noqa: E402
 from scale import make_archive, variants  # noqa: E402
 
 
@@ -46,6 +56,76 @@ def copy_files(archive: Archive, n: int, dest: Path) -> float:
     return took
 
 
+class StaticIndex:
+    """The built site's search index read as search.js reads it (shards loaded on demand)."""
+
+    def __init__(self, site: Path) -> None:
+        self.dir = site / "search"
+        self.meta = json.loads(re.search(r"NV\.meta=(.*);", (self.dir / "meta.js").read_text(encoding="utf-8")).group(1))  # type: ignore[union-attr]
+        self.shards: dict[str, dict[str, list[str]]] = {}
+        self.ids: dict[str, int] = {}
+        for path in (self.dir / "d").glob("*.js"):
+            for m in re.finditer(r"NV\.d\(\d+,(\[.*\])\);", path.read_text(encoding="utf-8")):
+                for row in json.loads(m.group(1)):
+                    self.ids[row[1]] = row[0]
+
+    def files_for(self, term: str) -> list[str]:
+        return [f"t/{SI.shard_of(term, self.meta['shards'])}.js"] + [f"t/g{g}-{SI.shard_of(term, n)}.js" for g, n in self.meta["gens"]]
+
+    def _shard(self, name: str) -> dict[str, list[str]]:
+        if name not in self.shards:
+            terms: dict[str, list[str]] = {}
+            path = self.dir / name
+            if path.exists():
+                for m in re.finditer(r"NV\.t\(\d+,(\{.*\})\);", path.read_text(encoding="utf-8")):
+                    for k, v in json.loads(m.group(1)).items():
+                        terms.setdefault(k, []).append(v)
+            self.shards[name] = terms
+        return self.shards[name]
+
+    def docs(self, term: str) -> set[int]:
+        out: set[int] = set()
+        for name in self.files_for(term):
+            for gaps in self._shard(name).get(term, []):
+                n = 0
+                for g in gaps.split(","):
+                    n += int(g)
+                    out.add(n)
+        return out
+
+    def query_bytes(self, term: str) -> int:
+        files = [self.dir / "meta.js", self.dir / "d" / "0.js"] + [self.dir / f for f in self.files_for(term)]
+        return sum(f.stat().st_size for f in files if f.exists())
+
+
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+
+
+def coverage(archive: Archive, site: Path, sample: int) -> tuple[int, int, int, list[int]]:
+    """(articles checked, found by a word from the end of their text, with no such word, bytes a query loaded)."""
+    index = StaticIndex(site)
+    articles = archive.catalog.list_articles()
+    if sample and sample < len(articles):
+        articles = random.Random(1).sample(articles, sample)
+    found = without = 0
+    loads: list[int] = []
+    for a in articles:
+        text = html_to_text(archive.read(a.latest_path).body)
+        words = _CJK_PAIR.findall(text[-60:])
+        if not words:
+            without += 1
+            continue
+        term = SI.fold(words[-1])
+        loads.append(index.query_bytes(term))
+        if index.ids.get(a.id) in index.docs(term):
+            found += 1
+    return len(articles), found, without, loads
+
+
+def _lead(site: Path) -> object:
+    return StaticIndex(site).meta.get("lead", "?")
+
+
 def cpu() -> float:
     """CPU seconds used so far by this process and its finished children (the render workers)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -58,6 +138,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/nv-bench-build"))
     ap.add_argument("--reuse", action="store_true", help="reuse an archive of N records left by an earlier run")
     ap.add_argument("--out", type=Path, help="write the figures (markdown) here as well")
+    ap.add_argument("--sample", type=int, default=2000, help="articles checked for search coverage (0: all)")
     args = ap.parse_args()
 
     root = args.dir / "archive"
@@ -158,6 +239,16 @@ def main() -> None:
         "sensitive to that than wall-clock times: on an idle machine a build takes about CPU ÷ 2 on 2 cores).",
         f"Phases of the full site build (s): {full.phases}",
         f"Phases of the incremental site build (s): {inc.phases}",
+    ]
+    t = time.perf_counter()
+    checked, found, without, loads = coverage(archive, site, args.sample)
+    loads.sort()
+    lines += [
+        "",
+        f"Offline search coverage: {found} of {checked - without} sampled articles found by a word from the end of their text "
+        f"({100 * found / max(1, checked - without):.1f} %; {without} had no Chinese word there); indexed lead {_lead(site)} characters.",
+        f"Bytes a one-word query loads: median {loads[len(loads) // 2] if loads else 0} B, max {loads[-1] if loads else 0} B, "
+        f"beside a {search / 1e6:.0f} MB index (checked in {time.perf_counter() - t:.0f} s, not counted).",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

@@ -127,3 +127,26 @@ def test_the_detector():
     assert detect_lang("The quick brown fox jumps over the lazy dog in 北京") == "en"
     assert detect_lang("中文") == "zh" and detect_lang("") == "zh"
     assert detect_lang("<p class='zh'>美國駐華大使館</p>", html=True) == "zh-Hant"
+
+
+@pytest.mark.parametrize("base_url", [None, "https://mirror.example.org/news/"])
+def test_changes_feeds_are_valid_with_tag_ids_for_each_change(archive, tmp_path, base_url):
+    site = tmp_path / "site"
+    build_site(archive, site, base_url=base_url)
+    feeds = sorted((site / "feeds" / "changes").glob("*.xml"))
+    assert [f.stem for f in feeds] == sorted(["all", *{a.source for a in archive.catalog.list_articles()}])
+    ids: list[str] = []
+    for f in feeds:
+        data = f.read_bytes()
+        assert validator_errors(data, f"changes-{f.stem}", tmp_path) == [], f.name
+        parsed = feedparser.parse(data)
+        assert parsed.bozo == 0 and parsed.version == "atom10"
+        assert TAG_URI.match(parsed.feed.id) and all(TAG_URI.match(e.id) for e in parsed.entries)
+        ids.extend(e.id for e in parsed.entries)
+    assert f"tag:newsvault,2024:{seed_id(archive)}/v1" in ids  # the seed article's edit
+    with live_server(archive.root) as url, httpx.Client(base_url=url, timeout=30) as client:
+        for name in ("all", "rfi"):
+            r = client.get(f"/feeds/changes/{name}.xml")
+            assert r.status_code == 200 and validator_errors(r.content, f"live-changes-{name}", tmp_path) == []
+            assert feedparser.parse(r.content).bozo == 0
+        assert client.get("/feeds/changes/nonesuch.xml").status_code == 404

@@ -78,3 +78,21 @@ def test_index_finds_articles_and_keeps_up_through_generations(tmp_path, monkeyp
     assert '"gens":[[1,' in meta  # compacted once, then a fresh generation
     assert not list((site / "search/t").glob("g2-*.js")) and not list((site / "search/t").glob("g3-*.js"))
     assert sid in query(site, "加沙")
+
+
+def _meta(site: Path) -> dict:
+    text = (site / "search" / "meta.js").read_text(encoding="utf-8")
+    return json.loads(text[text.index("NV.meta=") + len("NV.meta="):].rstrip().rstrip(";"))
+
+
+def test_meta_says_when_long_articles_are_indexed_by_their_opening_only(tmp_path, monkeypatch):
+    archive = make_archive(tmp_path / "a", xss=False)
+    build_site(archive, tmp_path / "full")
+    assert _meta(tmp_path / "full")["full"] is True  # a small archive: every article whole
+    monkeypatch.setattr(SI, "TEXT_BUDGET", 1_000)  # as if the archive were very large
+    build_site(archive, tmp_path / "clipped")
+    meta = _meta(tmp_path / "clipped")
+    assert meta["full"] is False and meta["lead"] == SI.MIN_LEAD
+    from newsvault.publish.render import STATIC_DIR
+
+    assert "结果可能不全" in (STATIC_DIR / "search.js").read_text(encoding="utf-8")  # what the page says then

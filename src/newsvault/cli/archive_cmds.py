@@ -158,10 +158,13 @@ def ls_cmd(ctx: click.Context, source: str | None, since: str | None, until: str
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Records and revisions per source, date range, bytes."""
+    from ..health import any_pass_recorded, health_rows, source_health
+
     archive = open_archive(ctx)
     data = archive.catalog.stats()
+    health = source_health(archive)
     if as_json:
-        emit_json(data)
+        emit_json({**data, "health": {slug: h.as_dict() for slug, h in health.items()}})
         return
     rows = [["source", "records", "revisions", "first", "last", "MB"]]
     for slug, s in data["sources"].items():
@@ -170,6 +173,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     rows.append(["total", str(t["records"]), str(t["revisions"]), fmt_time(t["first_published"])[:10], fmt_time(t["last_published"])[:10], f"{t['bytes'] / 1e6:.1f}"])
     for line in iter_lines(rows):
         click.echo(line)
+    if any_pass_recorded(health):  # nothing to say before the first collect pass
+        click.echo("")
+        for line in iter_lines(health_rows(health)):
+            click.echo(line)
 
 
 @main.command()

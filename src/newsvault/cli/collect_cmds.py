@@ -112,12 +112,15 @@ def source_add(ctx: click.Context, slug: str, urls: tuple[str, ...], name: str |
 @click.pass_context
 def source_ls(ctx: click.Context, as_json: bool) -> None:
     """List the sources this archive follows."""
+    from ..health import any_pass_recorded, health_rows, source_health
+
     archive = open_archive(ctx)
     sources = archive.config.sources
+    health = source_health(archive, [s.slug for s in sources])
     if as_json:
         emit_json([
             {"slug": s.slug, "name": s.name, "feeds": s.feeds, "body": s.body, "selector": s.selector, "category": s.category, "interval": s.interval,
-             "hosts": s.hosts, "allow_private": archive.config.private_allowed(s)}
+             "hosts": s.hosts, "allow_private": archive.config.private_allowed(s), "health": health[s.slug].as_dict()}
             for s in sources
         ])
         return
@@ -133,6 +136,10 @@ def source_ls(ctx: click.Context, as_json: bool) -> None:
     private = [s.slug for s in sources if archive.config.private_allowed(s)]
     if private:  # worth knowing: these feeds may reach this machine's own network
         click.echo(f"private and loopback addresses allowed for: {', '.join(private)}")
+    if any_pass_recorded(health):  # nothing to say before the first collect pass
+        click.echo("")
+        for line in iter_lines(health_rows(health)):
+            click.echo(line)
 
 
 @source.command("rm")

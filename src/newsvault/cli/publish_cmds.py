@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ._app import emit_json, main, open_archive
+from ._app import Progress, emit_json, main, open_archive
 
 
 @main.command()
@@ -33,7 +34,9 @@ def build(ctx: click.Context, site_dir: Path | None, base_url: str | None, worke
     if site_dir is not None:
         from ..publish.site import build_site
 
-        site = build_site(archive, site_dir, base_url=base_url, workers=workers, articles=articles)
+        with Progress("building site") as bar:
+            site = build_site(archive, site_dir, base_url=base_url, workers=workers, articles=articles,
+                              progress=_phase_counter(bar))
         out["site"] = site.as_dict()
     if as_json:
         emit_json(out)
@@ -43,10 +46,28 @@ def build(ctx: click.Context, site_dir: Path | None, base_url: str | None, worke
     click.echo(f"lists: {len(lists.written)} written, {lists.unchanged} unchanged")
     if site is not None:
         click.echo(
-            f"site {site.site}: {site.written} files written ({site.articles_rendered} articles rendered), "
+            f"site {site.site}: {_n(site.written, 'file')} written ({_n(site.articles_rendered, 'article')} rendered), "
             f"{site.skipped} unchanged, {site.removed} removed in {site.seconds:.1f} s"
         )
         for note in site.notes:
             click.echo(note)
         for e in site.errors[:20]:
             click.echo(f"skipped unreadable record {e['path']}: {e['reason']}", err=True)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+SITE_PHASES = 5  # what build_site reports: catalog, articles, search index, list pages, feeds
+
+
+def _phase_counter(bar: Progress) -> Callable[[str], None]:
+    """The site build's phase messages as steps of the progress bar (shown on a terminal only)."""
+    done = [0]
+
+    def step(_message: str) -> None:
+        bar.update(done[0], SITE_PHASES)
+        done[0] += 1
+
+    return step

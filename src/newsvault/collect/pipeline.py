@@ -41,6 +41,7 @@ from ..clean import clean_html, clean_title, fallback_title, is_teaser, item_tim
 from ..config import Source
 from ..errors import NewsvaultError
 from ..fetch import Fetcher, FetchPolicy, Response, ValidatorStore
+from ..health import record_pass
 from ..parse import Feed, FeedItem
 from ..record import Record
 from ..urls import canonical_url
@@ -496,6 +497,7 @@ async def run_pass(
         store.close()
         report.sources = [reports[s.slug] for s in sources]
         report.seconds = time.perf_counter() - started
+    record_pass(archive, report)  # source health; never fails the pass
     return report
 
 

@@ -12,10 +12,11 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from html import escape
 
 from ..chinese import CJK
 
-__all__ = ["Segment", "tokenize", "diff_text", "diff_stats", "render_diff", "PLAIN_MARKS"]
+__all__ = ["Segment", "tokenize", "diff_text", "diff_stats", "render_diff", "render_diff_html", "PLAIN_MARKS"]
 
 # A Latin word (with inner apostrophes, dots, hyphens: "don't", "3.5", "COVID-19"), a run of
 # whitespace, or any other single character (each CJK character is then a token of its own).
@@ -204,4 +205,50 @@ def render_diff(
             out.append(_shorten("".join(t for _, t in line), keep, "end"))
     if hidden:
         out.append(_elided(hidden))
+    return "\n".join(out)
+
+
+# -- HTML -------------------------------------------------------------------------------------
+
+def _html_piece(op: str, text: str, side: str) -> str:
+    """One piece of a changed paragraph as HTML for one view: ``old`` (what was deleted marked,
+    insertions left out), ``new`` (the reverse) or ``both`` (inline: both marked)."""
+    if op == "equal":
+        return escape(text)
+    if op == "delete":
+        return f"<del>{escape(text)}</del>" if side in ("old", "both") else ""
+    return f"<ins>{escape(text)}</ins>" if side in ("new", "both") else ""
+
+
+def render_diff_html(segments: list[Segment], *, context: int = 1, keep: int = 60) -> str:
+    """The diff as HTML: changed paragraphs with ``<del>``/``<ins>``, ``context`` unchanged
+    paragraphs around them, the rest elided. Each changed paragraph is a ``div.dl`` holding an
+    inline view (``.both``) and the old and new sides (``.old``, ``.new``): the stylesheet shows
+    the inline view on narrow screens and the two sides next to each other on wide ones."""
+    lines = _lines(segments)
+    changed = [any(op != "equal" for op, _ in line) for line in lines]
+    show = _shown(changed, context)
+    out: list[str] = []
+    hidden = 0
+    for line, is_shown, is_changed in zip(lines, show, changed, strict=True):
+        if not is_shown:
+            hidden += 1
+            continue
+        if hidden:
+            out.append(f'<p class="elided">⋯ 未改动的 {hidden} 段</p>')
+            hidden = 0
+        if not is_changed:
+            out.append(f'<p class="same">{escape(_shorten("".join(t for _, t in line), keep, "end"))}</p>')
+            continue
+        pieces = [
+            (op, _shorten(text, keep, "start" if k == 0 else "end" if k == len(line) - 1 else "middle") if op == "equal" else text)
+            for k, (op, text) in enumerate(line)
+        ]
+        views = "".join(
+            f'<p class="{side}">{"".join(_html_piece(op, text, side) for op, text in pieces)}</p>'
+            for side in ("both", "old", "new")
+        )
+        out.append(f'<div class="dl">{views}</div>')
+    if hidden:
+        out.append(f'<p class="elided">⋯ 未改动的 {hidden} 段</p>')
     return "\n".join(out)

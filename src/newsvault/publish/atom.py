@@ -27,14 +27,16 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ..catalog import Article
 from ..errors import NotFound, RecordError
+from ..preserve.diff import render_diff_html
 from ..sanitize import remove_bad_chars
+from .changes import ChangeEvent, recent_changes
 from .lang import detect_lang
-from .render import ExtractCache, article_path, publish_body, safe_link, source_path
+from .render import ExtractCache, article_path, changes_path, publish_body, safe_link, source_path
 
 if TYPE_CHECKING:
     from ..archive import Archive
 
-__all__ = ["FeedEntry", "FeedLinks", "feed_xml", "feed_for", "feed_id", "entry_id", "FEED_SIZE"]
+__all__ = ["FeedEntry", "FeedLinks", "feed_xml", "feed_for", "changes_feed_for", "feed_id", "entry_id", "FEED_SIZE"]
 
 FEED_SIZE = 50
 TAG_AUTHORITY = "tag:newsvault,2024:"
@@ -49,6 +51,11 @@ def _a(text: str) -> str:
     return quoteattr(remove_bad_chars(text))
 
 
+def _h(text: str) -> str:
+    """Text or an attribute value inside the HTML of an entry's content."""
+    return escape(text, {'"': "&quot;"})
+
+
 def _time(ms: int | None) -> str:
     ms = 0 if ms is None else ms
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -59,8 +66,9 @@ def feed_id(archive_name: str, slug: str | None) -> str:
     return f"{TAG_AUTHORITY}{quote(archive_name, safe='')}/{quote(slug or 'all', safe='')}"
 
 
-def entry_id(article_id: str) -> str:
-    return f"{TAG_AUTHORITY}{article_id}"
+def entry_id(article_id: str, part: str | None = None) -> str:
+    """An article's entry id; with ``part`` (``v3``, ``deleted``) the id of one of its changes."""
+    return f"{TAG_AUTHORITY}{article_id}" + (f"/{quote(part, safe='')}" if part else "")
 
 
 @dataclass(frozen=True)
@@ -82,8 +90,18 @@ class FeedLinks:
     def url(self, rel: str) -> str:
         return self.prefix + quote(rel)
 
-    def article(self, aid: str) -> str:
-        return self.url(f"articles/{aid}" if self.live else article_path(aid))
+    def article(self, aid: str, rev: int | None = None) -> str:
+        if self.live:
+            return self.url(f"articles/{aid}") + (f"?rev={rev}" if rev is not None else "")
+        return self.url(article_path(aid, rev))
+
+    def version(self, a: Article, rev: int) -> str:
+        return self.article(a.id, rev if rev < a.versions - 1 else None)
+
+    def changes(self, slug: str | None) -> str:
+        if self.live:
+            return self.url("changes" + (f"/{slug}" if slug else ""))
+        return self.url(changes_path(slug))
 
     def home(self, slug: str | None) -> str:
         if self.live:
@@ -92,6 +110,9 @@ class FeedLinks:
 
     def feed(self, slug: str | None) -> str:
         return self.url(f"feeds/{slug or 'all'}.xml")
+
+    def changes_feed(self, slug: str | None) -> str:
+        return self.url(f"feeds/changes/{slug or 'all'}.xml")
 
 
 @dataclass
@@ -185,3 +206,70 @@ def feed_for(
     links = FeedLinks.for_server(base_url) if mode == "live" else FeedLinks.for_site(base_url)
     entries = feed_entries(archive, articles[:FEED_SIZE], extractor)
     return feed_xml(feed_title(archive, slug), feed_id(archive.config.name, slug), entries, links=links, slug=slug)
+
+
+# -- the changes feed ---------------------------------------------------------------------------
+
+def _change_entry_xml(e: ChangeEvent, source_name: str, links: FeedLinks) -> str:
+    """One edit or deletion: its summary in the title, the diff (or the deletion) as content,
+    links to the version before and the version after."""
+    a = e.article
+    if e.kind == "deleted":
+        title = f"[已删除] {a.title}"
+        eid = entry_id(a.id, "deleted")
+        href = links.article(a.id)
+        content = f'<p>发现原文已被删除。<a href="{_h(href)}">看存档的 v{a.versions - 1}</a></p>'
+    else:
+        assert e.rev is not None
+        title = f"[v{e.rev - 1} → v{e.rev} {e.summary}] {a.title}"
+        eid = entry_id(a.id, f"v{e.rev}")
+        href = links.version(a, e.rev)
+        before = links.version(a, e.rev - 1)
+        diff = ""
+        if e.change is not None:
+            diff = (render_diff_html(e.change.title_segments, context=0) if e.change.title_segments else "") + render_diff_html(e.change.segments)
+        content = (f'<p>{_h(e.summary)} · <a href="{_h(before)}">v{e.rev - 1}</a> → '
+                   f'<a href="{_h(href)}">v{e.rev}</a></p>{diff}')
+    parts = [
+        f'<entry xml:lang="{detect_lang(a.title or title)}">\n',
+        f"<title>{_x(title)}</title>\n<id>{_x(eid)}</id>\n",
+        f'<link rel="alternate" type="text/html" href={_a(href)}/>\n',
+    ]
+    original = safe_link(a.url)
+    if original:
+        parts.append(f'<link rel="related" type="text/html" href={_a(original)}/>\n')
+    parts.append(f"<updated>{_time(e.when)}</updated>\n<author><name>{_x(source_name)}</name></author>\n")
+    parts.append(f"<category term={_a(a.source)} label={_a(source_name)}/>\n")
+    parts.append(f'<content type="html">{_x(content)}</content>\n</entry>\n')
+    return "".join(parts)
+
+
+def changes_feed_for(
+    archive: Archive,
+    slug: str | None = None,
+    *,
+    mode: str = "live",
+    base_url: str | None = None,
+    events: Sequence[ChangeEvent] | None = None,
+) -> str:
+    """The Atom feed of every edit and deletion (of source ``slug``, or all), newest first.
+    ``events``: described changes, if the caller has them (the site build)."""
+    if slug is not None and archive.catalog.count_articles(source=slug) == 0:
+        raise NotFound(f"no source {slug!r} in this archive")
+    if events is None:
+        events = recent_changes(archive, source=slug, limit=FEED_SIZE)
+    links = FeedLinks.for_server(base_url) if mode == "live" else FeedLinks.for_site(base_url)
+    name = archive.config.name
+    title = f"改动与删除 · {name if slug is None else archive.source_display_name(slug) + ' · ' + name}"
+    entries = list(events[:FEED_SIZE])
+    updated = max((e.when for e in entries), default=0)
+    out = [
+        f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{detect_lang(title)}">\n',
+        f"<title>{_x(title)}</title>\n<id>{_x(feed_id(name, 'changes/' + (slug or 'all')))}</id>\n<updated>{_time(updated)}</updated>\n",
+        f'<link rel="self" type="application/atom+xml" href={_a(links.changes_feed(slug))}/>\n',
+        f'<link rel="alternate" type="text/html" href={_a(links.changes(slug))}/>\n',
+        "<generator>newsvault</generator>\n",
+    ]
+    out.extend(_change_entry_xml(e, archive.source_display_name(e.article.source), links) for e in entries)
+    out.append("</feed>\n")
+    return "".join(out)

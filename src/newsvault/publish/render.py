@@ -44,18 +44,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import jinja2
 
 from ..archive import Archive, write_atomic
-from ..catalog import Article
+from ..catalog import Article, Version
 from ..errors import NotFound, RecordError
+from ..preserve.diff import render_diff_html
+from ..preserve.history import Change, History, article_history
 from ..record import Record
 from ..sanitize import MediaLookup, remove_bad_chars, sanitize_html
 from . import lang
+from .changes import ChangeEvent, change_label, recent_changes
 from .lang import detect_lang
+
+if TYPE_CHECKING:
+    from ..health import SourceHealth
 
 __all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
 
@@ -69,6 +75,8 @@ SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Bump when the page-making code changes in a way the templates' hash does not capture.
 RENDER_VERSION = "1"
+
+_SPARK = "▁▂▃▄▅▆▇█"  # articles a day, as a bar each
 
 _env: jinja2.Environment | None = None
 
@@ -103,7 +111,7 @@ def site_version() -> str:
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
-    for module in ("render.py", "atom.py", "lang.py", "../sanitize.py"):
+    for module in ("render.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../preserve/diff.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
@@ -238,6 +246,21 @@ class Links:
     def search(self) -> str:
         return "/search" if self.live else self._static("search.html")
 
+    def health(self) -> str:
+        return "/health" if self.live else self._static("health.html")
+
+    def changes(self, slug: str | None = None) -> str:
+        if self.live:
+            return "/changes" + (f"/{quote(slug)}" if slug else "")
+        return self._static(changes_path(slug))
+
+    def changes_feed(self, slug: str | None = None) -> str:
+        return self.feed(f"changes/{slug or 'all'}")
+
+    def version(self, a: Article, rev: int) -> str:
+        """Version ``rev`` of ``a``: the article page itself when it is the latest."""
+        return self.article(a.id, rev if rev < a.versions - 1 else None)
+
     def feed(self, slug: str | None = None) -> str:
         name = f"feeds/{slug or 'all'}.xml"
         return "/" + quote(name) if self.live else self._static(name)
@@ -253,6 +276,10 @@ def source_path(slug: str, page: int = 1, numbered: bool = False) -> str:
     """Static files of a source: ``index.html`` (the newest), and with ``numbered`` the archive
     page ``page-K.html``, counted from the oldest so that pages stay put as articles arrive."""
     return f"sources/{slug}/page-{page}.html" if numbered else f"sources/{slug}/index.html"
+
+
+def changes_path(slug: str | None = None) -> str:
+    return "changes.html" if slug is None else f"changes/{slug}.html"
 
 
 def day_path(day: str) -> str:
@@ -298,6 +325,9 @@ class PageRenderer:
         self.env = environment()
         self.extractor = ExtractCache(archive)
         self._deleted: dict[str, int] | None = None
+        # The last article's history: its main page and version pages are rendered one after
+        # another, and each needs the diffs of all its versions.
+        self._history: tuple[tuple[str, str, int], History] | None = None
         self.site_name = archive.config.name
         self.tz = zone(getattr(archive.config, "timezone", None))
         self.tz_label = zone_label(self.tz)
@@ -455,20 +485,89 @@ class PageRenderer:
             published_local=fmt(record.published if record.published is not None else article.published, self.tz),
             day=day_of(article.published, self.tz), original=safe_link(record.url),
             lang=detect_lang(f"{record.title}\n{body}", html=True),
-            versions=[
-                {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, self.tz), "title": v.title}
-                for v in versions
-            ] if versions and len(versions) > 1 else None,
+            versions=self._version_rows(article, versions) if versions and len(versions) > 1 else None,
+            change=self._change_view(article, versions, shown_rev) if versions and shown_rev > 0 else None,
             shown_rev=shown_rev, shown_seen=shown_seen, is_latest=rev is None or rev == article.versions - 1,
             deleted=fmt(deleted_ms, self.tz, "%Y-%m-%d") if deleted_ms is not None else None,
         ), body
 
-    def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None) -> str:
+    # -- versions and what changed ---------------------------------------------------------------
+    def history(self, article: Article) -> History:
+        """Every version of ``article`` and the diff of each consecutive pair (cached for the
+        article last asked for)."""
+        key = (article.id, article.latest_path, article.versions)
+        if self._history is None or self._history[0] != key:
+            self._history = (key, article_history(self.archive, article))
+        return self._history[1]
+
+    def _changes_by_rev(self, article: Article) -> dict[int, Change]:
+        return {c.new.rev: c for c in self.history(article).changes}
+
+    def _version_rows(self, article: Article, versions: list[Version]) -> list[dict[str, Any]]:
+        """The versions list: v0…vN (as ``newsvault history`` numbers them) with what each changed."""
+        changes = self._changes_by_rev(article)
+        return [
+            {"rev": v.rev, "seen": fmt(v.seen if v.seen is not None else v.published, self.tz), "title": v.title,
+             "delta": change_label(changes.get(v.rev)) if v.rev > 0 else None}
+            for v in versions
+        ]
+
+    def _change_view(self, article: Article, versions: list[Version], rev: int) -> dict[str, Any]:
+        """What version ``rev`` changed against the one before it."""
+        c = self._changes_by_rev(article).get(rev)
+        view: dict[str, Any] = {"from": rev - 1, "to": rev, "label": change_label(c), "same": c is None,
+                                "markup_only": bool(c and c.markup_only), "title": None, "diff": ""}
+        if c is not None:
+            if c.title_segments is not None:
+                view["title"] = {"old": c.old.title, "new": c.new.title, "html": remove_bad_chars(render_diff_html(c.title_segments, context=0, keep=200))}
+            view["diff"] = remove_bad_chars(render_diff_html(c.segments))
+        return view
+
+    def changes(self, slug: str | None = None, *, events: Sequence[ChangeEvent] | None = None) -> str:
+        """Every edit and deletion (of source ``slug``, or all), newest first (the newest
+        :data:`~newsvault.publish.changes.CHANGES_SIZE`, described)."""
+        if slug is not None and self.archive.catalog.count_articles(source=slug) == 0:
+            raise NotFound(f"no source {slug!r} in this archive")
+        if events is None:
+            events = recent_changes(self.archive, source=slug, deleted=self.deleted)
+        return self._page(
+            "changes.html", changes_path(slug), events=[self._event_view(e) for e in events], slug=slug,
+            source_name=self.archive.source_display_name(slug) if slug else None, sources=self.sources() if slug is None else None,
+        )
+
+    def _event_view(self, e: ChangeEvent) -> dict[str, Any]:
+        a = e.article
+        return {"e": e, "a": a, "date": local_minute(e.when, self.tz), "iso": fmt(e.when, UTC, "%Y-%m-%dT%H:%M:%SZ"),
+                "source_name": self.archive.source_display_name(a.source)}
+
+    def health(self, health: dict[str, SourceHealth] | None = None) -> str:
+        """Every source's health (:mod:`newsvault.health`; ``health``: computed already), times
+        in the archive's zone."""
+        from ..health import DAYS, any_pass_recorded, source_health
+
+        health = source_health(self.archive) if health is None else health
+        with_articles = self.archive.catalog.stats()["sources"]
+        rows = []
+        for slug, h in health.items():
+            top = max(h.per_day) or 1
+            rows.append({
+                "slug": slug, "name": self.archive.source_display_name(slug), "status": h.status, "linked": slug in with_articles,
+                "last_success": fmt(h.last_success, self.tz), "last_failure": fmt(h.last_failure, self.tz),
+                "reason": h.last_failure_reason, "failures": h.failures_in_a_row, "a_day": f"{h.articles_a_day:.1f}",
+                "per_day": h.per_day, "spark": "".join(_SPARK[round(n * (len(_SPARK) - 1) / top)] for n in h.per_day),
+            })
+        return self._page("health.html", "health.html", rows=rows, days=DAYS, recorded=any_pass_recorded(health))
+
+    def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None,
+                    snippets: dict[str, tuple[str, str]] | None = None, order: str = "relevance") -> str:
         """Static mode (results None): the page that searches the prebuilt index in the browser.
-        Live mode: the server passes its results, rendered as a list."""
+        Live mode: the server passes its results in order, and ``snippets``: article id ->
+        (title HTML, snippet HTML), escaped text with the matches in ``<mark>``."""
         client_side = results is None and self.mode == "static"
         items = [self.item(a) for a in results] if results is not None else []
-        return self._page("search.html", "search.html", query=query, items=items, client_side=client_side, answered=results is not None)
+        marks = {k: (remove_bad_chars(t), remove_bad_chars(sn)) for k, (t, sn) in (snippets or {}).items()}
+        return self._page("search.html", "search.html", query=query, items=items, client_side=client_side,
+                          answered=results is not None, snippets=marks, order=order)
 
     def not_found(self, message: str) -> str:
         return self._page("notfound.html", "404.html", message=message)

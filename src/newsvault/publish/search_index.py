@@ -3,7 +3,7 @@
 Browsers refuse ``fetch()`` of local files, so the index is JavaScript: every file calls a
 global function when a ``<script>`` tag loads it. Layout under ``search/`` in the site::
 
-    meta.js            NV.meta = {shards, chunk, n, sources, v}
+    meta.js            NV.meta = {shards, chunk, n, sources, v, lead, full}
     t/<shard>.js       NV.t(shard, {term: "postings", …});   one line per segment
     t/g<G>-<shard>.js  generation G: what incremental build G added (few, small shards)
     d/<chunk>.js       NV.d(chunk, [[docno, id, source index, "YYYY-MM-DD HH:MM", title], …])
@@ -184,7 +184,9 @@ class SearchIndex:
             numbers[aid][1] = digest
         written += self._write_chunks(numbers, docs)
         self.state["titles"] = {aid: _title_key(d) for aid, d in docs.items() if aid in numbers}
-        meta = {"shards": self.shards, "gens": self.state["gens"], "chunk": CHUNK, "n": len(docs), "sources": sources, "v": stamp}
+        # ``lead`` below MAX_LEAD: long articles are indexed by their opening only, and the page says so.
+        meta = {"shards": self.shards, "gens": self.state["gens"], "chunk": CHUNK, "n": len(docs), "sources": sources, "v": stamp,
+                "lead": self.lead, "full": self.lead >= MAX_LEAD}
         self.write("search/meta.js", f"window.NV=window.NV||{{}};NV.meta={_js(meta)};\n")
         written.append("search/meta.js")
         self._save_state()

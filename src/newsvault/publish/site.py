@@ -27,10 +27,12 @@ from typing import Any
 from ..archive import Archive
 from ..catalog import Article, Version
 from ..errors import ArchiveError, RecordError
+from ..health import source_health
 from ..preserve.checks import deleted_articles
 from ..record import Record
 from . import render as R
-from .atom import FEED_SIZE, feed_for
+from .atom import FEED_SIZE, changes_feed_for, feed_for
+from .changes import CHANGES_SIZE, ChangeEvent, change_events, describe
 from .search_index import Doc, SearchIndex, hash_text, segment, text_of_html
 
 __all__ = ["build_site", "SiteBuild", "SiteReport"]
@@ -219,6 +221,10 @@ def _prepare_folder(archive: Archive, site: Path) -> None:
         (site / ".nojekyll").write_text("")  # GitHub Pages: serve the files as they are
 
 
+def _event_key(e: ChangeEvent) -> tuple[str, str, int | None, int]:
+    return (e.kind, e.article.id, e.rev, e.when)
+
+
 class SiteBuild:
     """One build of the site, phase by phase: :meth:`load`, :meth:`plan`, :meth:`render_articles`,
     :meth:`search_index`, :meth:`list_pages`, :meth:`feeds`, :meth:`static_assets`, :meth:`prune`
@@ -392,6 +398,10 @@ class SiteBuild:
             self._source_pages(slug, its)
         self._day_pages()
         r = self.renderer
+        self._changes_pages()
+        health = source_health(self.archive)
+        self.put("health.html", _h(self.common, sorted(self.names.items()), [h.as_dict() for h in health.values()]),
+                 lambda: r.health(health))
         self.put("search.html", _h(self.common), r.search_page)
         self.put("404.html", _h(self.common), lambda: r.not_found("这个页面不在本镜像中。"))
         self.phase("list pages")
@@ -416,6 +426,27 @@ class SiteBuild:
             rel = R.source_path(slug, k, numbered=True)
             self.put(rel, _h(self.common, slug, name, k, k == pages, [self.item_key(i) for i in chunk]),
                      lambda k=k, chunk=chunk: r.source_static(slug, k, pages, chunk, len(its)))  # type: ignore[misc]
+
+    def _changes_pages(self) -> None:
+        """``changes.html`` and ``changes/<slug>.html``: the newest edits and deletions, and
+        their feeds. Each is described once (diffs read only the versions concerned)."""
+        assert self.articles is not None
+        events = change_events(self.archive, self.articles, self.deleted)
+        per_slug = {s: [e for e in events if e.article.source == s][:CHANGES_SIZE] for s in self.slugs}
+        wanted = {_event_key(e): e for e in events[:CHANGES_SIZE]}
+        for evs in per_slug.values():
+            wanted.update((_event_key(e), e) for e in evs)
+        described = {_event_key(e): e for e in describe(self.archive, list(wanted.values()))}
+        r = self.renderer
+        for slug, evs in [(None, events[:CHANGES_SIZE])] + [(s, per_slug[s]) for s in self.slugs]:
+            shown = [described[_event_key(e)] for e in evs]
+            keys = [(_event_key(e), e.article.title, e.article.versions, self.names[e.article.source]) for e in shown]
+            name = self.names.get(slug) if slug else None
+            self.put(R.changes_path(slug), _h(self.common, slug, name, keys, None if slug else self.slugs),
+                     lambda slug=slug, shown=shown: r.changes(slug, events=shown))  # type: ignore[misc]
+            self.put(f"feeds/changes/{slug or 'all'}.xml", _h(self.common, self.base_url, slug, name, keys[:FEED_SIZE]),
+                     lambda slug=slug, shown=shown: changes_feed_for(  # type: ignore[misc]
+                         self.archive, slug, mode="static", base_url=self.base_url, events=shown))
 
     def _day_pages(self) -> None:
         r, tz = self.renderer, self.renderer.tz

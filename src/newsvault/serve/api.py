@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..archive import Archive
-from ..catalog import Article
+from ..catalog import Article, Version
 from ..errors import NewsvaultError, NotFound, QueryError
+from ..preserve.history import article_history
 from ..publish.render import publish_body
 from ..search import MAX_LIMIT, search_archive
 from ..search.query import MAX_QUERY
@@ -31,6 +32,20 @@ def summary(archive: Archive, a: Article) -> dict[str, Any]:
         "published": a.published,
         "versions": a.versions,
     }
+
+
+def version_rows(archive: Archive, article: Article, versions: list[Version]) -> list[dict[str, Any]]:
+    """Each version as ``newsvault history`` and the pages show it: label ``vN`` (N = rev, from 0)
+    and, from v1 on, what it changed against the version before (None: the same text)."""
+    changes = {c.new.rev: c for c in article_history(archive, article).changes} if len(versions) > 1 else {}
+    rows: list[dict[str, Any]] = []
+    for v in versions:
+        c = changes.get(v.rev)
+        rows.append({
+            "rev": v.rev, "label": f"v{v.rev}", "title": v.title, "seen": v.seen, "content_hash": v.content_hash,
+            "change": None if c is None else {"inserted": c.inserted, "deleted": c.deleted, "markup_only": c.markup_only},
+        })
+    return rows
 
 
 def api_articles(request: Request) -> Response:
@@ -66,7 +81,7 @@ def api_article(request: Request) -> Response:
         "url": record.url,
         "canonical_url": article.canonical_url,
         "rev": chosen.rev,
-        "versions": [{"rev": v.rev, "title": v.title, "seen": v.seen, "content_hash": v.content_hash} for v in versions],
+        "versions": version_rows(archive, article, versions),
         "body_html": publish_body(record, r.renderer().extractor),
     })
 

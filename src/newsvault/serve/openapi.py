@@ -138,7 +138,8 @@ _COMPONENTS: dict[str, Any] = {
         "Version": {
             "type": "object",
             "required": ["rev", "title", "seen"],
-            "properties": {"rev": {"type": "integer"}, "title": {"type": "string"}, "seen": _NULLABLE_INT, "content_hash": {"type": "string"}},
+            "properties": {"rev": {"type": "integer"}, "label": {"type": "string"}, "title": {"type": "string"}, "seen": _NULLABLE_INT, "content_hash": {"type": "string"},
+                           "change": {"type": "object", "nullable": True, "description": "+inserted −deleted characters against the version before"}},
         },
         "Article": {
             "type": "object",

@@ -5,16 +5,23 @@ Each handler is a plain function of the request; the archive comes from ``reques
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from ..errors import NotFound
-from ..publish.atom import feed_for
+from ..errors import NotFound, QueryError
+from ..publish.atom import changes_feed_for, feed_for
 from ..search import search_archive
 from .params import article_id, int_param, page_param, source_param
 from .readers import Readers
 
-__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "search_page", "feed", "media_file"]
+__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed", "media_file",
+           "changes_page", "changes_feed", "health_page"]
+
+# The static site's article files, ``articles/<id[:2]>/<id>.html`` and ``<id>.rN.html``: the
+# server answers them too, so a link copied from the static mirror works here.
+_STATIC_ARTICLE = re.compile(r"(?P<id>[0-9a-f]{12})(?:\.r(?P<rev>\d{1,6}))?\.html")
 
 
 def readers(request: Request) -> Readers:
@@ -35,7 +42,8 @@ def days_page(request: Request) -> Response:
 
 
 def day_page(request: Request) -> Response:
-    return HTMLResponse(readers(request).renderer().day(request.path_params["day"]))
+    day = request.path_params["day"]
+    return HTMLResponse(readers(request).renderer().day(day.removesuffix(".html")))  # static: days/<day>.html
 
 
 def article_page(request: Request) -> Response:
@@ -46,6 +54,16 @@ def article_page(request: Request) -> Response:
     return HTMLResponse(r.renderer().article(article.id, rev))
 
 
+def static_article_page(request: Request) -> Response:
+    """``/articles/<id[:2]>/<id>.html`` (and ``.rN.html``): the static site's path of a page."""
+    m = _STATIC_ARTICLE.fullmatch(request.path_params["name"])
+    if m is None or not m["id"].startswith(request.path_params["prefix"]):
+        raise NotFound("no such article page (article pages are /articles/<id>)")
+    r = readers(request)
+    article, _ = r.archive().resolve(m["id"])
+    return HTMLResponse(r.renderer().article(article.id, int(m["rev"]) if m["rev"] else None))
+
+
 def search_page(request: Request) -> Response:
     q = request.query_params.get("q", "")
     r = readers(request)
@@ -54,10 +72,16 @@ def search_page(request: Request) -> Response:
     r.catch_up()
     archive = r.archive()
     source = source_param(request)
-    hits = search_archive(archive, q, sources=[source] if source else None, limit=50)
+    order = request.query_params.get("order", "relevance")
+    if order not in ("relevance", "newest"):
+        raise QueryError(f"order must be relevance or newest, not {order[:20]!r}")
+    hits = search_archive(archive, q, sources=[source] if source else None, limit=50)  # best first
     articles = {a.id: a for a in archive.catalog.list_articles(ids=[h.id for h in hits])}
     results = [articles[h.id] for h in hits if h.id in articles]
-    return HTMLResponse(r.renderer().search_page(q, results=results))
+    if order == "newest":
+        results.sort(key=lambda a: a.published or 0, reverse=True)
+    snippets = {h.id: (h.title_html, h.snippet_html) for h in hits}
+    return HTMLResponse(r.renderer().search_page(q, results=results, snippets=snippets, order=order))
 
 
 def feed(request: Request) -> Response:
@@ -85,3 +109,30 @@ def media_file(request: Request) -> Response:
     if found is None:
         raise NotFound("no such image in this archive")
     return FileResponse(found[0], media_type=found[1], headers={"cache-control": "public, max-age=31536000, immutable"})
+
+
+def changes_page(request: Request) -> Response:
+    """``/changes`` and ``/changes/<slug>`` (the static site's ``changes.html`` and
+    ``changes/<slug>.html`` too): every edit and deletion, newest first. Deletions come from the
+    renderer's deletion state, which the server refreshes when ``checks/*.jsonl`` change."""
+    slug = request.path_params.get("slug")
+    if slug is not None:
+        slug = slug.removesuffix(".html")
+    return HTMLResponse(readers(request).renderer().changes(slug))
+
+
+def changes_feed(request: Request) -> Response:
+    """``/feeds/changes/<slug or all>.xml``."""
+    name = request.path_params["name"]
+    if not name.endswith(".xml"):
+        raise NotFound(f"no feed {name[:40]!r} (feeds end in .xml)")
+    slug = None if name == "all.xml" else name[: -len(".xml")]
+    r = readers(request)
+    r.renderer()  # brings the deletion state up to date
+    xml = changes_feed_for(r.archive(), slug, mode="live", base_url=str(request.base_url))
+    return Response(xml, media_type="application/atom+xml; charset=utf-8")
+
+
+def health_page(request: Request) -> Response:
+    """``/health`` (and the static ``/health.html``): every source's collection health."""
+    return HTMLResponse(readers(request).renderer().health())

@@ -125,7 +125,8 @@
     }).then(function () {
       if (mine !== generation) return;
       // set last: tests and screen readers take the status as "results are in"
-      status.textContent = "“" + q + "”：" + hits.length + " 条结果" + (hits.length ? "（新的在前）" : "");
+      status.textContent = "“" + q + "”：" + hits.length + " 条结果" + (hits.length ? "（新的在前）" : "") +
+        (meta.full === false ? "。离线索引只收每篇文章的标题和开头约 " + meta.lead + " 字，结果可能不全；全文搜索请用阅读服务器或 newsvault search。" : "");
       document.title = q + " · 搜索";
     });
   }
