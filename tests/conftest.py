@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -82,3 +84,47 @@ def remount_read_only(mnt: Path) -> None:
     if subprocess.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True).returncode != 0:
         pytest.skip("cannot remount read-only here")
 
+
+# -- only loopback ---------------------------------------------------------------------------------
+# Records hold real outlet URLs, and teaser items make the collector fetch pages: a test must never
+# reach another host. `.ci/run` runs the suite in a network namespace with only loopback; this
+# guard also refuses, in the test process itself, any connection to an address off this machine,
+# so a test that would leak fails loudly wherever it runs.
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _loopback_only(address: object) -> None:
+    if not isinstance(address, tuple) or not address:
+        return  # AF_UNIX paths and other families
+    host = str(address[0])
+    if host == "localhost":
+        return
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        raise OSError(f"test guard: refusing to connect to {host!r} (tests talk only to 127.0.0.1)") from None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if not ip.is_loopback:
+        raise OSError(f"test guard: refusing to connect to {host} (tests talk only to 127.0.0.1)")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _loopback_only(address)
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _loopback_only(address)
+    return _real_connect_ex(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _only_loopback() -> Iterator[None]:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 
 from collect_helpers import allow_private
-from preserve_helpers import LocalServer, Reply, rss_feed
+from http_helpers import LoopbackServer, Reply
+from preserve_helpers import rss_feed
 from search_helpers import live_server
 
 DAY = 86_400_000
@@ -29,15 +30,15 @@ def _collect(cli, root: Path) -> None:
 def test_health_follows_passes_in_cli_json_site_and_server(tmp_path, cli):
     now = int(time.time() * 1000)
     root = tmp_path / "a"
-    with LocalServer() as origin:
+    with LoopbackServer() as origin:
         cli("init", str(root), check=True)
         allow_private(root)
         cli("-C", str(root), "source", "add", "loc", origin.base + "/feed.xml", "--name", "本地源", check=True)
         out = cli("-C", str(root), "source", "ls", check=True).stdout
         assert "last success" not in out  # no pass yet: nothing to report
-        origin.routes["/feed.xml"] = Reply(200, _feed(now), {"Content-Type": "application/rss+xml"})
+        origin.route("/feed.xml", Reply(200, _feed(now), {"Content-Type": "application/rss+xml"}))
         _collect(cli, root)
-        origin.routes["/feed.xml"] = Reply(503, b"down for maintenance")
+        origin.route("/feed.xml", Reply(503, b"down for maintenance"))
         _collect(cli, root)
         _collect(cli, root)
         data = json.loads(cli("-C", str(root), "source", "ls", "--json", check=True).stdout)
@@ -53,7 +54,7 @@ def test_health_follows_passes_in_cli_json_site_and_server(tmp_path, cli):
         row = next(line for line in text.splitlines() if line.startswith("loc ") and "failing" in line)
         assert " 2 " in row and "0.9" in row
 
-        origin.routes["/feed.xml"] = Reply(200, _feed(now), {"Content-Type": "application/rss+xml"})
+        origin.route("/feed.xml", Reply(200, _feed(now), {"Content-Type": "application/rss+xml"}))
         _collect(cli, root)
         h = json.loads(cli("-C", str(root), "source", "ls", "--json", check=True).stdout)[0]["health"]
         assert h["status"] == "ok" and h["failures_in_a_row"] == 0 and "503" in h["last_failure_reason"]

@@ -103,14 +103,14 @@ def test_build_says_file_in_the_singular(demo, cli):
 
 
 def test_a_deletion_found_by_recheck_reaches_a_running_server_without_restart(tmp_path):
+    from http_helpers import LoopbackServer, Reply
     from newsvault.archive import Archive, write_atomic
     from newsvault.config import CONFIG_NAME, Source
     from newsvault.preserve.recheck import RecheckPolicy, recheck
     from newsvault.record import Record
-    from preserve_helpers import LocalServer, Reply
 
     body = "<p>第一段：记者报道了当天的会议。</p><p>第二段：会议没有结论。</p>"
-    with LocalServer() as origin:
+    with LoopbackServer() as origin:
         archive = Archive.init(tmp_path / "archive")
         archive.config.sources = [Source("loc", "本地站", [origin.base + "/feed"], hosts=["127.0.0.1"])]
         archive.config.allow_private = True  # the origin is on 127.0.0.1
@@ -121,7 +121,7 @@ def test_a_deletion_found_by_recheck_reaches_a_running_server_without_restart(tm
         with archive.batch():
             aid = archive.add(Record("会议报道", url, 1_600_000_000_000, body), "loc", seen=1_600_000_000_000).article_id
             archive.add(Record("会议报道", url, 1_600_000_000_000, body.replace("没有结论", "达成协议")), "loc", seen=1_600_000_600_000)
-        origin.routes["/news/1.html"] = Reply(404, b"<html><body>not found</body></html>")
+        origin.route("/news/1.html", Reply(404, b"<html><body>not found</body></html>"))
         with live_server(archive.root) as base, httpx.Client(base_url=base, timeout=30) as c:
             before = c.get("/changes").text
             assert "v0 → v1" in before and "<del>没有结论</del>" in before and "已删除" not in before
