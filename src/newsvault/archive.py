@@ -717,13 +717,15 @@ class Archive:
         with catalog.transaction():
             self._roll_forward()  # files of an interrupted batch are records too
             catalog.clear()
+            read: list[Version] = []
             for n, path in enumerate(self.record_files(skipped), 1):
                 try:
-                    added.append(self._index_file(path))
+                    read.append(self.read_version(path)[1])
                 except (RecordError, OSError) as e:
                     errors.append({"path": self.rel(path), "reason": str(e)})
                 if progress:
                     progress(n)
+            added = catalog.bulk_put(read)  # one batch of inserts, not queries per file
         errors.extend({"path": s.path, "reason": s.reason} for s in skipped)
         (self.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
         self._tell_listeners(added, rebuild=True)
