@@ -109,10 +109,10 @@ def pick_remotes(root: Path, configured: list[str] | None) -> list[str]:
 
 
 def _branch(root: Path) -> str:
-    branch = _git(root, "symbolic-ref", "--short", "-q", "HEAD")
-    if not branch:
-        raise GitError("HEAD is detached; check out a branch before pushing")
-    return branch
+    try:
+        return _git(root, "symbolic-ref", "--short", "-q", "HEAD")
+    except GitError:
+        raise GitError("HEAD is detached; check out a branch before pushing") from None
 
 
 def _rejected(err: str) -> bool:
@@ -121,9 +121,12 @@ def _rejected(err: str) -> bool:
 
 
 def _try_push(root: Path, remote: str, branch: str) -> tuple[bool, str]:
-    done = subprocess.run(
-        ["git", "-C", str(root), "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}"], capture_output=True, timeout=600
-    )
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}"], capture_output=True, timeout=600
+        )
+    except subprocess.TimeoutExpired:
+        return False, f"error: git push to {remote} took more than 10 minutes"
     text = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
     return done.returncode == 0, text
 

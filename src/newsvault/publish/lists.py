@@ -104,8 +104,9 @@ def _month(ms: int | None) -> str:
 def build_lists(archive: Archive, articles: list[Article] | None = None, sources: set[str] | None = None) -> ListsReport:
     """Write lists/ and the README index; returns what was written. ``articles``: every article,
     newest first, when the caller has them already (the build command shares one load).
-    ``sources``: regenerate only these sources' lists (what a collect pass touched); the README
-    index and the deleted list are always brought up to date."""
+    ``sources``: regenerate only these sources' lists (what a collect pass touched) and those
+    of sources with no list yet; the README index and the deleted list are always brought up
+    to date."""
     report = ListsReport()
     root = archive.root
 
@@ -124,7 +125,9 @@ def build_lists(archive: Archive, articles: list[Article] | None = None, sources
     by_source: dict[str, list[Article]] = {}
     if sources is not None:
         present = set(archive.catalog.stats()["sources"])
-        by_source = {s: archive.catalog.list_articles(source=s) for s in sorted(sources & present)}
+        # a source without a list yet gets one too: the README index must not link a missing file
+        unlisted = {s for s in present if not (root / f"{LISTS_DIR}/{file_name(archive.source_display_name(s))}.md").exists()}
+        by_source = {s: archive.catalog.list_articles(source=s) for s in sorted((sources | unlisted) & present)}
         all_slugs = present
     else:
         if articles is None:
