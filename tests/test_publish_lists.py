@@ -132,3 +132,27 @@ def test_build_command_writes_lists(tmp_path):
     assert "lists: 0 written" in proc.stdout
     bad = run_cli("-C", str(tmp_path / "missing"), "build")
     assert bad.returncode == 1 and "newsvault: error:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_lists_of_some_sources_only_equal_a_full_build(tmp_path):
+    """What a collect pass does: rewrite the lists of the sources it touched and the README index,
+    leaving the other lists alone, with the same bytes as a full build."""
+    archive = make_archive(tmp_path / "a", xss=False)
+    build_lists(archive)
+    full = {p.relative_to(archive.root).as_posix(): p.read_bytes() for p in (archive.root / "lists").rglob("*.md")}
+    full["README.md"] = (archive.root / "README.md").read_bytes()
+    (archive.root / "lists" / "法广.md").write_text("stale\n", encoding="utf-8")
+    (archive.root / "README.md").unlink()
+    (archive.root / "lists" / "中国数字时代.md").write_text("stale too\n", encoding="utf-8")
+    report = build_lists(archive, sources={"rfi"})
+    assert sorted(report.written) == ["README.md", "lists/法广.md"]  # cdt was not asked for
+    assert (archive.root / "lists" / "中国数字时代.md").read_text(encoding="utf-8") == "stale too\n"
+    assert (archive.root / "lists" / "法广.md").read_bytes() == full["lists/法广.md"]
+    assert (archive.root / "README.md").read_bytes() == full["README.md"]  # every list indexed
+    (archive.root / "lists" / "中国数字时代.md").unlink()
+    report = build_lists(archive, sources={"rfi"})
+    assert report.written == ["lists/中国数字时代.md"]  # no list yet: written, as the README links it
+    build_lists(archive, sources={"cdt", "nosuch"})
+    after = {p.relative_to(archive.root).as_posix(): p.read_bytes() for p in (archive.root / "lists").rglob("*.md")}
+    after["README.md"] = (archive.root / "README.md").read_bytes()
+    assert after == full

@@ -677,6 +677,24 @@ class Archive:
         self.catalog.put_version(version)
         return version
 
+    def refresh_paths(self, rels: list[str]) -> list[Version]:
+        """Bring the catalog in line with the files at ``rels`` (record paths that changed on disk,
+        e.g. what ``git`` says a pull or reset changed): rows of missing files are dropped, present
+        files are (re)indexed. Returns the versions indexed; listeners hear of them."""
+        records = [r for r in rels if r.startswith((ARTICLES + "/", REVISIONS + "/"))]
+        versions: list[Version] = []
+        with self.catalog.transaction():
+            self.catalog.remove_paths(records)
+            for rel in records:
+                path = self.root / rel
+                if path.is_file() and not path.is_symlink():
+                    try:
+                        versions.append(self._index_file(path))
+                    except (RecordError, OSError):
+                        continue  # not a record; fsck reports it
+        self._tell_listeners(versions, rebuild=False)
+        return versions
+
     def reindex(self, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Rebuild the catalog from the files alone (and, through the listeners, whatever else
         is derived). Returns counts, unreadable files and entries that are not records."""
@@ -699,13 +717,15 @@ class Archive:
         with catalog.transaction():
             self._roll_forward()  # files of an interrupted batch are records too
             catalog.clear()
+            read: list[Version] = []
             for n, path in enumerate(self.record_files(skipped), 1):
                 try:
-                    added.append(self._index_file(path))
+                    read.append(self.read_version(path)[1])
                 except (RecordError, OSError) as e:
                     errors.append({"path": self.rel(path), "reason": str(e)})
                 if progress:
                     progress(n)
+            added = catalog.bulk_put(read)  # one batch of inserts, not queries per file
         errors.extend({"path": s.path, "reason": s.reason} for s in skipped)
         (self.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
         self._tell_listeners(added, rebuild=True)

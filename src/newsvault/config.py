@@ -32,12 +32,13 @@ def slugify(text: str) -> str:
 # Validation: one problem, named by its key (``sources[2].feeds: expected a list of URLs, got 5``)
 # ---------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ("archive", "fetch", "capture", "media", "sources")
+_TOP_KEYS = ("archive", "fetch", "capture", "media", "git", "sources")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private",)
 _CAPTURE_KEYS = ("warc",)
 _MEDIA_SIZES = ("max_image_mb", "pass_mb", "source_mb", "archive_mb")
 _MEDIA_KEYS = ("fetch", "dir", *_MEDIA_SIZES)
+_GIT_KEYS = ("remotes",)
 MIN_INTERVAL = 60
 MAX_INTERVAL = 7 * 24 * 3600
 FEED_SCHEMES = ("http", "https", "file")
@@ -160,6 +161,24 @@ def _string_list(value: Any, key: str, what: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _Invalid(key, f"expected {what}, got {_shown(value)}")
     return list(value)
+
+
+_REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _remotes(git: dict[str, Any]) -> list[str] | None:
+    if "remotes" not in git:
+        return None
+    value = git["remotes"]
+    names = _string_list(value, "git.remotes", "a list of git remote names")
+    if not names:
+        raise _Invalid("git.remotes", "expected at least one remote name (leave the key out to push to every remote)")
+    for name in names:
+        if not _REMOTE_NAME.fullmatch(name):
+            raise _Invalid("git.remotes", f"{name!r} is not a git remote name (as 'git remote' lists them, e.g. 'origin')")
+    if len(set(names)) != len(names):
+        raise _Invalid("git.remotes", "a remote is named twice")
+    return names
 
 
 def _check_source(s: Source) -> None:
@@ -306,6 +325,8 @@ class Config:
     warc: bool = True
     sources: list[Source] = field(default_factory=list)
     media: MediaConfig = field(default_factory=MediaConfig)
+    # ``[git] remotes``: where ``collect --push`` pushes, in order; None: every configured remote
+    git_remotes: list[str] | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -334,6 +355,8 @@ class Config:
         _no_unknown_keys(fetch, _FETCH_KEYS, "fetch.")
         capture = _table(data, "capture")
         _no_unknown_keys(capture, _CAPTURE_KEYS, "capture.")
+        git = _table(data, "git")
+        _no_unknown_keys(git, _GIT_KEYS, "git.")
         config = cls(
             name=_string(archive, "name", "archive.", default=cls.name),
             default_source=_optional_string(archive, "default_source", "archive."),
@@ -342,6 +365,7 @@ class Config:
             warc=_boolean(capture, "warc", "capture.", default=False),
             sources=_sources(data.get("sources", [])),
             media=_media(data),
+            git_remotes=_remotes(git),
         )
         _check_config(config)
         return config
@@ -356,6 +380,8 @@ class Config:
         data["capture"] = {"warc": self.warc}
         if self.media != MediaConfig():
             data["media"] = self.media.to_toml()
+        if self.git_remotes is not None:
+            data["git"] = {"remotes": list(self.git_remotes)}
         if self.sources:
             data["sources"] = [s.to_toml() for s in self.sources]
         return tomli_w.dumps(data)

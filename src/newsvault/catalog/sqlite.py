@@ -6,6 +6,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,41 @@ class SQLiteCatalog:
                 first.path, latest.path, latest.content_hash, sum(v.size for v in versions), len(versions),
             ),
         )
+
+    def bulk_put(self, versions: Iterable[Version]) -> list[Version]:
+        """Add many versions at once (a rebuild from the files): revision numbers and article
+        rows are computed here, then written with two ``executemany`` calls, instead of a
+        query per file. A version whose article is known under another source takes that
+        source, as :meth:`put_version` callers do. Returns the versions as stored."""
+        groups: dict[str, list[Version]] = {}
+        for v in versions:
+            group = groups.setdefault(v.article_id, [])
+            if group and group[0].source != v.source:
+                v = replace(v, source=group[0].source)
+            group.append(v)
+        stored: list[Version] = []
+        articles = []
+        for article_id, group in groups.items():
+            group.sort(key=_order_key)
+            ranked = [replace(v, rev=rev) for rev, v in enumerate(group)]
+            stored += ranked
+            first, latest = ranked[0], ranked[-1]
+            articles.append((
+                article_id, first.source, first.url, first.canonical_url, latest.title,
+                first.published if first.published is not None else latest.published,
+                first.path, latest.path, latest.content_hash, sum(v.size for v in ranked), len(ranked),
+            ))
+        with self.transaction():
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO versions({_VERSION_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (v.path, v.article_id, v.rev, v.source, v.url, v.canonical_url, v.title, v.published, v.seen,
+                     v.content_hash, v.file_hash, v.size, v.variant)
+                    for v in stored
+                ],
+            )
+            self.db.executemany(f"INSERT OR REPLACE INTO articles({_ARTICLE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", articles)
+        return stored
 
     def remove_paths(self, paths: Iterable[str]) -> None:
         with self.transaction():

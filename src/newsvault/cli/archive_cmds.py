@@ -18,23 +18,33 @@ if TYPE_CHECKING:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="Archive name shown on lists and the site (default: the folder name).")
 @click.option("--default-sources", is_flag=True, help="Follow the outlets the original archivers mirrored.")
-@click.option("--github-actions", is_flag=True, help="Write a workflow that runs 'collect --commit --push' hourly.")
+@click.option("--github-actions", is_flag=True, help="Write a workflow that collects, updates the lists, commits and pushes hourly.")
+@click.option("--install", "install", metavar="SPEC", help="What the workflow installs: a pip requirement ('newsvault==0.2.0') or a git URL.")
+@click.option("--pages", is_flag=True, help="The workflow also builds the static site and deploys it to GitHub Pages.")
 @click.option("--git", "make_repo", is_flag=True, help="Also make DIRECTORY a git repository (for 'collect --commit').")
-def init(directory: Path, name: str | None, default_sources: bool, github_actions: bool, make_repo: bool) -> None:
+def init(directory: Path, name: str | None, default_sources: bool, github_actions: bool, install: str | None, pages: bool, make_repo: bool) -> None:
     """Create an empty archive in DIRECTORY."""
     import dataclasses
 
     from ..archive import Archive, write_atomic
     from ..config import CONFIG_NAME, DEFAULT_SOURCES
 
+    if github_actions:
+        from ..collect.workflow import INSTALL_HINT, check_install
+
+        if install is None:
+            raise click.UsageError(f"--github-actions needs to know what the runner installs: pass {INSTALL_HINT}")
+        check_install(install)
+    elif install is not None or pages:
+        raise click.UsageError("--install and --pages describe the workflow; add --github-actions")
     archive = Archive.init(directory, name=name)
     if default_sources:
         archive.config.sources = [dataclasses.replace(s) for s in DEFAULT_SOURCES]
         write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
-    if github_actions:
+    if github_actions and install is not None:
         from ..collect.workflow import write_workflow
 
-        path = write_workflow(archive)
+        path = write_workflow(archive, install, pages=pages)
         click.echo(f"wrote {path.relative_to(archive.root)}")
     archive.close()
     if make_repo:

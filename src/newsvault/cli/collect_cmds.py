@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 import click
 
 from ..errors import ConfigError, NewsvaultError
-from ._app import EXIT_INTERRUPTED, MAX_SECONDS, Stopped, emit_json, iter_lines, main, open_archive, seconds_option
+from ._app import EXIT_INTERRUPTED, MAX_SECONDS, Stopped, archive_dir, emit_json, iter_lines, main, open_archive, seconds_option
 
 if TYPE_CHECKING:
     from ..archive import Archive
     from ..collect import PassReport
+    from ..collect.gitops import PushResult
     from ..config import Source
     from ..fetch import FetchPolicy
 
@@ -229,26 +230,60 @@ def _print_report(report: PassReport) -> None:
     click.echo(f"{len(report.sources)} sources in {report.seconds:.1f} s: {t['new']} new, {t['revised']} revised, {t['failed']} failed")
 
 
-def _commit_and_push(archive: Archive, report: PassReport, commit: bool, push: bool, quiet: bool = False) -> None:
+def _commit_and_push(archive: Archive, report: PassReport, commit: bool, push: bool, quiet: bool = False) -> list[PushResult]:
+    """The end of an hourly pass: one commit of the records and the lists they change, then a
+    push to every remote (a rejected push is replayed onto the remote's branch; see gitops)."""
     from ..collect import commit_message
-    from ..collect.gitops import commit_paths
-    from ..collect.gitops import push as git_push
+    from ..collect.gitops import commit_paths, mark_catalog
 
     if commit:
-        sha = commit_paths(archive.root, report.paths, commit_message(report))
+        paths = list(report.paths)
+        if paths:
+            paths += _regenerate(archive, {archive.source_of(p) for p in paths})
+        sha = commit_paths(archive.root, paths, commit_message(report))
+        mark_catalog(archive)
         report.commit = sha
         if not quiet:
             click.echo(f"committed {sha[:10]}: {commit_message(report).splitlines()[0]}" if sha else "nothing new to commit")
-    if push:
-        git_push(archive.root)
-        if not quiet:
-            click.echo("pushed")
+    if not push:
+        return []
+    results = _push_everywhere(archive)
+    for r in results:
+        if r.ok and not quiet:
+            click.echo(f"{r.remote}: {r.detail}")
+        elif not r.ok:
+            click.echo(f"newsvault: warning: push to {r.remote} failed: {r.detail}", err=True)
+    if not any(r.ok for r in results):
+        from ..collect.gitops import GitError
+
+        raise GitError(f"push failed on every remote ({', '.join(r.remote for r in results)}); the commit is kept and the next pass pushes it")
+    return results
+
+
+def _regenerate(archive: Archive, sources: set[str]) -> list[str]:
+    """Rewrite the lists of ``sources`` and the README index; return the files that changed."""
+    from ..publish.lists import build_lists
+
+    return build_lists(archive, sources=sources).written
+
+
+def _replay(archive: Archive, ref: str) -> None:
+    from ..collect.gitops import replay_onto
+
+    replay_onto(archive, ref, lambda sources: _regenerate(archive, sources))
+
+
+def _push_everywhere(archive: Archive) -> list[PushResult]:
+    from ..collect.gitops import pick_remotes, push_all
+
+    remotes = pick_remotes(archive.root, archive.config.git_remotes)
+    return push_all(archive.root, remotes, replay=lambda ref: _replay(archive, ref))
 
 
 @main.command()
 @click.option("--source", "slugs", multiple=True, help="Only this source (repeatable).")
-@click.option("--commit", is_flag=True, help="Make one git commit of what this pass archived (none when nothing changed).")
-@click.option("--push", is_flag=True, help="git push after the pass.")
+@click.option("--commit", is_flag=True, help="Make one git commit of what this pass archived and the lists it changed (none when nothing changed).")
+@click.option("--push", is_flag=True, help="Push to every remote ([git] remotes in newsvault.toml, default: all); a rejected push is replayed and retried.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--timeout", type=seconds_option(minimum=0.1), help="Seconds to wait for a server, per attempt (default 20).")
 @click.option("--retries", type=click.IntRange(0, MAX_RETRIES), help="Retries after a failed attempt (default 3).")
@@ -256,18 +291,21 @@ def _commit_and_push(archive: Archive, report: PassReport, commit: bool, push: b
 def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool, as_json: bool, timeout: float | None, retries: int | None) -> None:
     """Fetch every source once and archive what is new or changed.
 
-    Exit status: 0 when every source succeeded, 3 when some failed (the others were still
-    archived), 2 on usage errors.
+    Exit status: 0 when every source succeeded, 3 when some sources or some remotes failed (the
+    others were still archived and pushed), 1 when every push failed, 2 on usage errors.
     """
     import signal
 
+    from ..archive import CATALOG_FILE, STATE_DIR
     from ..collect import run_pass, run_stoppable
-    from ..collect.gitops import check_repo
+    from ..collect.gitops import check_repo, sync_catalog
 
+    cached = (archive_dir(ctx) / STATE_DIR / CATALOG_FILE).exists()
     archive = open_archive(ctx)
     sources = _pick_sources(archive, slugs)
     if commit or push:
         check_repo(archive.root)
+        sync_catalog(archive, fresh=not cached)  # a cached catalog may predate HEAD
     # SIGTERM ends the pass at an await and then the process; Ctrl-C ends the pass, and what
     # it archived is still committed below.
     from ..evidence import recorder_for
@@ -275,17 +313,18 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
     policy = _policy(timeout, retries)
     policy.capture = recorder_for(archive)  # WARC evidence when [capture] warc is on
     report = run_stoppable(run_pass(archive, sources, policy), reraise=(signal.SIGTERM,))
+    pushes: list[PushResult] = []
     if as_json:
         try:
-            _commit_and_push(archive, report, commit, push, quiet=True)
+            pushes = _commit_and_push(archive, report, commit, push, quiet=True)
         finally:
-            emit_json(report.as_dict())
+            emit_json({**report.as_dict(), **({"pushes": [vars(r) for r in pushes]} if push else {})})
     else:
         _print_report(report)
-        _commit_and_push(archive, report, commit, push)
+        pushes = _commit_and_push(archive, report, commit, push)
     if report.interrupted:  # Ctrl-C: what was archived before it is kept (and committed)
         raise Stopped("interrupted", EXIT_INTERRUPTED)
-    if not report.ok:
+    if not report.ok or not all(r.ok for r in pushes):
         ctx.exit(EXIT_SOME_FAILED)
 
 

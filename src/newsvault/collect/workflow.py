@@ -1,31 +1,41 @@
-"""A GitHub Actions workflow that runs the collector hourly, like the original archivers did."""
+"""A GitHub Actions workflow that runs the hourly job, like the original archivers did.
+
+One pass: collect, regenerate the lists and README of what changed, one commit, push (a rejected
+push is replayed onto the new remote commit, see :mod:`newsvault.collect.gitops`). With
+``pages``, the static site is built and deployed to GitHub Pages. newsvault is installed from
+the source the user names at ``init`` (a PyPI requirement or a git URL): there is no default,
+since a guessed address could install anything.
+"""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..archive import write_atomic
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..archive import Archive
 
-__all__ = ["write_workflow", "WORKFLOW_PATH"]
+__all__ = ["write_workflow", "render_workflow", "check_install", "WORKFLOW_PATH", "INSTALL_HINT"]
 
 WORKFLOW_PATH = ".github/workflows/collect.yml"
+INSTALL_HINT = "--install 'newsvault==0.2.0' or --install 'git+https://github.com/YOU/newsvault@v0.2.0'"
 
-_WORKFLOW = """\
-# Written by 'newsvault init --github-actions'. Runs one collect pass every hour and commits
-# what it archived (one commit per pass, none when nothing changed).
+_HEAD = """\
+# Written by 'newsvault init --github-actions'. Every hour: collect, update lists/ and README.md,
+# commit (one commit per pass, none when nothing changed) and push to every remote.
 name: collect
 
 on:
   schedule:
     - cron: "23 * * * *"   # hourly, off the top of the hour when runners are busiest
-  workflow_dispatch: {}
+  workflow_dispatch: {{}}
 
 permissions:
-  contents: write
+  contents: write{pages_permissions}
 
 concurrency:
   group: newsvault-collect
@@ -40,24 +50,65 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      # Derived state (catalog, ETags) is git-ignored; caching it makes unchanged feeds cost a 304.
+      # Derived state (catalog, ETags) is git-ignored; caching it makes unchanged feeds cost a
+      # 304 and spares rebuilding the catalog (newsvault brings a cached one up to HEAD itself).
       - uses: actions/cache@v4
         with:
           path: .newsvault
-          key: newsvault-${{ github.run_id }}
+          key: newsvault-${{{{ github.run_id }}}}
           restore-keys: newsvault-
-      - run: pip install "newsvault @ git+https://github.com/newsvault/newsvault"
-      - run: |
+      - name: install newsvault
+        run: |
+          python -m pip install {install}
+      - name: git identity
+        run: |
           git config user.name "newsvault"
           git config user.email "newsvault@users.noreply.github.com"
-      # Exit 3 means some sources failed while the others were archived and committed:
-      # keep the run green for that, fail it for anything else.
-      - run: newsvault collect --commit --push || [ $? -eq 3 ]
+      # Exit 3: some sources (or a mirror) failed while the rest was archived, committed and
+      # pushed; keep the run green for that, fail it for anything else.
+      - name: collect, update lists, commit, push
+        run: |
+          newsvault collect --commit --push || [ $? -eq 3 ]
+"""
+
+_PAGES = """\
+      - name: build the static site
+        run: |
+          newsvault build --site "$RUNNER_TEMP/site"
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: ${{ runner.temp }}/site
+
+  deploy:
+    needs: collect
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{ steps.deployment.outputs.page_url }}
+    steps:
+      - id: deployment
+        uses: actions/deploy-pages@v4
 """
 
 
-def write_workflow(archive: Archive) -> Path:
+def check_install(spec: str) -> str:
+    """The install source, as given (a pip requirement or URL on one line), or a ConfigError."""
+    spec = spec.strip()
+    if not spec or any(c in spec for c in "\r\n\x00") or spec.startswith("-"):
+        raise ConfigError(f"--install expects one pip requirement or URL, e.g. {INSTALL_HINT}")
+    return spec
+
+
+def render_workflow(install: str, pages: bool = False) -> str:
+    text = _HEAD.format(
+        install=shlex.quote(check_install(install)),
+        pages_permissions="\n  pages: write\n  id-token: write" if pages else "",
+    )
+    return text + (_PAGES if pages else "")
+
+
+def write_workflow(archive: Archive, install: str, pages: bool = False) -> Path:
     """Write ``.github/workflows/collect.yml`` in the archive; return its path."""
     path = Path(archive.root) / WORKFLOW_PATH
-    write_atomic(path, _WORKFLOW)
+    write_atomic(path, render_workflow(install, pages))
     return path

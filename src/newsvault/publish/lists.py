@@ -24,6 +24,7 @@ Files are rewritten only when their content changes (with :func:`newsvault.archi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -100,9 +101,12 @@ def _month(ms: int | None) -> str:
     return f"{dt.year:04d}-{dt.month:02d}"
 
 
-def build_lists(archive: Archive, articles: list[Article] | None = None) -> ListsReport:
+def build_lists(archive: Archive, articles: list[Article] | None = None, sources: set[str] | None = None) -> ListsReport:
     """Write lists/ and the README index; returns what was written. ``articles``: every article,
-    newest first, when the caller has them already (the build command shares one load)."""
+    newest first, when the caller has them already (the build command shares one load).
+    ``sources``: regenerate only these sources' lists (what a collect pass touched) and those
+    of sources with no list yet; the README index and the deleted list are always brought up
+    to date."""
     report = ListsReport()
     root = archive.root
 
@@ -118,39 +122,35 @@ def build_lists(archive: Archive, articles: list[Article] | None = None) -> List
         write_atomic(path, data)
         report.written.append(rel)
 
-    if articles is None:
-        articles = archive.catalog.list_articles()  # newest first
     by_source: dict[str, list[Article]] = {}
-    for a in articles:
-        by_source.setdefault(a.source, []).append(a)
+    if sources is not None:
+        present = set(archive.catalog.stats()["sources"])
+        # a source without a list yet gets one too: the README index must not link a missing file
+        unlisted = {s for s in present if not (root / f"{LISTS_DIR}/{file_name(archive.source_display_name(s))}.md").exists()}
+        by_source = {s: archive.catalog.list_articles(source=s) for s in sorted((sources | unlisted) & present)}
+        all_slugs = present
+    else:
+        if articles is None:
+            articles = archive.catalog.list_articles()  # newest first
+        for a in articles:
+            by_source.setdefault(a.source, []).append(a)
+        all_slugs = set(by_source)
     order = [s.slug for s in archive.config.sources]
-    slugs = [s for s in order if s in by_source] + sorted(s for s in by_source if s not in order)
+    slugs = [s for s in order if s in all_slugs] + sorted(s for s in all_slugs if s not in order)
 
     index: list[tuple[str, str]] = []  # (display name, list path)
     for slug in slugs:
         name = archive.source_display_name(slug)
-        fname = file_name(name)
-        arts = by_source[slug]
-        extra: list[str] = []
-        if len(arts) > LIST_SIZE:
-            months: dict[str, list[Article]] = {}
-            month_of = {}
-            for a in arts:
-                month_of[a.id] = m = _month(a.published)
-                months.setdefault(m, []).append(a)
-            older = sorted({month_of[a.id] for a in arts[LIST_SIZE:]}, reverse=True)
-            links = " · ".join(f"[{m}]({quote(fname)}/{m}.md)" for m in older)
-            extra.append(f"更早的文章（按月）：{links}")
-            for m in older:
-                put(f"{LISTS_DIR}/{fname}/{m}.md", render_list(f"{name} {m}", months[m]))
-        rel = f"{LISTS_DIR}/{fname}.md"
-        put(rel, render_list(name, arts[:LIST_SIZE], extra))
+        rel = f"{LISTS_DIR}/{file_name(name)}.md"
+        if slug in by_source:
+            _put_source_lists(put, name, by_source[slug])
         index.append((name, rel))
 
     deleted = deleted_articles(archive)
     deleted_rel = f"{LISTS_DIR}/{DELETED_LIST}.md"
     if deleted or (root / deleted_rel).exists():
-        by_id = {a.id: a for a in articles}
+        found = articles if articles is not None and sources is None else archive.catalog.list_articles(ids=list(deleted))
+        by_id = {a.id: a for a in found}
         gone = sorted((by_id[i] for i in deleted if i in by_id), key=lambda a: -deleted[a.id])
         lines = [
             f"{list_line(a)} （{archive.source_display_name(a.source)}，"
@@ -162,6 +162,24 @@ def build_lists(archive: Archive, articles: list[Article] | None = None) -> List
 
     put("README.md", _readme(root / "README.md", archive.config.name, index))
     return report
+
+
+def _put_source_lists(put: Callable[[str, str], None], name: str, arts: list[Article]) -> None:
+    """``lists/<name>.md`` (newest 300) and, beyond 300, the monthly pages it links."""
+    fname = file_name(name)
+    extra: list[str] = []
+    if len(arts) > LIST_SIZE:
+        months: dict[str, list[Article]] = {}
+        month_of = {}
+        for a in arts:
+            month_of[a.id] = m = _month(a.published)
+            months.setdefault(m, []).append(a)
+        older = sorted({month_of[a.id] for a in arts[LIST_SIZE:]}, reverse=True)
+        links = " · ".join(f"[{m}]({quote(fname)}/{m}.md)" for m in older)
+        extra.append(f"更早的文章（按月）：{links}")
+        for m in older:
+            put(f"{LISTS_DIR}/{fname}/{m}.md", render_list(f"{name} {m}", months[m]))
+    put(f"{LISTS_DIR}/{fname}.md", render_list(name, arts[:LIST_SIZE], extra))
 
 
 def _readme(path: Path, title: str, index: list[tuple[str, str]]) -> str:
