@@ -237,17 +237,3 @@ def test_recheck_exchanges_are_captured_too(root, srv):
     assert len(captures) > before and a in {c.url for c in captures[before:]}
     assert len({c.file for c in captures}) == 2  # the recheck run wrote its own file
     assert verify_warcs(root).problems == []
-
-
-def test_collect_commit_takes_the_evidence_with_the_records(root, srv):
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "--allow-empty", "-m", "start"], check=True)
-    _serve_site(srv)
-    assert nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "page").exit_code == 0
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    r = CliRunner().invoke(main, ["-C", str(root), "collect", "--commit"], env=env)
-    assert r.exit_code == 0, r.output
-    tracked = subprocess.run(["git", "-C", str(root), "ls-files"], capture_output=True, text=True, check=True).stdout.splitlines()
-    captures, _ = read_index(root)
-    assert "warc/index.jsonl" in tracked and {c.file for c in captures} <= set(tracked)
-    assert not subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "warc"], capture_output=True, text=True).stdout

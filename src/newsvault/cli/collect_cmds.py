@@ -240,10 +240,6 @@ def _commit_and_push(archive: Archive, report: PassReport, commit: bool, push: b
         paths = list(report.paths)
         if paths:
             paths += _regenerate(archive, {archive.source_of(p) for p in paths})
-            # The WARC evidence travels with the records it backs. A pass that archived nothing
-            # commits nothing: its captures (mostly 304s) go in with the next pass that does.
-            if (archive.root / "warc").is_dir():
-                paths.append("warc")
         sha = commit_paths(archive.root, paths, commit_message(report))
         mark_catalog(archive)
         report.commit = sha
