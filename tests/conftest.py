@@ -16,6 +16,9 @@ import pytest
 pytest_plugins = ["http_helpers", "collect_helpers", "preserve_helpers", "publish_helpers", "search_helpers"]
 
 REPO = Path(__file__).resolve().parents[1]
+# Subprocesses (the CLI, git hooks, worker scripts) import this checkout's newsvault, not whatever
+# copy is installed: pytest's own `pythonpath` setting reaches only this process.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
 CORPUS = (REPO.parent / "shared" / "corpus").resolve()
 SEED = CORPUS / "seed" / "000_e886f203c780aee1.txt"
 SEED_URL = (

@@ -340,7 +340,9 @@ class Archive:
             write_atomic(root / CONFIG_NAME, config.dump())
             gitignore = root / ".gitignore"
             lines = gitignore.read_text().splitlines() if gitignore.exists() else []
-            for entry in (f"/{STATE_DIR}/", f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+            # warc/: each collector's own evidence (large, binary, named per collector run), so
+            # kept beside the records rather than in the shared history; publish it as WACZ.
+            for entry in (f"/{STATE_DIR}/", f"{TEMP_PREFIX}*{TEMP_SUFFIX}", "/warc/"):
                 if entry not in lines:
                     lines.append(entry)
             write_atomic(gitignore, "\n".join(lines) + "\n")

@@ -1,10 +1,12 @@
 """Writing WARC evidence: every HTTP exchange as a request + response record pair.
 
 Layout: ``warc/YYYY/MM/DD/newsvault-YYYYMMDD-<n>.warc.gz`` (UTC day of the exchange), one gzip
-member per record so that any record can be read at its offset. ``warc/index.jsonl`` (tracked,
-like ``checks/``) has one line per response record: when, which URL, the status, the file and
+member per record so that any record can be read at its offset. ``warc/index.jsonl`` has one
+line per response record: when, which URL, the status, the file and
 offset, the WARC-Record-ID and the payload digest. That index is what ``show --evidence``,
-``fsck`` and ``export --wacz`` read.
+``fsck`` and ``export --wacz`` read. New archives git-ignore ``warc/``: evidence is what one
+collector received, and a shared index file or counter-named files would collide between
+collectors pushing to one repository.
 
 Crash safety: a recorder never appends to a file that existed before it started (each pass
 opens the next ``<n>``), each exchange is encoded in memory first and appended with one write,
