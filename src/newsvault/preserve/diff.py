@@ -9,7 +9,7 @@ So an edit of two characters in a 3,000-character paragraph shows as two charact
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from html import escape
@@ -187,25 +187,33 @@ def render_diff(
         left, right = PLAIN_MARKS[op]
         return f"{left}{text}{right}"
 
+    out: list[str] = []
+    for kind, line, hidden in _walk(segments, context):
+        if kind == "elided":
+            out.append(_elided(hidden))
+        elif kind == "changed":
+            out.append(_changed_line(line, keep, mark))
+        else:
+            out.append(_shorten("".join(t for _, t in line), keep, "end"))
+    return "\n".join(out)
+
+
+def _walk(segments: list[Segment], context: int) -> Iterator[tuple[str, list[tuple[str, str]], int]]:
+    """The paragraphs a diff shows, in order, for every renderer: ``("changed", line, 0)``,
+    ``("same", line, 0)`` for context, and ``("elided", [], n)`` for n paragraphs left out."""
     lines = _lines(segments)
     changed = [any(op != "equal" for op, _ in line) for line in lines]
-    show = _shown(changed, context)
-    out: list[str] = []
     hidden = 0
-    for line, is_shown, is_changed in zip(lines, show, changed, strict=True):
+    for line, is_shown, is_changed in zip(lines, _shown(changed, context), changed, strict=True):
         if not is_shown:
             hidden += 1
             continue
         if hidden:
-            out.append(_elided(hidden))
+            yield "elided", [], hidden
             hidden = 0
-        if is_changed:
-            out.append(_changed_line(line, keep, mark))
-        else:
-            out.append(_shorten("".join(t for _, t in line), keep, "end"))
+        yield ("changed" if is_changed else "same"), line, 0
     if hidden:
-        out.append(_elided(hidden))
-    return "\n".join(out)
+        yield "elided", [], hidden
 
 
 # -- HTML -------------------------------------------------------------------------------------
@@ -225,19 +233,12 @@ def render_diff_html(segments: list[Segment], *, context: int = 1, keep: int = 6
     paragraphs around them, the rest elided. Each changed paragraph is a ``div.dl`` holding an
     inline view (``.both``) and the old and new sides (``.old``, ``.new``): the stylesheet shows
     the inline view on narrow screens and the two sides next to each other on wide ones."""
-    lines = _lines(segments)
-    changed = [any(op != "equal" for op, _ in line) for line in lines]
-    show = _shown(changed, context)
     out: list[str] = []
-    hidden = 0
-    for line, is_shown, is_changed in zip(lines, show, changed, strict=True):
-        if not is_shown:
-            hidden += 1
-            continue
-        if hidden:
+    for kind, line, hidden in _walk(segments, context):
+        if kind == "elided":
             out.append(f'<p class="elided">⋯ 未改动的 {hidden} 段</p>')
-            hidden = 0
-        if not is_changed:
+            continue
+        if kind == "same":
             out.append(f'<p class="same">{escape(_shorten("".join(t for _, t in line), keep, "end"))}</p>')
             continue
         pieces = [
@@ -249,6 +250,4 @@ def render_diff_html(segments: list[Segment], *, context: int = 1, keep: int = 6
             for side in ("both", "old", "new")
         )
         out.append(f'<div class="dl">{views}</div>')
-    if hidden:
-        out.append(f'<p class="elided">⋯ 未改动的 {hidden} 段</p>')
     return "\n".join(out)
