@@ -148,18 +148,25 @@ def feed_xml(title: str, fid: str, entries: Sequence[FeedEntry], *, links: FeedL
 
 def _entry_xml(e: FeedEntry, links: FeedLinks) -> str:
     a = e.article
+    times = f"<published>{_time(e.published)}</published>\n<updated>{_time(e.updated or e.published)}</updated>\n"
+    return _entry(e.lang, e.title or "(无标题)", entry_id(a.id), links.article(a.id), e.url, times, a.source, e.source_name, e.content_html)
+
+
+def _entry(lang: str, title: str, eid: str, href: str, url: str, times: str, source: str, source_name: str, content_html: str) -> str:
+    """One ``<entry>``, for article feeds and changes feeds alike: ``times`` is its
+    ``<published>``/``<updated>`` elements, ``url`` the original article (linked as related)."""
     parts = [
-        f'<entry xml:lang="{e.lang}">\n',
-        f"<title>{_x(e.title or '(无标题)')}</title>\n<id>{_x(entry_id(a.id))}</id>\n",
-        f'<link rel="alternate" type="text/html" href={_a(links.article(a.id))}/>\n',
+        f'<entry xml:lang="{lang}">\n',
+        f"<title>{_x(title)}</title>\n<id>{_x(eid)}</id>\n",
+        f'<link rel="alternate" type="text/html" href={_a(href)}/>\n',
     ]
-    original = safe_link(e.url)
+    original = safe_link(url)
     if original:
         parts.append(f'<link rel="related" type="text/html" href={_a(original)}/>\n')
-    parts.append(f"<published>{_time(e.published)}</published>\n<updated>{_time(e.updated or e.published)}</updated>\n")
-    parts.append(f"<author><name>{_x(e.source_name)}</name></author>\n")
-    parts.append(f"<category term={_a(a.source)} label={_a(e.source_name)}/>\n")
-    parts.append(f'<content type="html">{_x(e.content_html)}</content>\n</entry>\n')
+    parts.append(times)
+    parts.append(f"<author><name>{_x(source_name)}</name></author>\n")
+    parts.append(f"<category term={_a(source)} label={_a(source_name)}/>\n")
+    parts.append(f'<content type="html">{_x(content_html)}</content>\n</entry>\n')
     return "".join(parts)
 
 
@@ -230,18 +237,8 @@ def _change_entry_xml(e: ChangeEvent, source_name: str, links: FeedLinks) -> str
             diff = (render_diff_html(e.change.title_segments, context=0) if e.change.title_segments else "") + render_diff_html(e.change.segments)
         content = (f'<p>{_h(e.summary)} · <a href="{_h(before)}">v{e.rev - 1}</a> → '
                    f'<a href="{_h(href)}">v{e.rev}</a></p>{diff}')
-    parts = [
-        f'<entry xml:lang="{detect_lang(a.title or title)}">\n',
-        f"<title>{_x(title)}</title>\n<id>{_x(eid)}</id>\n",
-        f'<link rel="alternate" type="text/html" href={_a(href)}/>\n',
-    ]
-    original = safe_link(a.url)
-    if original:
-        parts.append(f'<link rel="related" type="text/html" href={_a(original)}/>\n')
-    parts.append(f"<updated>{_time(e.when)}</updated>\n<author><name>{_x(source_name)}</name></author>\n")
-    parts.append(f"<category term={_a(a.source)} label={_a(source_name)}/>\n")
-    parts.append(f'<content type="html">{_x(content)}</content>\n</entry>\n')
-    return "".join(parts)
+    times = f"<updated>{_time(e.when)}</updated>\n"
+    return _entry(detect_lang(a.title or title), title, eid, href, a.url, times, a.source, source_name, content)
 
 
 def changes_feed_for(
