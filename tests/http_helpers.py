@@ -264,13 +264,25 @@ class LoopbackServer:
     def redirect(self, path: str, to: str, status: int = 302) -> None:
         self.route(path, Reply(status, b"", {"Location": to}))
 
-    def endless(self, path: str, total: int, chunk: int = 64 * 1024, declare_length: bool = False) -> None:
-        """Stream ``total`` bytes of XML-ish filler; counts in ``sent`` what was actually written."""
-        filler = (b"<item><title>x</title></item>" * (chunk // 29 + 1))[:chunk]
+    def endless(
+        self,
+        path: str,
+        total: int,
+        chunk: int = 64 * 1024,
+        declare_length: bool = False,
+        *,
+        content_type: str = "application/rss+xml",
+        head: bytes = b'<?xml version="1.0"?><rss version="2.0"><channel>',
+        filler: bytes | None = None,
+    ) -> None:
+        """Stream ``head`` then ``total`` bytes of ``filler`` chunks (default: XML-ish items);
+        counts in ``sent`` what was actually written."""
+        if filler is None:
+            filler = (b"<item><title>x</title></item>" * (chunk // 29 + 1))[:chunk]
 
         def route(h: Handler) -> None:
             h.send_response(200)
-            h.send_header("Content-Type", "application/rss+xml")
+            h.send_header("Content-Type", content_type)
             if declare_length:
                 h.send_header("Content-Length", str(total))
             h.send_header("Connection", "close")
@@ -278,7 +290,7 @@ class LoopbackServer:
             h.close_connection = True
             written = 0
             with contextlib.suppress(OSError):
-                h.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
+                h.wfile.write(head)
                 while written < total:
                     h.wfile.write(filler)
                     written += len(filler)

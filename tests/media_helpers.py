@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import io
 import struct
-import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from http_helpers import LoopbackServer
 from newsvault.archive import Archive, write_atomic
 from newsvault.config import CONFIG_NAME, Config
 
@@ -50,41 +49,9 @@ def reopen(archive: Archive) -> Archive:
     return Archive.open(archive.root)
 
 
-class StreamServer:
-    """Serves ``/huge.jpg``: a JPEG signature then ``total`` bytes in 64 KB chunks, with no
-    Content-Length (so only a streaming cap can stop it). Counts the bytes actually sent."""
-
-    def __init__(self, total: int = 50 * 1024 * 1024) -> None:
-        owner = self
-        self.sent = 0
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def do_GET(self) -> None:  # noqa: N802
-                self.send_response(200)
-                self.send_header("Content-Type", "image/jpeg")
-                self.end_headers()
-                chunk = b"\xff\xd8\xff" + bytes(64 * 1024 - 3)
-                try:
-                    while owner.sent < total:
-                        self.wfile.write(chunk)
-                        owner.sent += len(chunk)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/huge.jpg"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> StreamServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def serve_huge_jpeg(server: LoopbackServer, path: str = "/huge.jpg", total: int = 50 * 1024 * 1024) -> str:
+    """Serve at ``path`` a JPEG signature then ``total`` bytes in 64 KB chunks, with no
+    Content-Length (so only a streaming cap can stop it); ``server.sent[path]`` counts the bytes
+    actually written. Returns its URL."""
+    server.endless(path, total, content_type="image/jpeg", head=b"", filler=b"\xff\xd8\xff" + bytes(64 * 1024 - 3))
+    return server.url(path)

@@ -11,7 +11,7 @@ import pytest
 
 from collect_helpers import Item, local_archive, no_dns, rss20
 from http_helpers import LoopbackServer, Reply
-from media_helpers import SVG_WITH_SCRIPT, StreamServer, bomb_png, enable_media, image, reopen
+from media_helpers import SVG_WITH_SCRIPT, bomb_png, enable_media, image, reopen, serve_huge_jpeg
 from newsvault.archive import Archive
 from newsvault.collect import run_pass
 from newsvault.config import Source
@@ -90,12 +90,12 @@ def test_image_urls_finds_every_kind_of_reference():
 
 def test_every_image_is_classified_stored_once_and_retried_later(media_archive: Archive, loopback: LoopbackServer):
     serve_images(loopback)
-    with StreamServer() as huge:
-        first = add(media_archive, loopback.url("/a/1.html"), article_html(loopback, huge.url))
+    with LoopbackServer() as huge:
+        first = add(media_archive, loopback.url("/a/1.html"), article_html(loopback, serve_huge_jpeg(huge)))
         second = add(media_archive, loopback.url("/a/2.html"), f'<p>又见</p><img src="{loopback.url("/plain.png")}">')
         before = {p: (media_archive.root / p).read_bytes() for p in (first, second)}
         report = backfill(media_archive, policy=FAST, now=T0)
-        assert huge.sent < 20 * 1024 * 1024  # the 10 MB cap stopped the stream early
+        assert huge.sent["/huge.jpg"] < 20 * 1024 * 1024  # the 10 MB cap stopped the stream early
     assert statuses(media_archive) == {
         "plain.png": "ok", "copy-of-plain.png": "ok", "small.png": "ok", "big.png": "ok", "lazy.png": "ok", "picture.png": "ok", "poster.png": "ok",
         "missing.png": "http-error", "error.jpg": "not-image", "huge.jpg": "too-large", "bomb.png": "bomb", "evil.svg": "svg",
