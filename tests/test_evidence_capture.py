@@ -1,4 +1,4 @@
-"""WARC evidence: every exchange of collect (and recheck) recorded, readable by warcio at its
+"""WARC evidence: every exchange of collect, watch (and recheck) recorded, readable by warcio at its
 offset with the exact bytes the server sent, verified by fsck, packaged as WACZ; a capture
 killed mid-write leaves at most a truncated last record and the next pass starts a new file."""
 
@@ -236,4 +236,31 @@ def test_recheck_exchanges_are_captured_too(root, srv):
     captures = read_index(root)[0]
     assert len(captures) > before and a in {c.url for c in captures[before:]}
     assert len({c.file for c in captures}) == 2  # the recheck run wrote its own file
+    assert verify_warcs(root).problems == []
+
+
+def test_watch_captures_like_collect(root, srv):
+    a, b = _serve_site(srv)
+    nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "page", "--interval", "60")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src"), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "newsvault", "-C", str(root), "watch", "--timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = ""
+        while "pass over" not in line and (line := proc.stdout.readline()):
+            pass
+        assert "2 new" in line, (line, proc.poll())
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    captures, problems = read_index(root)
+    assert not problems
+    assert {srv.url("/feed.xml"), a, srv.url("/moved"), b} <= {c.url for c in captures}
+    for f in sorted({c.file for c in captures}):
+        check = warcio_check(root / f)
+        assert check.returncode == 0, check.stdout + check.stderr
+    record, payload = read_capture(root, next(c for c in captures if c.url == a))
+    assert record.rec_type == "response" and payload == PAGE_BYTES
     assert verify_warcs(root).problems == []

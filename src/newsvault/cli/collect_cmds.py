@@ -38,10 +38,13 @@ def _check_url(url: str) -> str:
     return url
 
 
-def _policy(timeout: float | None, retries: int | None) -> FetchPolicy:
+def _policy(archive: Archive, timeout: float | None, retries: int | None) -> FetchPolicy:
+    """The fetch policy of collect and watch: the options given, and WARC evidence of every
+    exchange when the archive's ``[capture] warc`` is on."""
+    from ..evidence import recorder_for
     from ..fetch import FetchPolicy
 
-    policy = FetchPolicy()
+    policy = FetchPolicy(capture=recorder_for(archive))
     if timeout is not None:
         policy.timeout = timeout
         policy.deadline = max(timeout * 3, timeout + 1)
@@ -308,11 +311,7 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
         sync_catalog(archive, fresh=not cached)  # a cached catalog may predate HEAD
     # SIGTERM ends the pass at an await and then the process; Ctrl-C ends the pass, and what
     # it archived is still committed below.
-    from ..evidence import recorder_for
-
-    policy = _policy(timeout, retries)
-    policy.capture = recorder_for(archive)  # WARC evidence when [capture] warc is on
-    report = run_stoppable(run_pass(archive, sources, policy), reraise=(signal.SIGTERM,))
+    report = run_stoppable(run_pass(archive, sources, _policy(archive, timeout, retries)), reraise=(signal.SIGTERM,))
     pushes: list[PushResult] = []
     if as_json:
         try:
@@ -367,5 +366,5 @@ def watch(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool, 
 
     click.echo(f"watching {len(sources)} source{'s' if len(sources) > 1 else ''}; stop with Ctrl-C or SIGTERM")
     sys.stdout.flush()
-    passes = asyncio.run(run_watch(archive, sources, _policy(timeout, retries), after_pass=after_pass))
+    passes = asyncio.run(run_watch(archive, sources, _policy(archive, timeout, retries), after_pass=after_pass))
     click.echo(f"stopped after {passes} pass{'es' if passes != 1 else ''}")
