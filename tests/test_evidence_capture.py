@@ -264,3 +264,21 @@ def test_watch_captures_like_collect(root, srv):
     record, payload = read_capture(root, next(c for c in captures if c.url == a))
     assert record.rec_type == "response" and payload == PAGE_BYTES
     assert verify_warcs(root).problems == []
+
+
+def test_response_records_name_the_address_that_answered(tmp_path, srv):
+    srv.static("/x", b"payload", "text/plain", conditional=False)
+    srv.sequence("/hop", [Reply(302, b"", {"Location": srv.url("/x")})])
+
+    async def fetch(recorder: WarcRecorder) -> None:
+        async with Fetcher(FetchPolicy(allow_private=True, capture=recorder)) as f:
+            await f.get(srv.url("/hop"))
+
+    with WarcRecorder(tmp_path) as recorder:
+        asyncio.run(fetch(recorder))
+    captures, _ = read_index(tmp_path)
+    assert [c.status for c in captures] == [302, 200]
+    for c in captures:  # the redirect hop and the page it led to, each from its connection
+        record, _ = read_capture(tmp_path, c)
+        assert record.rec_headers.get_header("WARC-IP-Address") == "127.0.0.1"
+    assert warcio_check(tmp_path / captures[0].file).returncode == 0

@@ -14,6 +14,9 @@ then flushed and fsynced before its index line is written. A kill -9 therefore l
 a truncated last record, in a file nobody will append to again, which ``fsck`` reports; the
 index never names bytes that were not written.
 
+Response records carry ``WARC-IP-Address``: the address the connection actually reached (what
+the fetcher's address policy checked), when the connection reports it.
+
 Bodies are stored as the fetcher read them (decoded from gzip/deflate and de-chunked), so the
 stored HTTP headers say so: ``Content-Encoding`` and ``Transfer-Encoding`` become
 ``X-Archive-Orig-*`` (the pywb convention) and ``Content-Length`` is the stored body's length.
@@ -225,7 +228,10 @@ class WarcRecorder:
         buf = io.BytesIO()
         writer = WARCWriter(buf, gzip=True)
         status = StatusAndHeaders(f"{exchange.status} {exchange.reason}".rstrip(), _http_headers(exchange), protocol=protocol)
-        response = writer.create_warc_record(exchange.url, "response", payload=io.BytesIO(exchange.body), length=len(exchange.body), http_headers=status, warc_headers_dict=dict(date))
+        response_headers = dict(date)
+        if exchange.peer:
+            response_headers["WARC-IP-Address"] = exchange.peer
+        response = writer.create_warc_record(exchange.url, "response", payload=io.BytesIO(exchange.body), length=len(exchange.body), http_headers=status, warc_headers_dict=response_headers)
         target = exchange.url.split("://", 1)[-1]
         path = "/" + target.split("/", 1)[1] if "/" in target else "/"
         req_status = StatusAndHeaders(f"GET {path}", list(exchange.request_headers), protocol=protocol, is_http_request=True)

@@ -104,6 +104,7 @@ class Exchange:
     http_version: str
     response_headers: list[tuple[str, str]]
     body: bytes
+    peer: str = ""  # the IP address the answer came from ("" when the connection does not say)
 
 
 @dataclass
@@ -340,6 +341,7 @@ class Fetcher:
             http_version=r.http_version,
             response_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in r.headers.raw],
             body=body,
+            peer=_peer(r),
         ))
 
     async def _response(self, r: httpx.Response, url: str, attempt: int, redirects: int, any_status: bool, started: float) -> Response:
@@ -388,6 +390,13 @@ class Fetcher:
             raise FetchError(f"{url}: file is larger than the {_mb(self.policy.max_bytes)} cap")
         ctype = {".json": "application/feed+json", ".html": "text/html", ".htm": "text/html"}.get(path.suffix.lower(), "application/xml")
         return Response(url, 200, data, {"etag": tag, "content-type": ctype})
+
+
+def _peer(r: httpx.Response) -> str:
+    """The address of the server that answered (the connection's, not a guess from DNS)."""
+    stream = r.extensions.get("network_stream")
+    address = stream.get_extra_info("server_addr") if stream is not None else None
+    return str(address[0]) if isinstance(address, tuple) and address else ""
 
 
 def _redirect_target(url: str, current: str, location: str) -> str:
