@@ -18,22 +18,27 @@ DEFAULT_EXPORT = ".newsvault/export"  # where ``sql`` keeps its export (derived,
 
 
 def show_evidence(archive: Archive, article: Article, as_json: bool) -> None:
-    """``show ID --evidence``: the captures behind each version."""
+    """``show ID --evidence``: the captures behind each version, linked when it was written
+    or, for versions from before links were stored, matched by time (and labelled so)."""
     from ..evidence.links import evidence_for
 
     source = archive.config.source(article.source)
     feeds = source.feeds if source else []
     linked = evidence_for(archive.root, archive.catalog.versions(article.id), feeds)
     if as_json:
-        emit_json([{"rev": v.rev, "path": v.path, "seen": v.seen, "captures": [c.__dict__ for c in cs]} for v, cs in linked])
+        emit_json([
+            {"rev": e.version.rev, "path": e.version.path, "seen": e.version.seen, "link": "stored" if e.stored else "time", "captures": [c.__dict__ for c in e.captures]}
+            for e in linked
+        ])
         return
     if not (archive.root / "warc").is_dir():
         click.echo("no WARC captures in this archive (set [capture] warc = true in newsvault.toml to record them)")
-    for v, captures in linked:
-        click.echo(f"version {v.rev}  {v.path}")
-        if not captures:
+    for e in linked:
+        how = "linked when written" if e.stored else "matched by time: no link stored for this version"
+        click.echo(f"version {e.version.rev}  {e.version.path}  ({how})")
+        if not e.captures:
             click.echo("  no capture recorded")
-        for c in captures:
+        for c in e.captures:
             click.echo(f"  {c.time}  {c.status}  {c.url}")
             click.echo(f"      {c.file} @ {c.offset}  {c.digest}")
 

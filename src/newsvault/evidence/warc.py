@@ -29,20 +29,25 @@ import json
 import logging
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from ..urls import canonical_url
 
 if TYPE_CHECKING:
     from ..archive import Archive
     from ..fetch.client import Exchange
 
-__all__ = ["Capture", "WarcRecorder", "read_index", "recorder_for", "INDEX_NAME", "WARC_DIR", "MAX_FILE_BYTES"]
+__all__ = ["Capture", "WarcRecorder", "read_index", "recorder_for", "canonical", "INDEX_NAME", "WARC_DIR", "MAX_FILE_BYTES"]
 
 WARC_DIR = "warc"
 INDEX_NAME = "index.jsonl"
 MAX_FILE_BYTES = 100 * 1024 * 1024  # rotate after this many bytes (IA's customary 1 GB is large for git)
+REMEMBERED = 50_000  # URLs whose latest answer a recorder keeps for linking (far above one pass's fetches)
 _REWRITTEN = ("content-encoding", "transfer-encoding", "content-length")
 
 log = logging.getLogger(__name__)
@@ -88,9 +93,26 @@ def read_index(root: Path) -> tuple[list[Capture], list[str]]:
     return captures, problems
 
 
+def canonical(url: str) -> str:
+    """``canonical_url(url)``, or ``url`` itself when it has no canonical form."""
+    try:
+        return canonical_url(url)
+    except Exception:  # noqa: BLE001 - an odd URL simply matches only itself
+        return url
+
+
 def recorder_for(archive: Archive) -> WarcRecorder | None:
-    """The recorder the archive's ``[capture] warc`` setting asks for (None when off)."""
-    return WarcRecorder(archive.root) if archive.config.warc else None
+    """The recorder the archive's ``[capture] warc`` setting asks for (None when off).
+
+    It is also registered as a listener of ``archive``: each version written while it records
+    is linked to the captures that produced it (:class:`.links.VersionLinks`)."""
+    if not archive.config.warc:
+        return None
+    from .links import VersionLinks
+
+    recorder = WarcRecorder(archive.root)
+    archive.listeners.append(VersionLinks(recorder))
+    return recorder
 
 
 def _http_headers(exchange: Exchange) -> list[tuple[str, str]]:
@@ -127,6 +149,10 @@ class WarcRecorder:
         self._size = 0
         self.written = 0  # exchanges recorded
         self.errors: list[str] = []
+        # For linking versions to captures: canonical URL -> (order, the latest 2xx capture
+        # reached from it, through redirects); and redirect targets -> the URLs that led there.
+        self._answered: OrderedDict[str, tuple[int, Capture]] = OrderedDict()
+        self._via: OrderedDict[str, set[str]] = OrderedDict()
 
     # -- files --------------------------------------------------------------------------------
 
@@ -174,6 +200,23 @@ class WarcRecorder:
             os.close(self._fd)
             self._fd = None
 
+    def latest(self, url: str) -> tuple[int, Capture] | None:
+        """The latest 2xx answer this recorder captured for a fetch of ``url`` (redirects
+        followed), with its order among this recorder's captures; None if there was none."""
+        with self._lock:
+            return self._answered.get(canonical(url))
+
+    def _remember(self, exchange: Exchange, capture: Capture) -> None:
+        url = canonical(exchange.url)
+        if 300 <= exchange.status < 400:
+            location = next((v for k, v in exchange.response_headers if k.lower() == "location"), "")
+            if location:
+                target = canonical(urljoin(exchange.url, location.strip()))
+                _put(self._via, target, self._via.get(target, set()) | self._via.get(url, set()) | {url})
+        elif 200 <= exchange.status < 300:
+            for u in {url} | self._via.pop(url, set()):
+                _put(self._answered, u, (self.written, capture))
+
     def __enter__(self) -> WarcRecorder:
         return self
 
@@ -217,6 +260,7 @@ class WarcRecorder:
             f.flush()
             os.fsync(f.fileno())
         self.written += 1
+        self._remember(exchange, capture)
 
     def _encode(self, exchange: Exchange, when: datetime) -> tuple[bytes, int, Any]:
         """The request and response records, gzipped one member each, and the request's length."""
@@ -241,3 +285,11 @@ class WarcRecorder:
         request_len = buf.tell()
         writer.write_record(response)
         return buf.getvalue(), request_len, response
+
+
+def _put(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` as the newest entry, forgetting the oldest beyond ``REMEMBERED``."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > REMEMBERED:
+        cache.popitem(last=False)
