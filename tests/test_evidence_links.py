@@ -104,3 +104,32 @@ def test_a_feed_bodied_article_links_the_feed_that_listed_it(root, srv):
         (v0,) = _evidence(root, rec.url)
         assert v0["link"] == "stored"
         assert [c["url"] for c in v0["captures"]] == [srv.url(feed)]
+
+
+def test_a_revision_found_by_recheck_links_the_page_recheck_fetched(root, srv):
+    rec = corpus_records("cdt", 1)[0]
+    a = srv.url("/a/1.html")
+    srv.static("/a/1.html", FIRST, "text/html; charset=utf-8", conditional=False)
+    srv.static("/feed.xml", rss20([Item(rec.title, a, "", rec.published)]))
+    nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "page")
+    assert nv(root, "collect").exit_code == 0
+    srv.static("/a/1.html", SECOND, "text/html; charset=utf-8", conditional=False)
+    r = nv(root, "recheck", "--delay", "0")
+    assert r.exit_code == 0, r.output
+    v0, v1 = _evidence(root, a)
+    assert v1["link"] == "stored" and _payloads(root, v1, a) == [SECOND]
+    assert [c["url"] for c in v1["captures"]] == [a]  # recheck fetched no feed
+    assert _payloads(root, v0, a) == [FIRST]
+
+
+def test_fsck_reports_a_link_to_a_capture_the_index_does_not_have(root, srv):
+    rec = corpus_records("cdt", 1)[0]
+    srv.static("/feed.xml", rss20([Item.of(rec)]))
+    nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "feed")
+    assert nv(root, "collect").exit_code == 0
+    assert nv(root, "fsck").exit_code == 0
+    index = root / "warc" / "index.jsonl"
+    index.write_text("", encoding="utf-8")  # the index lost (say, restored from an old backup)
+    r = nv(root, "fsck", "--json")
+    found = [p for p in json.loads(r.output)["problems"] if p["kind"] == "warc"]
+    assert any("links.jsonl" in json.dumps(p) and "is not in warc/index.jsonl" in json.dumps(p) for p in found), found

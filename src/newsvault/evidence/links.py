@@ -103,11 +103,16 @@ class VersionLinks:
 
 
 def _append(path: Path, text: str) -> None:
+    """One O_APPEND write: lines of two collectors writing at once do not interleave."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Each ``warc/**/*.warc.gz`` is read record by record with warcio, recomputing every block and
 payload digest; a file that ends mid-record (a capture killed mid-write) is reported with the
 offset of the damaged record. Each line of ``warc/index.jsonl`` must name a response record
-that exists at its offset.
+that exists at its offset, and each record named in ``warc/links.jsonl`` must be indexed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .links import LINKS_NAME, read_links
 from .warc import INDEX_NAME, WARC_DIR, Capture, read_index
 
 __all__ = ["WarcReport", "verify_warcs", "read_capture", "warc_files"]
@@ -108,4 +109,9 @@ def verify_warcs(root: Path) -> WarcReport:
                 report.problems.append((index, f"{c.record_id} is not at {c.file} offset {c.offset}"))
         except Exception as e:  # noqa: BLE001
             report.problems.append((index, f"{c.file} offset {c.offset}: cannot be read ({e})"))
+    indexed = {c.record_id for c in captures}
+    for path, records in read_links(root).items():
+        missing = [r for r in records if r not in indexed]
+        if missing:
+            report.problems.append((f"{WARC_DIR}/{LINKS_NAME}", f"{path}: capture {missing[0]} is not in {index}"))
     return report
