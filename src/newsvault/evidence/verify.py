@@ -110,8 +110,8 @@ def verify_warcs(root: Path) -> WarcReport:
         except Exception as e:  # noqa: BLE001
             report.problems.append((index, f"{c.file} offset {c.offset}: cannot be read ({e})"))
     indexed = {c.record_id for c in captures}
-    for path, records in read_links(root).items():
+    for version_path, records in read_links(root).items():
         missing = [r for r in records if r not in indexed]
         if missing:
-            report.problems.append((f"{WARC_DIR}/{LINKS_NAME}", f"{path}: capture {missing[0]} is not in {index}"))
+            report.problems.append((f"{WARC_DIR}/{LINKS_NAME}", f"{version_path}: capture {missing[0]} is not in {index}"))
     return report
