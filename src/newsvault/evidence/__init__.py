@@ -1,9 +1,9 @@
 """Evidence: what a server sent and when, kept as WARC (ISO 28500) files under ``warc/``.
 
-* :mod:`.warc` — :class:`WarcRecorder`, the :attr:`FetchPolicy.capture` hook (collect, watch,
-  recheck; set up by :func:`recorder_for`) that writes each
-  HTTP exchange as a request + response record pair (one gzip member per record), rotating
-  files by size and day; the tracked ``warc/index.jsonl`` that locates each response record;
+* :mod:`.warc` — :class:`WarcRecorder`, the :attr:`FetchPolicy.capture` hook of collect, watch
+  and recheck (set up by :func:`recorder_for`) that writes each HTTP exchange as a request +
+  response record pair (one gzip member per record), rotating files by size and day; the
+  ``warc/index.jsonl`` that locates each response record;
 * :mod:`.verify` — reading captures back and checking files and digests (used by ``fsck``);
 * :mod:`.links` — the captures behind each archived version (``show --evidence``), linked when
   the version is written (``warc/links.jsonl``), else matched by time;
