@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -119,28 +120,40 @@ def test_show_evidence_lists_the_captures_behind_a_version(root, srv):
     assert a in urls and srv.url("/feed.xml") in urls
 
 
-def test_recorder_never_appends_and_fsck_reports_a_truncated_record(tmp_path, srv):
-    srv.static("/x", b"payload " * 1000, "text/plain", conditional=False)
+def _member_starts(data: bytes) -> list[int]:
+    """Where each gzip member of a WARC file starts."""
+    starts, pos = [], 0
+    while pos < len(data):
+        starts.append(pos)
+        d = zlib.decompressobj(wbits=31)
+        d.decompress(data[pos:])
+        pos = len(data) - len(d.unused_data)
+    return starts
 
-    async def fetch_twice(recorder: WarcRecorder) -> None:
-        async with Fetcher(FetchPolicy(allow_private=True, capture=recorder)) as f:
-            for _ in range(2):
-                await f.get(srv.url("/x"))
 
-    first = WarcRecorder(tmp_path)
-    asyncio.run(fetch_twice(first))
-    first.close()
-    (name,) = [p for p in (tmp_path / "warc").rglob("*.warc.gz")]
+def test_fsck_reports_a_record_cut_mid_member_and_the_next_pass_starts_a_new_file(root, srv):
+    recs = corpus_records("cdt", 2)
+    srv.static("/feed.xml", rss20([Item.of(recs[0])]))
+    nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "feed")
+    assert nv(root, "collect").exit_code == 0
+    (name,) = list((root / "warc").rglob("*.warc.gz"))
     data = name.read_bytes()
-    name.write_bytes(data[: len(data) - 200])  # what a kill -9 mid-write leaves
-    problems = verify_warcs(tmp_path).problems
-    assert problems and problems[0][0].endswith(name.name) and "truncated" in problems[0][1]
-    second = WarcRecorder(tmp_path)
-    asyncio.run(fetch_twice(second))
-    second.close()
-    files = sorted(p.name for p in (tmp_path / "warc").rglob("*.warc.gz"))
-    assert len(files) == 2 and files[1].endswith("-1.warc.gz")  # a new file, the damaged one untouched
-    assert len(name.read_bytes()) == len(data) - 200
+    last = _member_starts(data)[-1]
+    cut = data[: last + (len(data) - last) // 2]  # what a kill -9 in the middle of a write leaves
+    name.write_bytes(cut)
+    r = nv(root, "fsck", "--json")
+    assert r.exit_code == 1
+    (problem,) = [p for p in json.loads(r.output)["problems"] if p["kind"] == "warc"]
+    assert problem["path"].endswith(name.name) and f"truncated record at offset {last}" in problem["detail"]
+    assert "DAMAGED   warc" in nv(root, "fsck").output
+    srv.static("/feed.xml", rss20([Item.of(r) for r in recs]))
+    assert nv(root, "collect").exit_code == 0
+    files = sorted(p.name for p in (root / "warc").rglob("*.warc.gz"))
+    assert len(files) == 2 and files[1].endswith("-1.warc.gz")  # a new file; the damaged one untouched
+    assert name.read_bytes() == cut
+    assert warcio_check(root / "warc" / name.parent.relative_to(root / "warc") / files[1]).returncode == 0
+    again = [p for p in json.loads(nv(root, "fsck", "--json").output)["problems"] if p["kind"] == "warc"]
+    assert again == [problem]  # still the one cut record, nothing new
 
 
 _WRITER = """
