@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from collect_helpers import FeedServer, Item, allow_private, corpus_records, page, rss20
+from collect_helpers import FeedServer, Item, Reply, allow_private, corpus_records, page, rss20
 from newsvault.cli import main
 from newsvault.evidence import read_index
 from newsvault.evidence.links import LINKS_NAME
@@ -133,3 +133,17 @@ def test_fsck_reports_a_link_to_a_capture_the_index_does_not_have(root, srv):
     r = nv(root, "fsck", "--json")
     found = [p for p in json.loads(r.output)["problems"] if p["kind"] == "warc"]
     assert any("links.jsonl" in json.dumps(p) and "is not in warc/index.jsonl" in json.dumps(p) for p in found), found
+
+
+def test_a_page_reached_through_a_redirect_links_the_answer_at_the_end(root, srv):
+    rec = corpus_records("cdt", 1)[0]
+    moved, b = srv.url("/moved"), srv.url("/a/2.html")
+    srv.sequence("/moved", [Reply(301, b"", {"Location": "/a/2.html"})])
+    srv.static("/a/2.html", SECOND, "text/html; charset=utf-8", conditional=False)
+    srv.static("/feed.xml", rss20([Item(rec.title, moved, "", rec.published)]))
+    nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "page")
+    assert nv(root, "collect").exit_code == 0
+    (v0,) = _evidence(root, moved)
+    assert v0["link"] == "stored"
+    assert [(c["url"], c["status"]) for c in v0["captures"]] == [(srv.url("/feed.xml"), 200), (b, 200)]
+    assert _payloads(root, v0, b) == [SECOND]
