@@ -293,12 +293,15 @@ class SQLiteCatalog:
         limit: int | None = None,
         offset: int = 0,
         ids: Iterable[str] | None = None,
+        edited: bool = False,
     ) -> list[Article]:
         where, args = self._where(source, since, until)
         if ids is not None:
             ids = list(ids)
             where.append(f"id IN ({','.join('?' * len(ids))})")
             args.extend(ids)
+        if edited:  # articles with revisions: what the changes pages list
+            where.append("versions > 1")
         sql = f"SELECT {_ARTICLE_COLS} FROM articles"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -58,10 +58,14 @@ def change_events(archive: Archive, articles: Sequence[Article] | None = None, d
                   *, source: str | None = None) -> list[ChangeEvent]:
     """Every edit and deletion (of ``source``, or all), newest first, not yet described.
     ``articles`` and ``deleted``: what the caller loaded already (every article; the deletions)."""
-    if articles is None:
-        articles = archive.catalog.list_articles(source=source)
     if deleted is None:
         deleted = deleted_articles(archive)
+    if articles is None:
+        # Only what changed (the catalog picks the edited; deletions by id), not every article.
+        edited = archive.catalog.list_articles(source=source, edited=True)
+        known = {a.id for a in edited}
+        gone = [i for i in deleted if i not in known]
+        articles = edited + [a for k in range(0, len(gone), 500) for a in archive.catalog.list_articles(ids=gone[k : k + 500])]
     events: list[ChangeEvent] = []
     for a in articles:
         if source is not None and a.source != source:
