@@ -131,6 +131,37 @@ def test_postings_round_trip_in_python_and_in_the_browser_script(tmp_path):
     assert json.loads(out.stdout) == [list(d) for d in docs], out.stderr
 
 
+def test_browser_and_builder_fold_and_cut_terms_alike(tmp_path):
+    """static/search.js folds queries and cuts them into terms exactly as the builder does
+    documents (character-level folding on both sides: no phrase rule can make them differ)."""
+    import shutil
+    import subprocess
+
+    from newsvault.publish.render import STATIC_DIR
+    from publish_helpers import CORPUS, parse
+
+    node = shutil.which("node")
+    if not node:
+        import pytest
+
+        pytest.skip("node is not installed")
+    strings = ["臺灣發展 G7峰會 Blinken", "乾隆皇帝與乾燥天氣", "著名的著作", "後來的皇后", "𨋢𠝹 ひらがな カタカナ", "Москва 2024年",
+               "藉由髮型", "豬排加漢堡排加沙拉"]
+    strings += [parse(p.read_bytes()).title for p in sorted((CORPUS / "cdt" / "articles").iterdir())]
+    driver = tmp_path / "d.js"
+    driver.write_text("global.window = global; const fs = require('fs'), vm = require('vm');"
+                      "for (const f of process.argv.slice(2)) vm.runInThisContext(fs.readFileSync(f, 'utf8'));"
+                      "const xs = JSON.parse(fs.readFileSync(0, 'utf8'));"
+                      "process.stdout.write(JSON.stringify(xs.map(s => [NV.fold(s), NV.queryTerms(NV.fold(s))])));", encoding="utf-8")
+    out = subprocess.run([node, str(driver), str(STATIC_DIR / "t2s.js"), str(STATIC_DIR / "search.js")],
+                         input=json.dumps(strings), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    for s, (folded, js_terms) in zip(strings, json.loads(out.stdout), strict=True):
+        assert folded == SI.fold(s), s
+        if js_terms is not None:  # None: a one-character run, which the page refuses
+            assert set(js_terms) == SI.terms(folded), s
+
+
 def test_every_article_is_found_by_a_word_from_the_end_of_its_text(tmp_path):
     """Full text, at a size where worker processes build the index in segments."""
     from newsvault.archive import Archive
@@ -144,10 +175,12 @@ def test_every_article_is_found_by_a_word_from_the_end_of_its_text(tmp_path):
     with archive.batch():
         for i in range(n):
             base = bases[i % len(bases)]
+            # every 50th article is long (over 20,000 characters, as some reports and transcripts are)
+            body = base.body * (1 + 22_000 // len(html_to_text(base.body))) if i % 50 == 0 else base.body
             # a word of its own at the very end of every article
             tail = "".join(chr(0x4E00 + (i * 7 + k * 131) % 20000) for k in range(3))
             archive.add(Record(f"{base.title}（{i}）", f"https://example.test/a/{i}", base.published + i * 1000,
-                               f"{base.body}<p>结尾{tail}</p>"), "cdt")
+                               f"{body}<p>结尾{tail}</p>"), "cdt")
     site = tmp_path / "site"
     build_site(archive, site, workers=2)
     assert _meta(site)["n"] == n and _meta(site)["clipped"] == 0

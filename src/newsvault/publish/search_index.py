@@ -54,7 +54,6 @@ from pathlib import Path
 from typing import Any
 
 from ..chinese import CJK as _CJK
-from ..chinese import fold
 
 __all__ = ["SearchIndex", "fold", "terms", "shard_of", "text_of_html", "segment", "encode_postings", "decode",
            "text_path", "write_t2s_map"]
@@ -81,6 +80,19 @@ _SPACE = re.compile(r"\s+")
 
 _BIGRAM = re.compile(rf"(?=([{_CJK}]{{2}}))")
 _WORD = re.compile(r"[0-9a-z\u00c0-\u024f\u0400-\u04ff]{2,}|[0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, Simplified text, character by character: how ``static/search.js`` folds a
+    query and how the index folds documents (OpenCC's phrase rules are not applied, so that
+    both sides always agree)."""
+    return text.lower().translate(_t2s_map())
+
+
+@lru_cache(maxsize=1)
+def _t2s_map() -> dict[int, str]:
+    pairs = t2s_pairs()
+    return {ord(t): s for t, s in zip(pairs[::2], pairs[1::2], strict=True)}
 
 
 def terms(folded: str) -> set[str]:
@@ -163,8 +175,8 @@ def _tables() -> tuple[Any, Any]:
     import numpy as np
 
     simplified = np.arange(0x110000, dtype=np.uint32)
-    pairs = t2s_pairs()
-    simplified[[ord(c) for c in pairs[::2]]] = [ord(c) for c in pairs[1::2]]
+    table = _t2s_map()
+    simplified[list(table)] = [ord(c) for c in table.values()]
     cjk = np.zeros(0x110000, dtype=bool)
     for lo, hi in _CJK_RANGES:
         cjk[lo : hi + 1] = True
@@ -357,7 +369,7 @@ class SearchIndex:
     def plan(self, ids_oldest_first: list[str], total_docs: int) -> None:
         """Number documents not yet indexed (in the given order: higher numbers are newer)."""
         if self.fresh and not self.state:
-            for folder in ("t", "d"):  # leftovers of an older index would be loaded by nobody
+            for folder in ("t", "d", "x"):  # leftovers of an older index
                 shutil.rmtree(self.site / "search" / folder, ignore_errors=True)
             shards = 64
             while shards < 4096 and total_docs * TERMS_PER_DOC / shards > 8_000:
@@ -511,6 +523,7 @@ def _read(path: Path) -> str:
         return ""
 
 
+@lru_cache(maxsize=1)
 def t2s_pairs() -> str:
     """Every CJK character that OpenCC's t2s changes, followed by its Simplified form."""
     # The Han ranges of newsvault.chinese.CJK (kana has no Traditional forms).

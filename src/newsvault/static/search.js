@@ -221,9 +221,8 @@
   function run(q) {
     var mine = ++generation;  // a newer query makes this one's late results irrelevant
     list.textContent = ""; more.textContent = "";
-    state.q = q; state.hits = []; state.shown = 0;
     var query = fold(q), ts = queryTerms(query);
-    state.q = query;
+    state.q = query; state.hits = []; state.shown = 0;
     if (ts === null || !ts.length) { status.textContent = q ? "请输入至少两个字（或一个词）。" : "输入至少两个字。繁体、简体均可。"; return; }
     if (!meta) { status.textContent = "索引未找到：请先运行 newsvault build --site。"; return; }
     status.textContent = "搜索中…";
