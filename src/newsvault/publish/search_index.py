@@ -227,10 +227,15 @@ def _pair_counts(texts: list[str]) -> tuple[Any, Any]:
     joined = "\n".join(texts)  # a separator that is not CJK: no pair spans two documents
     cp = simplified[np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
     cjk = is_cjk[cp]
-    pos = np.flatnonzero(cjk[:-1] & cjk[1:])
+    cjk[:-1] &= cjk[1:]  # a pair starts here
+    pos = np.flatnonzero(cjk[:-1])
+    # In place: these arrays hold one number per pair (tens of millions).
+    keys = cp[pos].astype(np.int64)
+    keys <<= PAIR_BITS
+    keys |= cp[1:][pos]
+    keys <<= DOC_BITS
     offsets = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    doc = np.searchsorted(offsets, pos, side="right") - 1
-    keys = ((cp[pos].astype(np.int64) << PAIR_BITS | cp[pos + 1]) << DOC_BITS) | doc
+    keys |= np.searchsorted(offsets, pos, side="right") - 1  # the document of each pair
     return _unique_counts(keys)
 
 
@@ -238,15 +243,18 @@ def _word_counts(texts: list[str], vocab: defaultdict[str, int]) -> tuple[Any, A
     """(keys, counts) of the words (non-CJK terms) of ``texts``."""
     import numpy as np
 
-    keys, counts = array("q"), array("q")
-    word = _WORD.findall
-    for doc, text in enumerate(texts):
+    ids, counts, per_doc = array("q"), array("q"), array("q")
+    word, lookup = _WORD.findall, vocab.__getitem__
+    for text in texts:
         c = Counter(word(text))
-        keys.extend(((WORD + vocab[w]) << DOC_BITS) | doc for w in c)
+        ids.extend(map(lookup, c))
         counts.extend(c.values())
-    k, n = np.frombuffer(keys, dtype=np.int64).copy(), np.frombuffer(counts, dtype=np.int64)
-    order = np.argsort(k)
-    return k[order], n[order]
+        per_doc.append(len(c))
+    keys = np.frombuffer(ids, dtype=np.int64) + WORD
+    keys <<= DOC_BITS
+    keys |= np.repeat(np.arange(len(texts), dtype=np.int64), np.frombuffer(per_doc, dtype=np.int64))
+    order = np.argsort(keys)
+    return keys[order], np.frombuffer(counts, dtype=np.int64)[order]
 
 
 def _with_titles(keys: Any, tf: Any, title_keys: Any) -> tuple[Any, Any, Any]:
