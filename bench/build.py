@@ -8,8 +8,8 @@ Goals: full build < 120 s, incremental < 5 s at 100,000 records.
 
 Then the offline search index's coverage: for a sample of articles (``--sample``, default
 2,000; 0 = all), is the article found by a word (a CJK bigram) from the end of its text? And
-how many bytes a query loads (meta.js, its terms' shards, one document chunk) beside the whole
-index's size.
+how many bytes such a query loads (meta.js, its term's shards, and for the first page of
+results in relevance order their title chunks and snippet texts) beside the whole index's size.
 """
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ def copy_files(archive: Archive, n: int, dest: Path) -> float:
 
 
 class StaticIndex:
-    """The built site's search index read as search.js reads it (shards loaded on demand)."""
+    """The built site's search index read as search.js reads it (shards loaded on demand,
+    ranked with the weights meta.js carries, text files loaded for the first page of hits)."""
 
     def __init__(self, site: Path) -> None:
+        self.site = site
         self.dir = site / "search"
         self.meta = json.loads(re.search(r"NV\.meta=(.*);", (self.dir / "meta.js").read_text(encoding="utf-8")).group(1))  # type: ignore[union-attr]
         self.shards: dict[str, dict[str, list[str]]] = {}
@@ -83,18 +85,27 @@ class StaticIndex:
             self.shards[name] = terms
         return self.shards[name]
 
-    def docs(self, term: str) -> set[int]:
-        out: set[int] = set()
+    def postings(self, term: str) -> dict[int, int]:
+        """docno -> weight, merged over segments and generations (later ones win)."""
+        out: dict[int, int] = {}
         for name in self.files_for(term):
-            for gaps in self._shard(name).get(term, []):
-                n = 0
-                for g in gaps.split(","):
-                    n += int(g)
-                    out.add(n)
+            for postings in self._shard(name).get(term, []):
+                out.update(SI.decode(postings))
         return out
 
+    def ranked(self, term: str) -> list[int]:
+        """Hits of a one-term query in search.js's relevance order."""
+        rank = self.meta["rank"]
+        hits = self.postings(term)
+        return sorted(hits, key=lambda d: (-(rank["impact"][hits[d] & 3] + rank["title"] * (hits[d] >> 2)), -d))
+
     def query_bytes(self, term: str) -> int:
-        files = [self.dir / "meta.js", self.dir / "d" / "0.js"] + [self.dir / f for f in self.files_for(term)]
+        """Bytes search.js loads for a one-term query: meta.js, the term's shards, then for the
+        first page of hits their document chunks and text files (snippets)."""
+        page = self.ranked(term)[: self.meta["rank"]["page"]]
+        files = [self.dir / "meta.js"] + [self.dir / f for f in self.files_for(term)]
+        files += [self.dir / "d" / f"{c}.js" for c in sorted({d // self.meta["chunk"] for d in page})]
+        files += [self.site / SI.text_path(d) for d in page]
         return sum(f.stat().st_size for f in files if f.exists())
 
 
@@ -117,13 +128,14 @@ def coverage(archive: Archive, site: Path, sample: int) -> tuple[int, int, int, 
             continue
         term = SI.fold(words[-1])
         loads.append(index.query_bytes(term))
-        if index.ids.get(a.id) in index.docs(term):
+        if index.ids.get(a.id) in index.postings(term):
             found += 1
     return len(articles), found, without, loads
 
 
-def _lead(site: Path) -> object:
-    return StaticIndex(site).meta.get("lead", "?")
+def _pct(values: list[int], p: int) -> int:
+    """The p-th percentile of sorted values (nearest rank)."""
+    return values[min(len(values) - 1, max(0, -(-p * len(values) // 100) - 1))] if values else 0
 
 
 def cpu() -> float:
@@ -243,12 +255,19 @@ def main() -> None:
     t = time.perf_counter()
     checked, found, without, loads = coverage(archive, site, args.sample)
     loads.sort()
+    meta = StaticIndex(site).meta
+    texts = sum(f.stat().st_size for f in (site / "search" / "x").rglob("*.js"))
+    static = sum((site / "static" / f).stat().st_size for f in ("search.js", "t2s.js"))
     lines += [
         "",
         f"Offline search coverage: {found} of {checked - without} sampled articles found by a word from the end of their text "
-        f"({100 * found / max(1, checked - without):.1f} %; {without} had no Chinese word there); indexed lead {_lead(site)} characters.",
-        f"Bytes a one-word query loads: median {loads[len(loads) // 2] if loads else 0} B, max {loads[-1] if loads else 0} B, "
-        f"beside a {search / 1e6:.0f} MB index (checked in {time.perf_counter() - t:.0f} s, not counted).",
+        f"({100 * found / max(1, checked - without):.1f} %; {without} had no Chinese word there); each article's text indexed up to "
+        f"{meta['lead']} characters ({meta['clipped']} longer).",
+        f"Bytes a one-word query loads (meta.js, the term's shards, then for the first {meta['rank']['page']} hits in relevance order "
+        f"their title chunks and text files): median {_pct(loads, 50)} B, p95 {_pct(loads, 95)} B, max {_pct(loads, 100)} B, "
+        f"once the page's scripts ({static} B: search.js and t2s.js) are loaded; "
+        f"index {search / 1e6:.0f} MB, of which postings and titles {(search - texts) / 1e6:.0f} MB and snippet texts {texts / 1e6:.0f} MB "
+        f"(checked in {time.perf_counter() - t:.0f} s, not counted).",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

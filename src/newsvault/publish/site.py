@@ -166,7 +166,7 @@ def _render_articles(root: str, jobs: list[ArticleJob], lead: int, shards: int, 
                 if digest != job.doc[1]:
                     texts.append((job.doc[0], text))
                     out.digests[a.id] = digest
-    out.segments.append(segment(texts, shards))
+    out.segments.append(segment(texts, shards, write))
     return out
 
 
