@@ -13,6 +13,7 @@ from media_helpers import image
 from newsvault.archive import write_atomic
 from newsvault.config import CONFIG_NAME, Config
 from newsvault.errors import ConfigError
+from newsvault.evidence import read_index
 from newsvault.record import Record
 
 T0 = 1_750_000_000_000
@@ -39,6 +40,9 @@ def test_backfill_ls_and_stats_through_the_cli(tmp_path: Path, loopback: Loopbac
     assert stats["statuses"] == {"http-error": 1, "ok": 1} and stats["bytes"] == len(picture)
     again = cli("-C", root, "media", "backfill", check=True).stdout
     assert again.startswith("images: 0 fetched") and "1 already kept" in again and "1 waiting to retry" in again
+    # every image fetch is WARC evidence too, as collect's and recheck's are
+    captures, problems = read_index(tmp_path / "a")
+    assert not problems and {(c.url.rsplit("/", 1)[-1], c.status) for c in captures} == {("shot.jpg", 200), ("gone.jpg", 404)}
 
 
 def test_backfill_of_an_unknown_source_is_one_line(tmp_path: Path, cli):

@@ -25,13 +25,14 @@ def backfill(ctx: click.Context, source: str | None, limit: int | None, timeout:
     Record files are never changed.
     """
     from ..errors import ConfigError
+    from ..evidence import recorder_for
     from ..fetch import FetchPolicy
     from ..media import backfill as run_backfill
 
     archive = open_archive(ctx)
     if source is not None and archive.config.source(source) is None and not archive.catalog.list_articles(source=source, limit=1):
         raise ConfigError(f"no source {source!r} in this archive")
-    policy = FetchPolicy()
+    policy = FetchPolicy(capture=recorder_for(archive))  # WARC evidence, as collect and recheck
     if timeout is not None:
         policy.timeout, policy.deadline = timeout, max(timeout * 3, timeout + 1)
     report = run_backfill(archive, source=source, limit=limit, policy=policy)
