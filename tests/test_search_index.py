@@ -176,3 +176,24 @@ def test_a_page_far_beyond_the_matches_is_empty(tmp_path):
     idx.add_documents([Doc("aaaa00000001", "rfi", "加沙", "停火", 1)])
     assert search(idx, "加沙", limit=200, offset=1_000_000_000) == []
     assert search(idx, "加沙", limit=200, offset=0)[0].id == "aaaa00000001"
+
+
+def test_one_character_finds_it_anywhere_in_a_run(tmp_path):
+    # first, middle and last character of a run, and a run of one: all found, nothing else
+    texts = {"a": "沙漠之中", "b": "行动在加沙进行", "c": "一片黄沙", "d": "沙", "e": "没有那个字"}
+    idx = SearchIndex(tmp_path / SEARCH_FILE)
+    idx.add_documents(Doc(f"{k * 12}", "rfi", "标题", t, 1) for k, t in texts.items())
+    assert sorted(h.id[0] for h in search(idx, "沙", limit=10)) == ["a", "b", "c", "d"]
+
+
+def test_bulk_builds_tokenise_in_worker_processes_with_the_same_result(tmp_path):
+    docs = [Doc(f"{i:012x}", "rfi", f"标题{i}", ("七国集团 加沙 " if i % 3 else "无关 ") * (i % 7 + 1), 1_700_000_000_000 + i) for i in range(300)]
+    inline = SearchIndex(tmp_path / "a" / SEARCH_FILE)
+    inline.add_documents(docs, batch=50)
+    pooled = SearchIndex(tmp_path / "b" / SEARCH_FILE)
+    with pooled.bulk():
+        pooled.workers = 2  # whatever this machine has, use processes
+        pooled.add_documents(docs, batch=50)
+    for q in ("七国集团 加沙", "无关", "标题5"):
+        assert [(h.id, round(h.score, 4)) for h in search(inline, q, limit=50)] == [(h.id, round(h.score, 4)) for h in search(pooled, q, limit=50)]
+    assert pooled.count() == inline.count() == 300

@@ -12,8 +12,10 @@ def toks(text: str) -> list[str]:
     return index_tokens(fold(text)).split()
 
 
-def test_cjk_runs_become_bigrams_with_edge_characters():
-    assert toks("七国集团") == ["七", "七国", "国集", "集团", "团"]
+def test_cjk_runs_become_bigrams_and_their_last_character():
+    # (the first character needs no token of its own: the first bigram starts with it)
+    assert toks("七国集团") == ["七国", "国集", "集团", "团"]
+    assert toks("中，七国集团。") == ["中", "七国", "国集", "集团", "团"]
     # punctuation separates runs: no bigram across it
     assert "团加" not in toks("七国集团，加沙")
     assert "加沙" in toks("七国集团，加沙")

@@ -49,7 +49,8 @@ class Filters:
 
 class Engine(Protocol):
     name: str  # part of the index's schema version: another engine means a rebuild
-    needs_words: bool
+    needs_words: bool  # Row.words wanted (dictionary words cost a quarter of tokenising)
+    needs_texts: bool  # delete() needs the title and text that were indexed
 
     def reset(self) -> None:
         """Drop every posting (a new, empty engine)."""
@@ -95,6 +96,7 @@ class Fts5Engine:
 
     name = "fts5"
     needs_words = False
+    needs_texts = True  # a contentless FTS5 row is deleted by giving back its tokens
     CREATE = "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, src, content='', tokenize='ascii', detail=full)"
     BULK_HASH = 64 * 1024 * 1024  # in-memory FTS buffer during bulk builds (default: 1 MiB)
     CRISIS_MERGE = 16  # FTS5's default: a level holding this many segments is merged at once

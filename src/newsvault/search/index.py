@@ -4,8 +4,11 @@ an FTS5 table in the same SQLite file).
 
 Derived data (rebuildable from the catalog and the record files at any time). Tables:
 
-* ``docs``   - one row per article: rowid, article id, source, published;
-* ``texts``  - the original title and plain text, zlib-compressed (for snippets; never shown as HTML);
+* ``docs``   - one row per article: rowid, article id, source, published, title;
+* ``texts``  - the plain text, zlib-compressed, only for an engine that needs it to delete a
+  row (FTS5). Otherwise snippets are cut from the archive's record files at query time
+  (:attr:`SearchIndex.text_source`): the records are the archive, and a second copy of every
+  text would be a third of the index;
 * ``pending``- articles waiting to be indexed;
 * ``meta``   - schema/tokenizer/engine version (a change means a rebuild).
 
@@ -19,23 +22,32 @@ after each committed batch. Small batches (an hourly collect) are indexed at onc
 bulk import, a rebuild) are only *queued*, because indexing costs several times more than
 importing; every query first catches up with the queue (:meth:`SearchIndex.catch_up`), and
 ``newsvault index`` does it on demand.
+
+Bulk builds tokenise in worker processes (folding, bigrams and jieba words are pure and
+CPU-bound, and none of them releases the GIL) while the main process writes earlier chunks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import pickle
+import queue
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import weakref
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from ..chinese import index_words
 from ..errors import CatalogError, RecordError
@@ -52,11 +64,20 @@ SEARCH_FILE = "search.sqlite"
 # Batches touching more articles than this are queued instead of indexed during the write.
 SYNC_LIMIT = 300
 # Catch-up works in chunks: one transaction each, so an interrupted catch-up keeps its progress.
+# Bulk builds take bigger ones: every chunk is an engine commit (a segment to merge later).
 CHUNK = 1000
+BULK_CHUNK = 5000
 # Catch-ups bigger than this use bulk settings.
 BULK_MIN = 2000
 # Plain text kept per article (scraped pages can be huge; real articles are far shorter).
 MAX_TEXT = 200_000
+# Dictionary words (for word-aware ranking) come from the title and this much of the text: the
+# opening third of a typical article, where its subject is named. Segmenting whole texts was
+# a quarter of the cost of indexing.
+WORDS_LEAD = 1000
+# Tokenising processes for bulk builds, at most (one fewer than the cores: the main process
+# and the engine's own thread write).
+MAX_WORKERS = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,12 +85,13 @@ CREATE TABLE IF NOT EXISTS docs(
     rowid INTEGER PRIMARY KEY,
     article_id TEXT NOT NULL UNIQUE,
     source TEXT NOT NULL,
-    published INTEGER
+    published INTEGER,
+    title TEXT NOT NULL DEFAULT ''
 );
-CREATE TABLE IF NOT EXISTS texts(rowid INTEGER PRIMARY KEY, title TEXT NOT NULL, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS texts(rowid INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
 """
-SCHEMA_VERSION = f"3/{TOKENIZER_VERSION}"  # + "/" + the engine's name
+SCHEMA_VERSION = f"4/{TOKENIZER_VERSION}"  # + "/" + the engine's name
 # The full-text engine behind the index (see engine.py): "tantivy" or "fts5".
 DEFAULT_ENGINE = "tantivy"
 ENGINE_DIR = "search.tantivy"
@@ -130,6 +152,10 @@ class SearchIndex:
         self.lock = threading.RLock()
         self.read_only = False
         self.rebuilt = False
+        # Plain texts by article id, for snippets (index_for() reads the archive's records).
+        self.text_source: Callable[[list[str]], dict[str, str]] | None = None
+        self.workers = 0  # tokenising processes (bulk builds only: see bulk())
+        self.chunk = CHUNK
         if self.path.exists() and not _writable(self.path.parent):
             self._open_read_only()
             return
@@ -268,43 +294,57 @@ class SearchIndex:
     # -- writing -------------------------------------------------------------------------------
     def add_documents(self, docs: Iterable[Doc], batch: int = 2000) -> tuple[int, int]:
         """Index ``docs`` (replacing earlier rows of the same articles). Returns (docs, text bytes)."""
-        count = size = 0
-        chunk: list[Doc] = []
-        for doc in docs:
-            chunk.append(doc)
-            if len(chunk) >= batch:
-                size += self._add_chunk(chunk)
-                count += len(chunk)
-                chunk = []
-        if chunk:
-            size += self._add_chunk(chunk)
-            count += len(chunk)
-        return count, size
+        done = [0, 0]
 
-    def _add_chunk(self, docs: list[Doc]) -> int:
-        # Tokenise outside the lock: it is the expensive part, and pure.
-        rows = []
-        size = 0
-        words = self.engine.needs_words
-        for d in docs:
-            text = d.text[:MAX_TEXT]
-            size += len(text.encode("utf-8"))
-            title, body = fold(d.title), fold(text)
-            rows.append((d, text, index_tokens(title), index_tokens(body), index_words(title + "\n" + body) if words else ""))
+        def chunks() -> Iterator[tuple[list[Doc], list[str]]]:
+            chunk: list[Doc] = []
+            for doc in docs:
+                chunk.append(doc)
+                if len(chunk) >= batch:
+                    yield chunk, []
+                    chunk = []
+            if chunk:
+                yield chunk, []
+
+        def count(docs: list[Doc], _gone: list[str], size: int) -> None:
+            done[0] += len(docs)
+            done[1] += size
+
+        self._pipeline(chunks(), count)
+        return done[0], done[1]
+
+    def _pipeline(self, chunks: Iterable[tuple[list[Doc], list[str]]], after: Callable[[list[Doc], list[str], int], None] | None = None) -> None:
+        """Tokenise and write chunks of (documents, article ids to remove), each chunk in one
+        transaction. With workers, the next chunks are tokenised while one is written."""
+        with _Tokenisers(self.workers, self.engine.needs_words) as tokenisers:
+            queue: deque[tuple[list[Doc], list[str], Callable[[], list[Tokens]]]] = deque()
+            for docs, gone in chunks:
+                queue.append((docs, gone, tokenisers.submit([(d.title, d.text[:MAX_TEXT]) for d in docs])))
+                while len(queue) > tokenisers.depth:
+                    self._write_chunk(*queue.popleft(), after)
+            while queue:
+                self._write_chunk(*queue.popleft(), after)
+
+    def _write_chunk(self, docs: list[Doc], gone: list[str], tokens: Callable[[], list[Tokens]], after: Callable[[list[Doc], list[str], int], None] | None) -> None:
+        rows = tokens()
+        texts = [d.text[:MAX_TEXT] for d in docs]
         with self.transaction():
-            self._delete_articles([d.article_id for d in docs])
-            ids = self._allocate([d.published for d in docs])
-            self.db.executemany(
-                "INSERT INTO docs(rowid, article_id, source, published) VALUES (?,?,?,?)",
-                ((i, d.article_id, d.source, d.published) for i, (d, *_r) in zip(ids, rows, strict=True)),
-            )
-            self.db.executemany(
-                "INSERT INTO texts(rowid, title, body) VALUES (?,?,?)",
-                ((i, d.title, pack(text)) for i, (d, text, *_r) in zip(ids, rows, strict=True)),
-            )
-            self.engine.add([Row(i, d.source, tt, bt, w) for i, (d, _t, tt, bt, w) in zip(ids, rows, strict=True)])
-            self.db.executemany("DELETE FROM pending WHERE article_id=?", ((d.article_id,) for d in docs))
-        return size
+            if gone:
+                self._delete_articles(gone)
+                self.db.executemany("DELETE FROM pending WHERE article_id=?", ((a,) for a in gone))
+            if docs:
+                self._delete_articles([d.article_id for d in docs])
+                ids = self._allocate([d.published for d in docs])
+                self.db.executemany(
+                    "INSERT INTO docs(rowid, article_id, source, published, title) VALUES (?,?,?,?,?)",
+                    ((i, d.article_id, d.source, d.published, d.title) for i, d in zip(ids, docs, strict=True)),
+                )
+                if self.engine.needs_texts:
+                    self.db.executemany("INSERT INTO texts(rowid, body) VALUES (?,?)", ((i, pack(t)) for i, t in zip(ids, texts, strict=True)))
+                self.engine.add([Row(i, d.source, tt, bt, w) for i, d, (tt, bt, w) in zip(ids, docs, rows, strict=True)])
+                self.db.executemany("DELETE FROM pending WHERE article_id=?", ((d.article_id,) for d in docs))
+        if after:
+            after(docs, gone, sum(len(t.encode("utf-8")) for t in texts))
 
     def _allocate(self, published: list[int | None]) -> list[int]:
         """Free row ids in publication order (see the module docstring)."""
@@ -323,14 +363,19 @@ class SearchIndex:
 
     def _delete_articles(self, article_ids: list[str]) -> None:
         """Remove the rows of these articles (a contentless FTS5 row is deleted by giving back its tokens)."""
-        found = []
+        found: list[tuple[int, str, str, str]] = []
         for i in range(0, len(article_ids), 500):
             part = article_ids[i : i + 500]
-            found += self.db.execute(
-                f"SELECT d.rowid, t.title, t.body, d.source FROM docs d JOIN texts t ON t.rowid = d.rowid WHERE d.article_id IN ({','.join('?' * len(part))})",
-                part,
-            ).fetchall()
-        found = [(rowid, title, unpack(body), source) for rowid, title, body, source in found]
+            marks = ",".join("?" * len(part))
+            if self.engine.needs_texts:
+                found += [
+                    (rowid, title, unpack(body), source)
+                    for rowid, title, body, source in self.db.execute(
+                        f"SELECT d.rowid, d.title, t.body, d.source FROM docs d JOIN texts t ON t.rowid = d.rowid WHERE d.article_id IN ({marks})", part
+                    )
+                ]
+            else:
+                found += [(rowid, "", "", source) for rowid, source in self.db.execute(f"SELECT rowid, source FROM docs WHERE article_id IN ({marks})", part)]
         self.engine.delete(found)
         for rowid, *_ in found:
             self.db.execute("DELETE FROM docs WHERE rowid=?", (rowid,))
@@ -363,9 +408,11 @@ class SearchIndex:
         the number of segments (FTS5 refuses to write past 2,000)."""
         with self.transaction():
             self.engine.bulk(True)
+        self.workers, self.chunk = worker_count(), BULK_CHUNK
         try:
             yield
         finally:
+            self.workers, self.chunk = 0, CHUNK
             with self.transaction():
                 self.engine.bulk(False)
             self.optimize()
@@ -399,6 +446,22 @@ class SearchIndex:
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()) + self.engine.size_bytes()
 
+    def texts(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
+        """(title, plain text) of these rows, for snippets: stored texts if the engine keeps
+        them, else read through :attr:`text_source` (no text without one)."""
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        docs = {r: (a, t) for r, a, t in self.db.execute(f"SELECT rowid, article_id, title FROM docs WHERE rowid IN ({marks})", rowids)}
+        if self.engine.needs_texts:
+            bodies = {r: unpack(b) for r, b in self.db.execute(f"SELECT rowid, body FROM texts WHERE rowid IN ({marks})", rowids)}
+        elif self.text_source is not None:
+            by_id = self.text_source([a for a, _t in docs.values()])
+            bodies = {r: by_id.get(a, "") for r, (a, _t) in docs.items()}
+        else:
+            bodies = {}
+        return {r: (t, bodies.get(r, "")) for r, (_a, t) in docs.items()}
+
     # -- keeping up with an archive -----------------------------------------------------------------
     def catch_up(self, archive: Archive, progress: Callable[[int, int], None] | None = None) -> int:
         """Index every queued article (its latest version). Returns how many were indexed.
@@ -414,27 +477,160 @@ class SearchIndex:
         return self._catch_up(archive, total, progress)
 
     def _catch_up(self, archive: Archive, total: int, progress: Callable[[int, int], None] | None) -> int:
-        done = 0
-        while True:
-            with self.lock, _sqlite_errors(self.path):
-                ids = [r[0] for r in self.db.execute("SELECT article_id FROM pending ORDER BY article_id LIMIT ?", (CHUNK,))]
-            if not ids:
-                return done
-            self.index_articles(archive, ids)
-            done += len(ids)
+        done = [0]
+
+        def chunks() -> Iterator[tuple[list[Doc], list[str]]]:
+            last = ""  # keyset paging: earlier chunks may still be in the tokenisers, not yet written
+            while True:
+                with self.lock, _sqlite_errors(self.path):
+                    ids = [r[0] for r in self.db.execute("SELECT article_id FROM pending WHERE article_id > ? ORDER BY article_id LIMIT ?", (last, self.chunk))]
+                if not ids:
+                    return
+                last = ids[-1]
+                docs = list(documents(archive, ids))
+                found = {d.article_id for d in docs}
+                yield docs, [a for a in ids if a not in found]  # no longer in the catalog, or unreadable
+
+        def step(docs: list[Doc], gone: list[str], _size: int) -> None:
+            done[0] += len(docs) + len(gone)
             if progress:
-                progress(done, total)
+                progress(done[0], total)
+
+        self._pipeline(chunks(), step)
+        return done[0]
 
     def index_articles(self, archive: Archive, article_ids: list[str]) -> None:
         """(Re)index these articles from the archive; ones no longer there leave the index."""
         docs = list(documents(archive, article_ids))
         found = {d.article_id for d in docs}
-        gone = [a for a in article_ids if a not in found]  # no longer in the catalog, or unreadable
-        with self.transaction():
-            if gone:
-                self.remove(gone)
-            if docs:
-                self._add_chunk(docs)
+        self._pipeline([(docs, [a for a in article_ids if a not in found])])
+
+
+Tokens = tuple[str, str, str]  # title tokens, body tokens, dictionary words
+
+
+def tokenise(texts: list[tuple[str, str]], words: bool) -> list[Tokens]:
+    """The tokens of each (title, plain text): the costly, pure part of indexing."""
+    out = []
+    for title, text in texts:
+        t, b = fold(title), fold(text)
+        out.append((index_tokens(t), index_tokens(b), index_words(t + "\n" + b[:WORDS_LEAD]) if words else ""))
+    return out
+
+
+def worker_count() -> int:
+    """Tokenising processes for a bulk build: one fewer than the usable cores."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(0, min(MAX_WORKERS, cores - 1))
+
+
+class _Tokenisers:
+    """:func:`tokenise` in worker processes, or inline (no workers, or none could start).
+
+    Workers are plain ``python -c`` processes reading pickled chunks on stdin and writing
+    their tokens to stdout, in order. (multiprocessing's spawn would run the caller's main
+    script again in each worker, and fork would copy the engine's threads mid-lock.) Chunks go
+    round-robin, so results come back in the order they were submitted. A thread per worker
+    reads its results as they come, so that a worker never waits on a full pipe while this
+    process is writing the next chunk to it.
+    """
+
+    def __init__(self, workers: int, words: bool):
+        self.words = words
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.results: list[queue.SimpleQueue[Any]] = []
+        self.sent = 0
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        try:
+            for _ in range(workers):
+                proc = subprocess.Popen(
+                    [sys.executable, "-c", "from newsvault.search.index import tokenise_worker; tokenise_worker()"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    env=env,
+                )
+                self.procs.append(proc)
+                self.results.append(queue.SimpleQueue())
+                threading.Thread(target=_read_all, args=(proc.stdout, self.results[-1]), daemon=True).start()
+        except OSError:  # cannot start processes here: tokenise inline
+            self.close()
+        self.depth = len(self.procs)  # chunks in flight beside the one being written
+
+    def submit(self, texts: list[tuple[str, str]]) -> Callable[[], list[Tokens]]:
+        """Start tokenising; the returned function waits for the tokens."""
+        if not self.procs:
+            done = tokenise(texts, self.words)
+            return lambda: done
+        n = self.sent % len(self.procs)
+        self.sent += 1
+        stdin = self.procs[n].stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError):  # the worker is gone: its reader thread says why
+            _send(stdin, (texts, self.words))
+        results = self.results[n]
+
+        def wait() -> list[Tokens]:
+            got = results.get()
+            if isinstance(got, BaseException):
+                raise got
+            return cast(list[Tokens], got)
+
+        return wait
+
+    def close(self) -> None:
+        for proc in self.procs:
+            with contextlib.suppress(OSError):
+                if proc.stdin:
+                    proc.stdin.close()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+        self.procs = []
+        self.results = []
+
+    def __enter__(self) -> _Tokenisers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _send(stream: IO[bytes], obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    head = stream.read(8)
+    data = stream.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
+    if len(head) < 8 or not data:
+        raise CatalogError("a tokenising process of the search index ended unexpectedly (out of memory?); run 'newsvault index' again")
+    return pickle.loads(data)
+
+
+def _read_all(stream: IO[bytes], results: queue.SimpleQueue[Any]) -> None:
+    while True:
+        try:
+            results.put(_receive(stream))
+        except (CatalogError, OSError, ValueError, pickle.UnpicklingError) as e:
+            results.put(e if isinstance(e, CatalogError) else CatalogError(f"a tokenising process of the search index failed ({e})"))
+            return
+
+
+def tokenise_worker() -> None:
+    """The loop of a tokenising process: (texts, words) in, tokens out, until stdin closes."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while head := stdin.read(8):
+        texts, words = pickle.loads(stdin.read(int.from_bytes(head, "little")))
+        _send(stdout, tokenise(texts, words))
 
 
 def documents(archive: Archive, article_ids: list[str]) -> Iterator[Doc]:
@@ -445,6 +641,17 @@ def documents(archive: Archive, article_ids: list[str]) -> Iterator[Doc]:
         except (OSError, RecordError):
             continue
         yield Doc(article.id, article.source, record.title, extract_text(record.body), article.published)
+
+
+def _texts_of(archive_ref: weakref.ref[Archive]) -> Callable[[list[str]], dict[str, str]]:
+    """Plain texts of articles read from the archive's record files (a weak reference: the
+    index lives as long as its archive, not the other way round)."""
+
+    def texts(article_ids: list[str]) -> dict[str, str]:
+        archive = archive_ref()
+        return {} if archive is None else {d.article_id: d.text for d in documents(archive, article_ids)}
+
+    return texts
 
 
 def _writable(directory: Path) -> bool:
@@ -499,6 +706,7 @@ def index_for(archive: Archive) -> SearchIndex:
         idx = _indexes.get(archive)
         if idx is None:
             idx = SearchIndex(archive.state_dir / SEARCH_FILE)
+            idx.text_source = _texts_of(weakref.ref(archive))
             _indexes[archive] = idx
             weakref.finalize(archive, idx.close)
             if idx.rebuilt:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import QueryError
 from .engine import Filters
-from .index import rowid_base, unpack
+from .index import rowid_base
 from .tokens import fold, is_cjk, query_tokens
 
 if TYPE_CHECKING:
@@ -242,13 +242,7 @@ def search(
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     with index.lock:
         ranked = _top(index, query, filters, offset + limit, now)[offset:]
-        texts = {}
-        if ranked:
-            ids = [r[1] for r in ranked]
-            texts = {
-                r[0]: (r[1], unpack(r[2]))
-                for r in index.db.execute(f"SELECT rowid, title, body FROM texts WHERE rowid IN ({','.join('?' * len(ids))})", ids)
-            }
+        texts = index.texts([r[1] for r in ranked])
     needles = _needles(query)
     hits = []
     for score, rowid, aid, source, published in ranked:

@@ -63,8 +63,9 @@ def _schema() -> Any:
 
 
 class TantivyEngine:
-    name = "tantivy1"
+    name = "tantivy2"
     needs_words = True
+    needs_texts = False  # rows are deleted by row id
 
     def __init__(self, directory: Path, read_only: bool = False):
         import tantivy

@@ -27,7 +27,8 @@ __all__ = ["fold", "index_tokens", "query_tokens", "extract_text", "TOKENIZER_VE
 
 # Bump when tokens change: the index is then rebuilt (old rows could not be deleted otherwise).
 # 2: CJK includes Han extensions B to H (newsvault.chinese).
-TOKENIZER_VERSION = "2"
+# 3: no token for the first character of a CJK run (a bigram starts with it already).
+TOKENIZER_VERSION = "3"
 # Anything that is not part of a token: punctuation, symbols, spaces (underscore counts as one).
 _NON_TOKEN = re.compile(r"[\W_]+")
 _SPACES = re.compile(r"\s+")
@@ -39,6 +40,7 @@ _TAG = re.compile(r"<[^>]*>")
 
 
 _NON_CJK = re.compile(f"[^{_CJK}]+")
+_EDGES = re.compile("\x00[^ ]|\x00")
 _CJK_OR_NON_TOKEN = re.compile(f"(?:[{_CJK}]|[\\W_])+")
 
 
@@ -60,17 +62,20 @@ def _pairs(text: str) -> str:
 
 
 def index_tokens(folded: str) -> str:
-    """Space-separated tokens of folded document text (what goes into the FTS5 table).
+    """Space-separated tokens of folded document text (what the engine indexes).
 
-    CJK runs become their bigrams; where a run starts or ends, its edge character is also a
-    token (``a b`` pairs with the separating space), so a one-character query can find any
-    occurrence as a prefix. Latin words and numbers follow, in order, after the CJK tokens.
+    CJK runs become their bigrams, and the *last* character of each run is also a token, so
+    that a one-character query finds every occurrence as a prefix (``X`` is a prefix of the
+    bigram starting with it, or is the run's last character; a run of one character is that
+    character). Latin words and numbers follow, in order, after the CJK tokens.
     """
-    cjk = _NON_CJK.sub(" ", folded)
+    # Runs are joined by NUL, so each run edge makes a pair with NUL in it: "团\0" (the last
+    # character: kept as 团) and "\0加" (a first character: dropped, 加沙 starts with it).
+    cjk = _NON_CJK.sub("\x00", folded).strip("\x00")
     latin = _CJK_OR_NON_TOKEN.sub(" ", folded)
-    # Runs of spaces are left in: the FTS tokenizer skips them, and collapsing them costs more
+    # Runs of spaces are left in: the tokenizers skip them, and collapsing them costs more
     # than everything else here.
-    return f"{_pairs(' ' + cjk.strip() + ' ')} {latin}"
+    return f"{_EDGES.sub('', _pairs(cjk + chr(0)))} {latin}" if cjk else f" {latin}"
 
 
 def query_tokens(text: str) -> list[str]:
