@@ -197,3 +197,19 @@ def test_bulk_builds_tokenise_in_worker_processes_with_the_same_result(tmp_path)
     for q in ("七国集团 加沙", "无关", "标题5"):
         assert [(h.id, round(h.score, 4)) for h in search(inline, q, limit=50)] == [(h.id, round(h.score, 4)) for h in search(pooled, q, limit=50)]
     assert pooled.count() == inline.count() == 300
+
+
+def test_a_rebuild_while_another_process_has_the_index_open(archive):
+    """A server keeps answering while `newsvault index --rebuild` runs, then sees the new index."""
+    archive.add(record("维吾尔 报道", "<p>第一篇</p>", 1), "rfa")
+    reader = SearchIndex(archive.state_dir / SEARCH_FILE)
+    assert count(reader, "维吾尔") == 1
+    idx = index_for(archive)
+    with idx.transaction():
+        idx.clear()  # what a rebuild does first; not committed yet
+        assert count(reader, "维吾尔") == 1
+    assert count(reader, "维吾尔") == 0
+    idx.enqueue([a.id for a in archive.catalog.list_articles()])
+    idx.catch_up(archive)
+    assert count(reader, "维吾尔") == 1 and reader.count() == 1
+    reader.close()

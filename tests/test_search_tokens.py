@@ -54,3 +54,7 @@ def test_extract_text_drops_markup_scripts_and_decodes_entities():
     assert "Hello" in text and "world" in text and "<tag>" in text
     assert "加沙" not in text and "注释" not in text and "p{}" not in text
     assert extract_text("no markup") == "no markup"
+
+
+def test_junk_words_longer_than_100_characters_are_not_indexed():
+    assert toks("ok " + "QUJD" * 40 + " 中文 fine") == ["中文", "文", "ok", "fine"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +45,6 @@ FRESH_TO = 2_208_988_800_000  # 2040-01-01
 TIE_MARGIN = 20  # extra hits fetched to order equal scores (see top())
 HEAP = 64_000_000  # writer memory (tantivy's minimum is 15 MB a thread)
 BULK_HEAP = 256_000_000
-_LONG = re.compile(r"\S{100,}")  # tokens this long are junk (base64, URLs run together): dropped
 
 
 def _schema() -> Any:
@@ -110,10 +108,9 @@ class TantivyEngine:
         return self.writer
 
     def reset(self) -> None:
-        self.rollback()
-        shutil.rmtree(self.directory, ignore_errors=True)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.index = self.tantivy.Index(self.schema, str(self.directory), reuse=False)
+        """Every document deleted, as part of the open transaction: committed with it (another
+        process reading the index sees the old postings until then, never a missing file)."""
+        self._writer().delete_all_documents()
 
     def add(self, rows: list[Row]) -> None:
         w = self._writer()
@@ -122,7 +119,7 @@ class TantivyEngine:
             # A row id may be left from a killed write that SQLite never saw: replace it.
             w.delete_documents_by_term("rid", r.rowid)
             fresh = freshness(self.published_of(r.rowid))
-            w.add_document(doc(rid=r.rowid, fresh=fresh, src=r.source.lower(), title=_clean(r.title_tokens), body=_clean(r.title_tokens + " " + r.body_tokens), words=r.words))
+            w.add_document(doc(rid=r.rowid, fresh=fresh, src=r.source.lower(), title=r.title_tokens, body=r.title_tokens + " " + r.body_tokens, words=r.words))
 
     def delete(self, rows: list[tuple[int, str, str, str]]) -> None:
         if rows:
@@ -261,7 +258,4 @@ def freshness(published: int | None) -> float:
     f = min(1.0, max(0.0, (published - FRESH_FROM) / (FRESH_TO - FRESH_FROM)))
     return float(2 ** (1 + RECENCY * f) - 2)
 
-
-def _clean(tokens: str) -> str:
-    return _LONG.sub(" ", tokens) if len(tokens) > 100 else tokens
 

@@ -29,6 +29,8 @@ __all__ = ["fold", "index_tokens", "query_tokens", "extract_text", "TOKENIZER_VE
 # 2: CJK includes Han extensions B to H (newsvault.chinese).
 # 3: no token for the first character of a CJK run (a bigram starts with it already).
 TOKENIZER_VERSION = "3"
+# Longer "words" are junk (base64, URLs run together) and are not indexed.
+MAX_TOKEN = 100
 # Anything that is not part of a token: punctuation, symbols, spaces (underscore counts as one).
 _NON_TOKEN = re.compile(r"[\W_]+")
 _SPACES = re.compile(r"\s+")
@@ -73,6 +75,10 @@ def index_tokens(folded: str) -> str:
     # character: kept as 团) and "\0加" (a first character: dropped, 加沙 starts with it).
     cjk = _NON_CJK.sub("\x00", folded).strip("\x00")
     latin = _CJK_OR_NON_TOKEN.sub(" ", folded)
+    if len(latin) > MAX_TOKEN:
+        words = latin.split()
+        if max(map(len, words), default=0) > MAX_TOKEN:  # (a cheap test: they are rare)
+            latin = " ".join(w for w in words if len(w) <= MAX_TOKEN)
     # Runs of spaces are left in: the tokenizers skip them, and collapsing them costs more
     # than everything else here.
     return f"{_EDGES.sub('', _pairs(cjk + chr(0)))} {latin}" if cjk else f" {latin}"
