@@ -545,7 +545,7 @@ class _Tokenisers:
         self.sent = 0
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
-            for _ in range(workers):
+            for _ in range(workers if sys.executable else 0):  # (no interpreter to start when embedded)
                 proc = subprocess.Popen(
                     [sys.executable, "-c", "from newsvault.search.index import tokenise_worker; tokenise_worker()"],
                     stdin=subprocess.PIPE,
