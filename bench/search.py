@@ -18,6 +18,11 @@ delete rows).
 Latency: a fixed query mix (below), each query run ``--runs`` times warm, top 10 with
 highlighted snippets; p50/p95 over all runs. Counts: exact matches per query (the engine
 ranks every one of them).
+
+Baseline without an index, same run: the in-memory scan, the plain texts of the first
+``--scan-n`` articles (folded, held in a list, not counted in build time) searched for every
+word of each query with Python's substring search (what grep does, minus the disk), p50 over
+the mix; it only finds, it does not rank.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from newsvault.search.index import Doc, SearchIndex  # noqa: E402
 from newsvault.search.query import count, search  # noqa: E402
-from newsvault.search.tokens import extract_text  # noqa: E402
+from newsvault.search.tokens import extract_text, fold  # noqa: E402
 from scale import variants  # noqa: E402
 
 # A fixed mix: common and rare Chinese words, 2-character words, Traditional input, English,
@@ -78,7 +83,7 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def build(engine: str, n: int, where: Path, max_build: float) -> tuple[SearchIndex, dict]:
+def build(engine: str, n: int, where: Path, max_build: float, scan: list[tuple[str, str]] | None = None, scan_n: int = 0) -> tuple[SearchIndex, dict]:
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
     index = SearchIndex(where / "search.sqlite", engine=engine)
@@ -102,6 +107,8 @@ def build(engine: str, n: int, where: Path, max_build: float) -> tuple[SearchInd
                 aid = hashlib.sha256(rec.url.encode()).hexdigest()[:12]
                 (records / aid[:2]).mkdir(parents=True, exist_ok=True)
                 (records / aid[:2] / aid).write_text(rec.body, encoding="utf-8")
+            if item is not None and scan is not None and len(scan) < scan_n:
+                scan.append((source, fold(extract_text(rec.body))))
             generating[0] += time.perf_counter() - t
             generating[1] += time.process_time() - c
             if item is None:
@@ -144,6 +151,21 @@ def latency(index: SearchIndex, runs: int) -> dict:
     return {"p50": statistics.median(lat), "p95": percentile(lat, 95), "per_query": {q: statistics.median(v) for q, v in per_query.items()}, "counts": counts}
 
 
+def scan_latency(scan: list[tuple[str, str]], runs: int) -> dict:
+    """The mix answered by scanning the texts (see the module docstring)."""
+    lat: list[float] = []
+    counts: dict[str, int] = {}
+    for q in QUERIES:
+        words = [fold(w.strip('"')) for w in q.split() if ":" not in w]
+        sources = [w.split(":", 1)[1] for w in q.split() if w.startswith("source:")]
+        for _ in range(max(1, runs // 2)):
+            t = time.perf_counter()
+            found = sum(1 for src, text in scan if all(w in text for w in words) and (not sources or src in sources))
+            lat.append((time.perf_counter() - t) * 1000)
+        counts[q] = found
+    return {"p50": statistics.median(lat), "p95": percentile(lat, 95), "docs": len(scan), "counts": counts}
+
+
 def report(info: dict, lat: dict) -> None:
     print(
         f"{info['engine']:8} {info['docs']:>9,} docs{' (time limit)' if info['stopped'] else ''}: {info['mb']:.0f} MB of HTML in {info['seconds']:.1f} s "
@@ -162,18 +184,25 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/nv-bench-search"), help="where the indexes go")
     ap.add_argument("--max-build", type=float, default=7200, help="stop building after this many seconds")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--scan-n", type=int, default=None, help="articles for the in-memory scan baseline (default: -n; 0: none)")
     args = ap.parse_args()
+    scan: list[tuple[str, str]] = []
+    scan_n = args.n if args.scan_n is None else args.scan_n
     fts5_n = args.fts5_n if args.fts5_n is not None else min(args.n, 100_000)
 
     results = []
+    scanned: dict = {}
     for engine, n in (("tantivy", args.n), ("fts5", fts5_n)):
         if n <= 0:
             continue
-        index, info = build(engine, n, args.dir / engine, args.max_build)
+        index, info = build(engine, n, args.dir / engine, args.max_build, scan if engine == "tantivy" else None, scan_n)
         lat = latency(index, args.runs)
         report(info, lat)
         results.append((info, lat))
         index.close()
+        if scan:
+            scanned = scan_latency(scan, args.runs)
+            scan.clear()  # (memory for the next engine)
 
     print(f"\nquery mix ({len(QUERIES)} queries × {args.runs} runs, top 10 with snippets), p50 ms and exact match counts:")
     print("  " + " | ".join(f"{info['engine']} at {info['docs']:,}" for info, _ in results))
@@ -182,6 +211,12 @@ def main() -> None:
     print()
     for info, lat in results:
         report(info, lat)
+    if scanned:
+        t = results[0][1]
+        print(
+            f"in-memory scan {scanned['docs']:>9,} docs: p50 {scanned['p50']:.0f} ms, p95 {scanned['p95']:.0f} ms (finding only) "
+            f"= {scanned['p50'] / t['p50']:.0f}× the p50 and {scanned['p95'] / t['p95']:.0f}× the p95 of tantivy at {results[0][0]['docs']:,}"
+        )
 
 
 if __name__ == "__main__":
