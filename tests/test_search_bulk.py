@@ -1,6 +1,7 @@
-"""Bulk builds at archive scale: 5,200 articles indexed in worker processes, searched through
-the CLI with no traceback, and a build killed with SIGKILL (between chunks, and between the
-engine's commit and SQLite's) resumes and ends with exactly the results of an uninterrupted one."""
+"""Bulk builds killed at exact points: 5,200 queued articles indexed in worker processes, killed
+with SIGKILL between chunks, and between the engine's commit and SQLite's (the engine ahead of
+the documents table), then resumed: the results are exactly an uninterrupted build's.
+(tests/hostile/test_search_hostile.py kills `newsvault index` at a moment it observes.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, run_cli
+from conftest import CORPUS
 from newsvault.compose import init_archive, open_archive
 from newsvault.search import index as index_mod
 from newsvault.search import index_for, search_archive
@@ -66,17 +67,6 @@ def reference(big_archive, tmp_path_factory) -> list:
     root = tmp_path_factory.mktemp("reference") / "archive"
     shutil.copytree(big_archive, root)
     return _answers(root)
-
-
-def test_a_bulk_import_is_searchable_from_the_cli_without_a_traceback(big_archive, tmp_path, reference):
-    root = tmp_path / "archive"
-    shutil.copytree(big_archive, root)
-    r = run_cli("search", "台湾", "--limit", "5", cwd=root, timeout=600)
-    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
-    assert r.stdout.strip()
-    assert _answers(root) == reference
-    # (the engine ranked every match: some queries match far more than the 20 shown)
-    assert any(n > 20 for _q, n, _hits in reference)
 
 
 KILLER = r"""

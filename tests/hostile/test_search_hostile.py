@@ -77,7 +77,7 @@ def results(root: Path) -> list[list[str]]:
 def dump(root: Path) -> list[tuple]:
     db = sqlite3.connect(root / ".newsvault" / "search.sqlite")
     try:
-        rows = db.execute("SELECT d.rowid, d.article_id, d.source, d.published, t.title, t.body FROM docs d JOIN texts t USING(rowid) ORDER BY d.rowid").fetchall()
+        rows = db.execute("SELECT rowid, article_id, source, published, title FROM docs ORDER BY rowid").fetchall()
         assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         if db.execute("SELECT 1 FROM sqlite_master WHERE name='fts'").fetchone():
