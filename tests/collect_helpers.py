@@ -11,6 +11,10 @@ import email.utils
 import hashlib
 import html
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,3 +258,28 @@ def loopback_archive(tmp_path):
     a = local_archive(tmp_path / "archive")
     yield a
     a.close()
+
+
+def watch_first_pass(root: Path, wait: float = 20) -> tuple[str, str, str, int]:
+    """``newsvault watch`` run until it reports its first pass, then stopped with SIGTERM, as an
+    operator would. Returns (the lines up to that report, the rest of stdout, stderr, exit code)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsvault", "-C", str(root), "watch", "--timeout", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        lines = []
+        deadline = time.time() + wait
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "pass over" in line or (not line and proc.poll() is not None):
+                break
+        assert "pass over" in lines[-1], (lines, proc.poll(), proc.poll() is not None and proc.stderr.read())
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return "".join(lines), out, err, proc.returncode

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 # Fixtures that several modules share live in helper modules, registered here as plugins.
-pytest_plugins = ["http_helpers", "collect_helpers", "preserve_helpers", "publish_helpers", "search_helpers"]
+pytest_plugins = ["http_helpers", "collect_helpers", "preserve_helpers", "publish_helpers", "search_helpers", "evidence_helpers"]
 
 REPO = Path(__file__).resolve().parents[1]
 # Subprocesses (the CLI, git hooks, worker scripts) import this checkout's newsvault, not whatever

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from collect_helpers import Item, Reply, allow_private, corpus_records, rss20, snapshot
+from collect_helpers import Item, Reply, allow_private, corpus_records, rss20, snapshot, watch_first_pass
 from newsvault.cli import main
 from newsvault.collect import demo_sources
 
@@ -207,25 +203,9 @@ def test_demo_sources_collect_offline(tmp_path):
 def test_watch_stops_cleanly_on_sigterm(root, srv, recs):
     srv.static("/a.xml", rss20([Item.of(r) for r in recs[:3]]))
     nv(root, "source", "add", "a", srv.url("/a.xml"), "--interval", "60")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "newsvault", "-C", str(root), "watch", "--timeout", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        lines = []
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            line = proc.stdout.readline()
-            lines.append(line)
-            if "pass over" in line or (not line and proc.poll() is not None):
-                break
-        assert "3 new" in lines[-1], (lines, proc.poll(), proc.poll() is not None and proc.stderr.read())
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    first, out, err, code = watch_first_pass(root)
+    assert "3 new" in first.splitlines()[-1], first
+    assert code == 0, err
     assert "stopped after 1 pass" in out
     from newsvault.archive import Archive
 

@@ -17,10 +17,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from collect_helpers import FeedServer, Item, Reply, allow_private, corpus_records, page, rss20
-from newsvault.cli import main
+from collect_helpers import FeedServer, Item, Reply, corpus_records, page, rss20, watch_first_pass
+from evidence_helpers import nv
 from newsvault.config import CONFIG_NAME, Config
 from newsvault.errors import ConfigError
 from newsvault.evidence import WarcRecorder, read_index
@@ -28,27 +27,9 @@ from newsvault.evidence.verify import read_capture, verify_warcs
 from newsvault.fetch import Fetcher, FetchPolicy
 
 
-def nv(root: Path, *args: str):
-    return CliRunner().invoke(main, ["-C", str(root), *args], catch_exceptions=False)
-
-
 def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
     """The warcio command line's own check (digests of every record)."""
     return subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(path)], capture_output=True, text=True)
-
-
-@pytest.fixture
-def srv():
-    with FeedServer() as s:
-        yield s
-
-
-@pytest.fixture
-def root(tmp_path):
-    r = tmp_path / "archive"
-    assert nv(tmp_path, "init", str(r)).exit_code == 0
-    allow_private(r)
-    return r
 
 
 PAGE_BYTES = page("测试文章", "<p>第一段文字。</p><p>第二段文字，足够长的正文内容，用来测试正文提取是否完整可靠。</p>" * 5).encode("utf-8")
@@ -255,19 +236,9 @@ def test_recheck_exchanges_are_captured_too(root, srv):
 def test_watch_captures_like_collect(root, srv):
     a, b = _serve_site(srv)
     nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "page", "--interval", "60")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src"), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "newsvault", "-C", str(root), "watch", "--timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        line = ""
-        while "pass over" not in line and (line := proc.stdout.readline()):
-            pass
-        assert "2 new" in line, (line, proc.poll())
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    first, _out, err, code = watch_first_pass(root)
+    assert "2 new" in first.splitlines()[-1], first
+    assert code == 0, err
     captures, problems = read_index(root)
     assert not problems
     assert {srv.url("/feed.xml"), a, srv.url("/moved"), b} <= {c.url for c in captures}

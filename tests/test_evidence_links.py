@@ -7,32 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from collect_helpers import FeedServer, Item, Reply, allow_private, corpus_records, page, rss20
-from newsvault.cli import main
+from collect_helpers import Item, Reply, corpus_records, page, rss20
+from evidence_helpers import nv
 from newsvault.evidence import read_index
 from newsvault.evidence.links import LINKS_NAME
 from newsvault.evidence.verify import read_capture
-
-
-def nv(root: Path, *args: str):
-    return CliRunner().invoke(main, ["-C", str(root), *args], catch_exceptions=False)
-
-
-@pytest.fixture
-def srv():
-    with FeedServer() as s:
-        yield s
-
-
-@pytest.fixture
-def root(tmp_path):
-    r = tmp_path / "archive"
-    assert nv(tmp_path, "init", str(r)).exit_code == 0
-    allow_private(r)
-    return r
 
 
 def _page(text: str) -> bytes:
@@ -41,6 +20,17 @@ def _page(text: str) -> bytes:
 
 FIRST = _page("第一稿：这一段文字足够长，用来测试正文提取是否完整可靠，也用来区分两个版本。")
 SECOND = _page("第二稿：这一段文字经过修改，同样足够长，用来测试正文提取是否完整可靠。")
+
+
+def _collect_one_page(root: Path, srv) -> str:
+    """A page-bodied source whose feed lists one page (FIRST), collected once; the page's URL."""
+    rec = corpus_records("cdt", 1)[0]
+    a = srv.url("/a/1.html")
+    srv.static("/a/1.html", FIRST, "text/html; charset=utf-8", conditional=False)
+    srv.static("/feed.xml", rss20([Item(rec.title, a, "", rec.published)]))
+    nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "page")
+    assert nv(root, "collect").exit_code == 0
+    return a
 
 
 def _evidence(root: Path, url: str) -> list[dict]:
@@ -82,12 +72,7 @@ def test_two_captures_of_one_page_map_to_their_own_versions(root, srv):
 
 
 def test_versions_without_a_stored_link_are_matched_by_time_and_say_so(root, srv):
-    rec = corpus_records("cdt", 1)[0]
-    a = srv.url("/a/1.html")
-    srv.static("/a/1.html", FIRST, "text/html; charset=utf-8", conditional=False)
-    srv.static("/feed.xml", rss20([Item(rec.title, a, "", rec.published)]))
-    nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "page")
-    assert nv(root, "collect").exit_code == 0
+    a = _collect_one_page(root, srv)
     (root / "warc" / LINKS_NAME).unlink()  # an archive whose versions predate stored links
     (v0,) = _evidence(root, a)
     assert v0["link"] == "time" and _payloads(root, v0, a) == [FIRST]
@@ -107,12 +92,7 @@ def test_a_feed_bodied_article_links_the_feed_that_listed_it(root, srv):
 
 
 def test_a_revision_found_by_recheck_links_the_page_recheck_fetched(root, srv):
-    rec = corpus_records("cdt", 1)[0]
-    a = srv.url("/a/1.html")
-    srv.static("/a/1.html", FIRST, "text/html; charset=utf-8", conditional=False)
-    srv.static("/feed.xml", rss20([Item(rec.title, a, "", rec.published)]))
-    nv(root, "source", "add", "t", srv.url("/feed.xml"), "--body", "page")
-    assert nv(root, "collect").exit_code == 0
+    a = _collect_one_page(root, srv)
     srv.static("/a/1.html", SECOND, "text/html; charset=utf-8", conditional=False)
     r = nv(root, "recheck", "--delay", "0")
     assert r.exit_code == 0, r.output
