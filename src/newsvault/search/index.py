@@ -330,8 +330,7 @@ class SearchIndex:
         texts = [d.text[:MAX_TEXT] for d in docs]
         with self.transaction():
             if gone:
-                self._delete_articles(gone)
-                self.db.executemany("DELETE FROM pending WHERE article_id=?", ((a,) for a in gone))
+                self.remove(gone)
             if docs:
                 self._delete_articles([d.article_id for d in docs])
                 ids = self._allocate([d.published for d in docs])
