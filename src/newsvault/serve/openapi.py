@@ -99,6 +99,14 @@ _PATHS: dict[str, Any] = {
     },
 }
 
+# The fields every article-shaped answer starts with (summary, article, search hit).
+_ARTICLE_FIELDS: dict[str, Any] = {
+    "id": {"type": "string"},
+    "source": {"type": "string"},
+    "source_name": {"type": "string"},
+    "title": {"type": "string"},
+}
+
 _COMPONENTS: dict[str, Any] = {
     "schemas": {
         "Error": {
@@ -116,10 +124,7 @@ _COMPONENTS: dict[str, Any] = {
             "type": "object",
             "required": ["id", "source", "title", "url", "published", "versions"],
             "properties": {
-                "id": {"type": "string"},
-                "source": {"type": "string"},
-                "source_name": {"type": "string"},
-                "title": {"type": "string"},
+                **_ARTICLE_FIELDS,
                 "url": {"type": "string"},
                 "published": _NULLABLE_INT,
                 "versions": {"type": "integer", "minimum": 1},
@@ -145,10 +150,7 @@ _COMPONENTS: dict[str, Any] = {
             "type": "object",
             "required": ["id", "source", "title", "url", "published", "rev", "versions", "body_html"],
             "properties": {
-                "id": {"type": "string"},
-                "source": {"type": "string"},
-                "source_name": {"type": "string"},
-                "title": {"type": "string"},
+                **_ARTICLE_FIELDS,
                 "url": {"type": "string"},
                 "canonical_url": {"type": "string"},
                 "published": _NULLABLE_INT,
@@ -161,10 +163,7 @@ _COMPONENTS: dict[str, Any] = {
             "type": "object",
             "required": ["id", "source", "title", "published", "score", "snippet", "snippet_html"],
             "properties": {
-                "id": {"type": "string"},
-                "source": {"type": "string"},
-                "source_name": {"type": "string"},
-                "title": {"type": "string"},
+                **_ARTICLE_FIELDS,
                 "title_html": {"type": "string"},
                 "published": _NULLABLE_INT,
                 "score": {"type": "number"},
