@@ -6,6 +6,7 @@ Every case ends either with results or with one ``newsvault: error: …`` line, 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -68,8 +69,6 @@ def results(root: Path) -> list[list[str]]:
     for q in QUERIES:
         proc = cli("-C", str(root), "search", q, "--limit", "20", "--json")
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-        import json
-
         out.append([r["id"] for r in json.loads(proc.stdout)["results"]])
     return out
 
@@ -146,8 +145,6 @@ def test_a_read_only_archive_searches_what_is_indexed_and_says_it_is_behind(smal
     finally:
         remount(small_disk, "rw")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-    import json
-
     assert [r["id"] for r in json.loads(proc.stdout)["results"]][:1] == ["5be844d2d106"]
     note = proc.stderr.strip().splitlines()
     assert len(note) == 1 and "behind" in note[0] and "read-only" in note[0]
@@ -171,30 +168,32 @@ def test_a_read_only_archive_with_a_damaged_index_says_so_in_one_line(small_disk
     assert "read-only" in proc.stderr
 
 
-@pytest.mark.parametrize("garbage", [b"", b"SQLite format 3\x00" + b"\xff" * 5000, os.urandom(64 * 1024)], ids=["empty", "bad-header", "random"])
-def test_a_garbage_index_file_is_rebuilt(tmp_path, garbage):
+def _search_ids(root: Path) -> list[str]:
+    proc = cli("-C", str(root), "search", "七国集团 加沙", "--json")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    return [r["id"] for r in json.loads(proc.stdout)["results"]]
+
+
+def _searched(tmp_path: Path) -> tuple[Path, list[str]]:
+    """An archive of the seed and the CDT records, searched once (its index built); the answer."""
     root = tmp_path / "a"
     assert cli("init", str(root)).returncode == 0
     assert cli("-C", str(root), "import", str(CORPUS / "seed"), str(CORPUS / "cdt")).returncode == 0
-    before = cli("-C", str(root), "search", "七国集团 加沙", "--json")
-    assert before.returncode == 0
+    return root, _search_ids(root)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"SQLite format 3\x00" + b"\xff" * 5000, os.urandom(64 * 1024)], ids=["empty", "bad-header", "random"])
+def test_a_garbage_index_file_is_rebuilt(tmp_path, garbage):
+    root, before = _searched(tmp_path)
     for extra in (root / ".newsvault").glob("search.sqlite-*"):
         extra.unlink()
     (root / ".newsvault" / "search.sqlite").write_bytes(garbage)
-    after = cli("-C", str(root), "search", "七国集团 加沙", "--json")
-    assert after.returncode == 0 and "Traceback" not in after.stderr, after.stderr
-    import json
-
-    assert [r["id"] for r in json.loads(after.stdout)["results"]] == [r["id"] for r in json.loads(before.stdout)["results"]]
+    assert _search_ids(root) == before
 
 
 @pytest.mark.parametrize("damage", ["garbage-meta", "deleted", "emptied"])
 def test_damaged_or_missing_postings_are_rebuilt(tmp_path, damage):
-    root = tmp_path / "a"
-    assert cli("init", str(root)).returncode == 0
-    assert cli("-C", str(root), "import", str(CORPUS / "seed"), str(CORPUS / "cdt")).returncode == 0
-    before = cli("-C", str(root), "search", "七国集团 加沙", "--json")
-    assert before.returncode == 0
+    root, before = _searched(tmp_path)
     postings = root / ".newsvault" / "search.tantivy"
     assert (postings / "meta.json").exists()
     if damage == "garbage-meta":
@@ -204,8 +203,4 @@ def test_damaged_or_missing_postings_are_rebuilt(tmp_path, damage):
     else:
         for f in postings.iterdir():
             f.unlink()
-    after = cli("-C", str(root), "search", "七国集团 加沙", "--json")
-    assert after.returncode == 0 and "Traceback" not in after.stderr, after.stderr
-    import json
-
-    assert [r["id"] for r in json.loads(after.stdout)["results"]] == [r["id"] for r in json.loads(before.stdout)["results"]]
+    assert _search_ids(root) == before
