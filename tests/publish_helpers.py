@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from newsvault.archive import Archive
 from newsvault.record import Record, parse
 
@@ -88,6 +90,13 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for a test module's pages."""
+    with chromium() as b:
+        yield b
 
 
 HREF = re.compile(r"""\b(?:href|src)="([^"]*)\"""")

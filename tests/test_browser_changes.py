@@ -14,7 +14,7 @@ from newsvault.archive import Archive
 from newsvault.health import record_outcome
 from newsvault.publish.render import article_path
 from newsvault.publish.site import build_site
-from publish_helpers import CHROMIUM, chromium
+from publish_helpers import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,12 +43,6 @@ def site(tmp_path_factory, request):
     build_site(archive, root / "site")
     yield archive, root / "site"
     archive.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _open(browser, width: int, height: int):

@@ -12,7 +12,7 @@ import pytest
 from newsvault.publish.render import article_path
 from newsvault.publish.site import build_site
 from newsvault.record import Record
-from publish_helpers import CHROMIUM, XSS_HOST, chromium, make_archive, mark_deleted, seed_id, xss_payloads
+from publish_helpers import CHROMIUM, XSS_HOST, make_archive, mark_deleted, seed_id, xss_payloads
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,12 +33,6 @@ def site(tmp_path_factory):
     build_site(archive, root / "site")
     yield archive, root / "site"
     archive.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def watch(page, problems: list[str], requests: list) -> None:

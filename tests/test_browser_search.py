@@ -16,7 +16,7 @@ import pytest
 from newsvault.publish import search_index as SI
 from newsvault.publish.site import build_site
 from newsvault.record import Record
-from publish_helpers import CHROMIUM, chromium, make_archive
+from publish_helpers import CHROMIUM, make_archive
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,12 +46,6 @@ def site(tmp_path_factory):
     build_site(archive, root / "site")
     yield root / "site"
     archive.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _wait(page, query: str, words: str = "") -> None:
