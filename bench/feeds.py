@@ -16,7 +16,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import feedparser  # noqa: E402
 from collect_helpers import Item, atom, corpus_records, rdf, rss20  # noqa: E402
 from newsvault.parse.fast_xml import parse_fast  # noqa: E402
 from newsvault.parse.xml_feed import decode_xml, parse_xml_feed  # noqa: E402
+from timing import best  # noqa: E402
 
 URL = "https://feeds.example.org/feed"
 CONFORMANCE = ROOT / "tests" / "testdata" / "feeds" / "corpus"
@@ -41,15 +41,6 @@ def build(fmt: Callable[[list[Item]], str], feeds: int, items: int) -> list[byte
         batch = [Item.of(pool[(f * items + i) % len(pool)]) for i in range(items)]
         out.append(fmt(batch).encode("utf-8"))
     return out
-
-
-def best(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

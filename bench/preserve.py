@@ -37,15 +37,7 @@ from newsvault.preserve.fsck import check  # noqa: E402
 from newsvault.preserve.history import article_history  # noqa: E402
 from newsvault.preserve.recheck import RecheckPolicy, recheck  # noqa: E402
 from newsvault.record import Record, parse  # noqa: E402
-
-
-def best(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+from timing import best  # noqa: E402
 
 
 def bench_fsck(corpus: Path, tmp: Path, runs: int) -> None:

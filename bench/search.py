@@ -44,6 +44,7 @@ from newsvault.search.index import Doc, SearchIndex  # noqa: E402
 from newsvault.search.query import count, search  # noqa: E402
 from newsvault.search.tokens import extract_text, fold  # noqa: E402
 from scale import variants  # noqa: E402
+from timing import percentile  # noqa: E402
 
 # A fixed mix: common and rare Chinese words, 2-character words, Traditional input, English,
 # a phrase, filters. Words a reader of this archive would type.
@@ -69,12 +70,6 @@ QUERIES = [
     "诗歌 格丽克",
     "抗体检测",
 ]
-
-
-def percentile(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
-    return values[k]
 
 
 def cpu_seconds() -> float:
