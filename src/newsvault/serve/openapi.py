@@ -35,17 +35,16 @@ _OFFSET = {"name": "offset", "in": "query", "required": False, "schema": {"type"
 _NULLABLE_INT = {"type": "integer", "nullable": True}
 
 # The document, in parts (a hand-written literal of the small, stable API).
+# What the article list and search both take: a source, a date range, a page.
+_FILTERS_AND_PAGE = [_SOURCE, _date_param("since", "Published on or after."), _date_param("until", "Published on or before."), _LIMIT, _OFFSET]
+
 _PATHS: dict[str, Any] = {
     "/api/articles": {
         "get": {
             "operationId": "listArticles",
             "summary": "Articles, newest first",
             "parameters": [
-                _SOURCE,
-                _date_param("since", "Published on or after."),
-                _date_param("until", "Published on or before."),
-                _LIMIT,
-                _OFFSET,
+                *_FILTERS_AND_PAGE,
             ],
             "responses": {
                 "200": {
@@ -82,11 +81,7 @@ _PATHS: dict[str, Any] = {
             "source:slug, since:YYYY-MM-DD, until:YYYY-MM-DD.",
             "parameters": [
                 {"name": "q", "in": "query", "required": True, "description": f"The query (at most {MAX_QUERY} characters). Queries with nothing to look for (only punctuation, only exclusions or filters) are refused with 400.", "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY}},
-                _SOURCE,
-                _date_param("since", "Published on or after."),
-                _date_param("until", "Published on or before."),
-                _LIMIT,
-                _OFFSET,
+                *_FILTERS_AND_PAGE,
             ],
             "responses": {
                 "200": {
