@@ -195,6 +195,7 @@ def main() -> None:
         report(info, lat)
         results.append((info, lat))
         index.close()
+        shutil.rmtree(args.dir / engine / "records", ignore_errors=True)  # (8 GB at a million)
         if scan:
             scanned = scan_latency(scan, args.runs)
             scan.clear()  # (memory for the next engine)
