@@ -306,28 +306,28 @@ class SearchIndex:
             if chunk:
                 yield chunk, []
 
-        def count(docs: list[Doc], _gone: list[str], size: int) -> None:
+        def count(docs: list[Doc], _gone: list[str], texts: list[str]) -> None:
             done[0] += len(docs)
-            done[1] += size
+            done[1] += sum(len(t.encode("utf-8")) for t in texts)
 
         self._pipeline(chunks(), count)
         return done[0], done[1]
 
-    def _pipeline(self, chunks: Iterable[tuple[list[Doc], list[str]]], after: Callable[[list[Doc], list[str], int], None] | None = None) -> None:
+    def _pipeline(self, chunks: Iterable[tuple[list[Doc], list[str]]], after: Callable[[list[Doc], list[str], list[str]], None] | None = None) -> None:
         """Tokenise and write chunks of (documents, article ids to remove), each chunk in one
         transaction. With workers, the next chunks are tokenised while one is written."""
         with _Tokenisers(self.workers, self.engine.needs_words) as tokenisers:
-            queue: deque[tuple[list[Doc], list[str], Callable[[], list[Tokens]]]] = deque()
+            queue: deque[tuple[list[Doc], list[str], list[str], Callable[[], list[Tokens]]]] = deque()
             for docs, gone in chunks:
-                queue.append((docs, gone, tokenisers.submit([(d.title, d.text[:MAX_TEXT]) for d in docs])))
+                texts = [d.text[:MAX_TEXT] for d in docs]
+                queue.append((docs, gone, texts, tokenisers.submit([(d.title, t) for d, t in zip(docs, texts, strict=True)])))
                 while len(queue) > tokenisers.depth:
                     self._write_chunk(*queue.popleft(), after)
             while queue:
                 self._write_chunk(*queue.popleft(), after)
 
-    def _write_chunk(self, docs: list[Doc], gone: list[str], tokens: Callable[[], list[Tokens]], after: Callable[[list[Doc], list[str], int], None] | None) -> None:
+    def _write_chunk(self, docs: list[Doc], gone: list[str], texts: list[str], tokens: Callable[[], list[Tokens]], after: Callable[[list[Doc], list[str], list[str]], None] | None) -> None:
         rows = tokens()
-        texts = [d.text[:MAX_TEXT] for d in docs]
         with self.transaction():
             if gone:
                 self.remove(gone)
@@ -343,7 +343,7 @@ class SearchIndex:
                 self.engine.add([Row(i, d.source, tt, bt, w) for i, d, (tt, bt, w) in zip(ids, docs, rows, strict=True)])
                 self.db.executemany("DELETE FROM pending WHERE article_id=?", ((d.article_id,) for d in docs))
         if after:
-            after(docs, gone, sum(len(t.encode("utf-8")) for t in texts))
+            after(docs, gone, texts)
 
     def _allocate(self, published: list[int | None]) -> list[int]:
         """Free row ids in publication order (see the module docstring)."""
@@ -490,7 +490,7 @@ class SearchIndex:
                 found = {d.article_id for d in docs}
                 yield docs, [a for a in ids if a not in found]  # no longer in the catalog, or unreadable
 
-        def step(docs: list[Doc], gone: list[str], _size: int) -> None:
+        def step(docs: list[Doc], gone: list[str], _texts: list[str]) -> None:
             done[0] += len(docs) + len(gone)
             if progress:
                 progress(done[0], total)
