@@ -3,24 +3,22 @@
     python bench/search.py -n 100000                       # tantivy at 100k, FTS5 at 100k
     nice python bench/search.py -n 1000000 --fts5-n 100000  # tantivy at 1M beside FTS5 at 100k
 
-The records come from ``bench/scale.py`` (variants of the corpus records). Documents go straight
-into the index (``SearchIndex.add_documents`` under the bulk settings of ``newsvault index``,
-tokenising in worker processes), which is what a catch-up does after reading the files. Build
-MB/s counts the records' HTML bodies (the input) and includes text extraction, folding,
-tokenising (bigrams, and jieba words for tantivy), the engine's inserts and its final merge;
-generating the variants is not counted. CPU seconds include the tokenising processes.
-
-Each body is also written to a file (``records/``, not counted in the build time nor in the
-index size: it stands for the archive's record files), because snippets are cut from the
-records at query time, as in an archive (FTS5 keeps its own copy of the texts: it needs them to
-delete rows).
+The records come from ``bench/scale.py`` (variants of the corpus records). First, not timed,
+each body is written to a record file (``records/``: the archive; not counted in the index size
+either). Then the timed build does what a catch-up does: read each record file, make its HTML
+plain text, and index it (``SearchIndex.add_documents`` under the bulk settings of ``newsvault
+index``, tokenising in worker processes). Build MB/s counts the records' HTML bodies (the
+input) and includes reading them, text extraction, folding, tokenising (bigrams, and jieba
+words for tantivy), the engine's inserts and its final merge. CPU seconds include the
+tokenising processes. Snippets are cut from the record files at query time, as in an archive
+(FTS5 keeps its own copy of the texts: it needs them to delete rows).
 
 Latency: a fixed query mix (below), each query run ``--runs`` times warm, top 10 with
 highlighted snippets; p50/p95 over all runs. Counts: exact matches per query (the engine
 ranks every one of them).
 
 Baseline without an index, same run: the in-memory scan, the plain texts of the first
-``--scan-n`` articles (folded, held in a list, not counted in build time) searched for every
+``--scan-n`` articles (folded, held in a list, made while writing the records) searched for every
 word of each query with Python's substring search (what grep does, minus the disk), p50 over
 the mix; it only finds, it does not rank.
 """
@@ -78,53 +76,58 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def build(engine: str, n: int, where: Path, max_build: float, scan: list[tuple[str, str]] | None = None, scan_n: int = 0) -> tuple[SearchIndex, dict]:
+Meta = tuple[str, str, str, "int | None"]  # article id, source, title, published (what the catalog gives)
+
+
+def write_records(n: int, records: Path, scan: list[tuple[str, str]], scan_n: int) -> list[Meta]:
+    """The archive the index is built from, not timed: each article's body in a record file,
+    and what the catalog knows of it. The first ``scan_n`` texts are kept for the scan."""
+    shutil.rmtree(records, ignore_errors=True)
+    meta: list[Meta] = []
+    for i, (source, rec) in enumerate(variants(n)):
+        aid = hashlib.sha256(rec.url.encode()).hexdigest()[:12]
+        (records / aid[:2]).mkdir(parents=True, exist_ok=True)
+        (records / aid[:2] / aid).write_text(rec.body, encoding="utf-8")
+        meta.append((aid, source, rec.title, rec.published))
+        if len(scan) < scan_n:
+            scan.append((source, fold(extract_text(rec.body))))
+        if (i + 1) % 100_000 == 0:
+            print(f"  … {i + 1:,} records written", flush=True)
+    return meta
+
+
+def build(engine: str, meta: list[Meta], records: Path, where: Path, max_build: float) -> tuple[SearchIndex, dict]:
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
     index = SearchIndex(where / "search.sqlite", engine=engine)
-    records = where / "records"
     index.text_source = lambda ids: {a: extract_text(p.read_text(encoding="utf-8")) for a in ids if (p := records / a[:2] / a).exists()}
     html_bytes = built = 0
-    generating = [0.0, 0.0]  # wall, CPU
     t0 = time.perf_counter()
     c0 = cpu_seconds()
     deadline = t0 + max_build
     stopped = False
 
     def docs():
+        """What a catch-up reads: each record file, its HTML made plain text."""
         nonlocal html_bytes, built, stopped
-        it = iter(variants(n))
-        while True:
-            t, c = time.perf_counter(), time.process_time()
-            item = next(it, None)
-            if item is not None:  # the record file of the article: the archive, not the index
-                source, rec = item
-                aid = hashlib.sha256(rec.url.encode()).hexdigest()[:12]
-                (records / aid[:2]).mkdir(parents=True, exist_ok=True)
-                (records / aid[:2] / aid).write_text(rec.body, encoding="utf-8")
-            if item is not None and scan is not None and len(scan) < scan_n:
-                scan.append((source, fold(extract_text(rec.body))))
-            generating[0] += time.perf_counter() - t
-            generating[1] += time.process_time() - c
-            if item is None:
-                return
+        for aid, source, title, published in meta:
             if time.perf_counter() > deadline:
                 stopped = True
                 return
-            html_bytes += len(rec.body.encode("utf-8"))
+            body = (records / aid[:2] / aid).read_bytes()
+            html_bytes += len(body)
             built += 1
             if built % 100_000 == 0:
-                dt = time.perf_counter() - t0 - generating[0]
-                print(f"  … {engine}: {built:,} docs, {html_bytes / 1e6 / dt:.1f} MB/s", flush=True)
-            yield Doc(aid, source, rec.title, extract_text(rec.body), rec.published)
+                print(f"  … {engine}: {built:,} docs, {html_bytes / 1e6 / (time.perf_counter() - t0):.1f} MB/s", flush=True)
+            yield Doc(aid, source, title, extract_text(body.decode("utf-8")), published)
 
     with index.bulk():  # what 'newsvault index' uses for big catch-ups; ends with one merge
         index.add_documents(docs(), batch=5000)
-        t_insert = time.perf_counter() - t0 - generating[0]
+        t_insert = time.perf_counter() - t0
         t1 = time.perf_counter()
     t_final = time.perf_counter() - t1
     seconds = t_insert + t_final
-    cpu = cpu_seconds() - c0 - generating[1]  # every thread of the process (tantivy's too), and the tokenisers
+    cpu = cpu_seconds() - c0  # every thread of the process (tantivy's too), and the tokenisers
     size = index.size_bytes()
     info = {"engine": engine, "docs": built, "stopped": stopped, "mb": html_bytes / 1e6, "seconds": seconds, "cpu": cpu, "insert": t_insert, "final": t_final, "size": size}
     return index, info
@@ -185,20 +188,20 @@ def main() -> None:
     scan_n = args.n if args.scan_n is None else args.scan_n
     fts5_n = args.fts5_n if args.fts5_n is not None else min(args.n, 100_000)
 
+    records = args.dir / "records"
+    meta = write_records(max(args.n, fts5_n), records, scan, scan_n)
+    scanned = scan_latency(scan, args.runs) if scan else {}
+    scan.clear()  # (memory for the builds)
     results = []
-    scanned: dict = {}
     for engine, n in (("tantivy", args.n), ("fts5", fts5_n)):
         if n <= 0:
             continue
-        index, info = build(engine, n, args.dir / engine, args.max_build, scan if engine == "tantivy" else None, scan_n)
+        index, info = build(engine, meta[:n], records, args.dir / engine, args.max_build)
         lat = latency(index, args.runs)
         report(info, lat)
         results.append((info, lat))
         index.close()
-        shutil.rmtree(args.dir / engine / "records", ignore_errors=True)  # (8 GB at a million)
-        if scan:
-            scanned = scan_latency(scan, args.runs)
-            scan.clear()  # (memory for the next engine)
+    shutil.rmtree(records, ignore_errors=True)  # (8 GB at a million)
 
     print(f"\nquery mix ({len(QUERIES)} queries × {args.runs} runs, top 10 with snippets), p50 ms and exact match counts:")
     print("  " + " | ".join(f"{info['engine']} at {info['docs']:,}" for info, _ in results))
