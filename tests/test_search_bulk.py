@@ -1,5 +1,5 @@
 """Bulk builds killed at exact points: 5,200 queued articles indexed in worker processes, killed
-with SIGKILL between chunks, and between the engine's commit and SQLite's (the engine ahead of
+with SIGKILL between transactions, and between the engine's commit and SQLite's (the engine ahead of
 the documents table), then resumed: the results are exactly an uninterrupted build's.
 (tests/hostile/test_search_hostile.py kills `newsvault index` at a moment it observes.)"""
 
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS
+from conftest import CORPUS, run_cli
 from newsvault.compose import init_archive, open_archive
+from newsvault.errors import IndexBusy
 from newsvault.search import index as index_mod
 from newsvault.search import index_for, search_archive
 from newsvault.search.query import count
@@ -76,6 +77,7 @@ from newsvault.search import index as index_mod
 from newsvault.search.tantivy_engine import TantivyEngine
 
 point = sys.argv[2]
+index_mod.BULK_TX = 2000  # several transactions in this build of 5,200 articles
 archive = open_archive(sys.argv[1])
 idx = index_mod.index_for(archive)
 if point == "after-a-chunk":
@@ -106,7 +108,57 @@ def test_a_bulk_build_killed_resumes_to_the_same_results(big_archive, tmp_path, 
     left = index_for(archive).pending_count()
     archive.close()
     if point == "after-a-chunk":
-        assert 0 < left < N  # killed part-way: the first chunk kept, the rest left
+        assert 0 < left < N  # killed part-way: the first transaction kept, the rest left
     else:
         assert left == N  # nothing committed on SQLite's side, though the engine holds a chunk
     assert _answers(root) == reference
+
+
+HOLDER = r"""
+import sys
+from newsvault.compose import open_archive
+from newsvault.search import index_for
+
+archive = open_archive(sys.argv[1])
+idx = index_for(archive)
+with idx.bulk():  # a bulk build keeps the engine's writer between its transactions
+    idx.index_articles(archive, [sys.argv[2]])
+    print("building", flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.mark.skipif(index_mod.DEFAULT_ENGINE != "tantivy", reason="the tantivy engine's writer lock")
+def test_while_another_process_builds_the_index_searches_answer_and_new_articles_wait(tmp_path, monkeypatch):
+    """No error while another process holds the index: a search answers from what is indexed
+    and says what is not, a collect's articles are queued, `newsvault index` says in one line
+    that it must wait; all are found once the other process is done."""
+    root = tmp_path / "archive"
+    archive = init_archive(root)
+    with archive.batch():
+        first = archive.add(record("台湾选举", "<p>台湾选举结果公布。</p>", 1), "rfi").article_id
+        waiting = archive.add(record("香港新闻", "<p>香港国安法实施。</p>", 2), "rfi").article_id
+    index_for(archive).enqueue([waiting])  # as if an import had queued it
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(root), first], env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "building\n"
+        with archive.batch():  # an hourly collect meanwhile: indexed later, not an error
+            late = archive.add(record("疫苗接种", "<p>新冠疫苗接种开始。</p>", 3), "rfi").article_id
+        assert [h.id for h in search_archive(archive, "台湾")] == [first]
+        cli = run_cli("-C", str(root), "search", "香港")
+        assert cli.returncode == 0 and "Traceback" not in cli.stderr, cli.stderr
+        assert "articles are not searched yet: another newsvault process is indexing them" in cli.stderr
+        monkeypatch.setattr(index_mod, "BULK_MIN", 1)  # a bulk build of its own (the writer thread's error reaches the caller)
+        with pytest.raises(IndexBusy, match="being written by another newsvault process"):
+            index_for(archive).catch_up(archive)
+        indexing = run_cli("-C", str(root), "index")
+        assert indexing.returncode != 0 and "Traceback" not in indexing.stderr
+        assert "being written by another newsvault process; try again when it is done" in indexing.stderr
+    finally:
+        holder.communicate("", timeout=120)
+    assert holder.returncode == 0
+    assert [h.id for h in search_archive(archive, "香港")] == [waiting]
+    assert [h.id for h in search_archive(archive, "疫苗")] == [late]
+    assert index_for(archive).pending_count() == 0
+    archive.close()

@@ -28,6 +28,10 @@ class CatalogError(NewsvaultError):
         self.damaged = damaged
 
 
+class IndexBusy(CatalogError):
+    """Another process is writing the search index (a bulk build holds it until it is done)."""
+
+
 class InputError(NewsvaultError):
     """A file or folder given to newsvault (to import, for instance) cannot be used."""
 

@@ -68,6 +68,9 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
         click.echo(f"indexing {pending} queued articles first (after an import or reindex)…", err=True)
     with Progress("indexing") as bar:
         hits = search_archive(archive, text, sources=list(sources), since=since_ms, until=until_ms, limit=limit, progress=bar.update)
+    left = 0 if idx.read_only else idx.pending_count()
+    if left:  # (the index was being built by another process)
+        click.echo(f"note: {left} articles are not searched yet: another newsvault process is indexing them", err=True)
     if as_json:
         results = []
         for h in hits:

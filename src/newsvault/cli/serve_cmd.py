@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
+from ..errors import IndexBusy
 from ._app import Progress, main, open_archive
 
 
@@ -25,7 +28,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, allowed_hosts: tuple[str
     root = archive.root
     idx = index_for(archive)
     if idx.pending_count():
-        with Progress("indexing") as bar:
+        with Progress("indexing") as bar, contextlib.suppress(IndexBusy):  # (another process is: queries catch up later)
             idx.catch_up(archive, progress=bar.update)
     archive.close()
     # Find out now, with a clear message, whether the address can be used.

@@ -16,10 +16,11 @@ Public API::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import QueryError
+from ..errors import IndexBusy, QueryError
 from .index import SearchIndex, _sqlite_errors, index_for, update_index
 from .query import MAX_LIMIT, Hit, parse_day, parse_query, search
 
@@ -42,15 +43,17 @@ def search_archive(
 ) -> list[Hit]:
     """Search ``archive``: first index whatever is still queued, then run the query.
 
-    On a read-only archive nothing is indexed: what is indexed is searched (the index's
-    ``pending_count()`` says how many articles it is behind). Every failure is a
+    On a read-only archive nothing is indexed, nor while another process is building the index:
+    what is indexed is searched (the index's ``pending_count()`` says how many articles it is
+    behind). Every failure is a
     :class:`~newsvault.errors.NewsvaultError` with a one-line message.
     """
     parse_query(q)  # refuse bad queries before doing any indexing work
     idx = index_for(archive)
     with _sqlite_errors(idx.path):
         if idx.pending_count() and not idx.read_only:
-            idx.catch_up(archive, progress=progress)
+            with contextlib.suppress(IndexBusy):  # another process is indexing: search what is indexed
+                idx.catch_up(archive, progress=progress)
         hits = search(idx, q, sources=sources, since=since, until=until, limit=limit, offset=offset)
         # Articles taken out of the catalog since they were indexed (fsck --repair, a reindex
         # that lost files) leave the index now and are not shown.

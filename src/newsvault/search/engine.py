@@ -55,14 +55,21 @@ class Engine(Protocol):
     def reset(self) -> None:
         """Drop every posting (a new, empty engine)."""
 
-    def add(self, rows: list[Row]) -> None: ...
+    def add(self, rows: list[Row], replace: bool = True) -> None:
+        """Index rows. ``replace``: their row ids may be in the engine already (left by a write
+        that SQLite never saw), delete those first; False when the index knows they are not."""
 
     def delete(self, rows: list[tuple[int, str, str, str]]) -> None:
         """Remove rows, given as (rowid, title, text, source) of what was indexed."""
 
-    def commit(self) -> None:
+    def commit(self) -> str | None:
         """Make changes since the last commit durable and searchable (called just before the
-        SQLite transaction commits)."""
+        SQLite transaction commits). Returns the new :meth:`stamp`, None if nothing changed."""
+
+    def stamp(self) -> str:
+        """The last commit of the engine, as a string that changes whenever a commit adds rows.
+        The index stores it with its own commit: a different one later means the engine is
+        ahead of the documents table (a process killed between the two commits)."""
 
     def rollback(self) -> None: ...
 
@@ -108,7 +115,7 @@ class Fts5Engine:
         self.db.execute("DROP TABLE IF EXISTS fts")
         self.db.execute(self.CREATE)
 
-    def add(self, rows: list[Row]) -> None:
+    def add(self, rows: list[Row], replace: bool = True) -> None:
         from .index import source_token
 
         # FTS5 writes its in-memory buffer out as a new segment whenever a row id is not above
@@ -128,8 +135,11 @@ class Fts5Engine:
                 (rowid, index_tokens(fold(title)), index_tokens(fold(body)), source_token(source)),
             )
 
-    def commit(self) -> None:
-        pass  # the SQLite transaction commits the table
+    def commit(self) -> str | None:
+        return None  # the SQLite transaction commits the table
+
+    def stamp(self) -> str:
+        return ""  # never ahead of the documents table: both are in one SQLite transaction
 
     def rollback(self) -> None:
         pass

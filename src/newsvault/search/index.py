@@ -42,7 +42,6 @@ import threading
 import time
 import weakref
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from ..chinese import index_words
-from ..errors import CatalogError, RecordError
+from ..errors import CatalogError, IndexBusy, RecordError
 from .engine import Engine, Fts5Engine, Row
 from .tokens import TOKENIZER_VERSION, extract_text, fold, index_tokens
 
@@ -64,9 +63,14 @@ SEARCH_FILE = "search.sqlite"
 # Batches touching more articles than this are queued instead of indexed during the write.
 SYNC_LIMIT = 300
 # Catch-up works in chunks: one transaction each, so an interrupted catch-up keeps its progress.
-# Bulk builds take bigger ones: every chunk is an engine commit (a segment to merge later).
 CHUNK = 1000
+# Bulk builds tokenise chunks of BULK_CHUNK and commit every BULK_TX documents or BULK_TX_SECONDS:
+# every commit is an engine segment to merge later, so fewer, bigger ones cost less (13 % of the
+# engine's time at 50,000 documents). The time bound keeps other writers' waits for SQLite's lock
+# (60 s at most) short on slow machines; a build killed loses at most that much work.
 BULK_CHUNK = 5000
+BULK_TX = 50_000
+BULK_TX_SECONDS = 20.0
 # Catch-ups bigger than this use bulk settings.
 BULK_MIN = 2000
 # Plain text kept per article (scraped pages can be huge; real articles are far shorter).
@@ -156,11 +160,15 @@ class SearchIndex:
         self.text_source: Callable[[list[str]], dict[str, str]] | None = None
         self.workers = 0  # tokenising processes (bulk builds only: see bulk())
         self.chunk = CHUNK
+        self.tx_docs = CHUNK  # documents a transaction (bulk builds: BULK_TX)
+        self._replace: bool | None = None  # the engine may be ahead: see _engine_ahead()
         if self.path.exists() and not _writable(self.path.parent):
             self._open_read_only()
             return
         try:
             self._open()
+        except IndexBusy:
+            raise  # (not damage: another process is writing it)
         except (sqlite3.DatabaseError, CatalogError) as e:
             if isinstance(e, sqlite3.OperationalError) and not _is_damage(e):
                 raise _error(self.path, e) from None
@@ -262,6 +270,7 @@ class SearchIndex:
                 self.outer = self.index.db.in_transaction
                 if not self.outer:
                     self.index.db.execute("BEGIN IMMEDIATE")
+                    self.index._replace = None
             except sqlite3.Error as e:
                 self.index.lock.release()
                 raise _error(self.index.path, e) from None
@@ -272,7 +281,9 @@ class SearchIndex:
                 if self.outer:
                     return
                 if exc_type is None:
-                    self.index.engine.commit()  # postings first: see tantivy_engine.py
+                    stamp = self.index.engine.commit()  # postings first: see tantivy_engine.py
+                    if stamp is not None:
+                        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('engine', ?)", (stamp,))
                     db.execute("COMMIT")
                 else:
                     self.index.engine.rollback()
@@ -314,23 +325,22 @@ class SearchIndex:
         return done[0], done[1]
 
     def _pipeline(self, chunks: Iterable[tuple[list[Doc], list[str]]], after: Callable[[list[Doc], list[str], list[str]], None] | None = None) -> None:
-        """Tokenise and write chunks of (documents, article ids to remove), each chunk in one
-        transaction. With workers, the next chunks are tokenised while one is written."""
-        with _Tokenisers(self.workers, self.engine.needs_words) as tokenisers:
-            queue: deque[tuple[list[Doc], list[str], list[str], Callable[[], list[Tokens]]]] = deque()
+        """Tokenise and write chunks of (documents, article ids to remove). Each chunk is one
+        transaction, or, in bulk builds, as many as make up :attr:`tx_docs` documents: the
+        engine's segments are then bigger and fewer (less merging), and a thread writes them
+        while this one reads and submits the next chunks (the engine lets go of the GIL while
+        it commits)."""
+        with _Tokenisers(self.workers, self.engine.needs_words) as tokenisers, _ChunkWriter(self, after, threaded=bool(tokenisers.procs)) as writer:
             for docs, gone in chunks:
                 texts = [d.text[:MAX_TEXT] for d in docs]
-                queue.append((docs, gone, texts, tokenisers.submit([(d.title, t) for d, t in zip(docs, texts, strict=True)])))
-                while len(queue) > tokenisers.depth:
-                    self._write_chunk(*queue.popleft(), after)
-            while queue:
-                self._write_chunk(*queue.popleft(), after)
+                writer.put(_Chunk(docs, gone, texts, tokenisers.submit([(d.title, t) for d, t in zip(docs, texts, strict=True)])))
 
-    def _write_chunk(self, docs: list[Doc], gone: list[str], texts: list[str], tokens: Callable[[], list[Tokens]], after: Callable[[list[Doc], list[str], list[str]], None] | None) -> None:
-        rows = tokens()
+    def _write_chunk(self, chunk: _Chunk) -> None:
+        """Write one chunk (inside a transaction)."""
+        docs, rows = chunk.docs, chunk.tokens()
         with self.transaction():
-            if gone:
-                self.remove(gone)
+            if chunk.gone:
+                self.remove(chunk.gone)
             if docs:
                 self._delete_articles([d.article_id for d in docs])
                 ids = self._allocate([d.published for d in docs])
@@ -339,11 +349,18 @@ class SearchIndex:
                     ((i, d.article_id, d.source, d.published, d.title) for i, d in zip(ids, docs, strict=True)),
                 )
                 if self.engine.needs_texts:
-                    self.db.executemany("INSERT INTO texts(rowid, body) VALUES (?,?)", ((i, pack(t)) for i, t in zip(ids, texts, strict=True)))
-                self.engine.add([Row(i, d.source, tt, bt, w) for i, d, (tt, bt, w) in zip(ids, docs, rows, strict=True)])
+                    self.db.executemany("INSERT INTO texts(rowid, body) VALUES (?,?)", ((i, pack(t)) for i, t in zip(ids, chunk.texts, strict=True)))
+                self.engine.add([Row(i, d.source, tt, bt, w) for i, d, (tt, bt, w) in zip(ids, docs, rows, strict=True)], replace=self._engine_ahead())
                 self.db.executemany("DELETE FROM pending WHERE article_id=?", ((d.article_id,) for d in docs))
-        if after:
-            after(docs, gone, texts)
+
+    def _engine_ahead(self) -> bool:
+        """Whether the engine may hold rows the documents table does not (it committed, then
+        the process was killed before SQLite did): new row ids must then replace what the
+        engine has under them. Asked once a transaction (see Engine.stamp)."""
+        if self._replace is None:
+            row = self.db.execute("SELECT value FROM meta WHERE key='engine'").fetchone()
+            self._replace = self.engine.stamp() != (row[0] if row else "")
+        return self._replace
 
     def _allocate(self, published: list[int | None]) -> list[int]:
         """Free row ids in publication order (see the module docstring)."""
@@ -407,11 +424,11 @@ class SearchIndex:
         the number of segments (FTS5 refuses to write past 2,000)."""
         with self.transaction():
             self.engine.bulk(True)
-        self.workers, self.chunk = worker_count(), BULK_CHUNK
+        self.workers, self.chunk, self.tx_docs = worker_count(), BULK_CHUNK, BULK_TX
         try:
             yield
         finally:
-            self.workers, self.chunk = 0, CHUNK
+            self.workers, self.chunk, self.tx_docs = 0, CHUNK, CHUNK
             with self.transaction():
                 self.engine.bulk(False)
             self.optimize()
@@ -479,16 +496,22 @@ class SearchIndex:
         done = [0]
 
         def chunks() -> Iterator[tuple[list[Doc], list[str]]]:
-            last = ""  # keyset paging: earlier chunks may still be in the tokenisers, not yet written
-            while True:
-                with self.lock, _sqlite_errors(self.path):
-                    ids = [r[0] for r in self.db.execute("SELECT article_id FROM pending WHERE article_id > ? ORDER BY article_id LIMIT ?", (last, self.chunk))]
-                if not ids:
-                    return
-                last = ids[-1]
-                docs = list(documents(archive, ids))
-                found = {d.article_id for d in docs}
-                yield docs, [a for a in ids if a not in found]  # no longer in the catalog, or unreadable
+            # Keyset paging on a connection of its own: the writer may hold a transaction (and
+            # this index's lock) open across chunks, and earlier chunks may not be written yet.
+            reader = sqlite3.connect(self.path, timeout=60)
+            try:
+                last = ""
+                while True:
+                    with _sqlite_errors(self.path):
+                        ids = [r[0] for r in reader.execute("SELECT article_id FROM pending WHERE article_id > ? ORDER BY article_id LIMIT ?", (last, self.chunk))]
+                    if not ids:
+                        return
+                    last = ids[-1]
+                    docs = list(documents(archive, ids))
+                    found = {d.article_id for d in docs}
+                    yield docs, [a for a in ids if a not in found]  # no longer in the catalog, or unreadable
+            finally:
+                reader.close()
 
         def step(docs: list[Doc], gone: list[str], _texts: list[str]) -> None:
             done[0] += len(docs) + len(gone)
@@ -524,6 +547,87 @@ def worker_count() -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(0, min(MAX_WORKERS, cores - 1))
+
+
+@dataclass
+class _Chunk:
+    docs: list[Doc]
+    gone: list[str]  # article ids to remove
+    texts: list[str]  # the documents' texts, cut to MAX_TEXT
+    tokens: Callable[[], list[Tokens]]  # waits for the tokenisers
+
+    def __len__(self) -> int:
+        return len(self.docs) + len(self.gone)
+
+
+class _ChunkWriter:
+    """Writes chunks in order, grouped into transactions of about ``index.tx_docs`` documents
+    (or BULK_TX_SECONDS); ``after`` is called for each chunk once its transaction has committed.
+
+    Threaded (bulk builds), a thread of its own writes while the caller reads and submits the
+    next chunks, at most ``DEPTH`` of them waiting. An error on either side stops the writing
+    after the open transaction (transactions committed stay: each leaves the index whole); the
+    writer's is raised to the caller."""
+
+    DEPTH = 2
+
+    def __init__(self, index: SearchIndex, after: Callable[[list[Doc], list[str], list[str]], None] | None, threaded: bool):
+        self.index, self.after = index, after
+        self.error: BaseException | None = None
+        self.ended = False  # the end of the chunks was taken from the queue
+        self.stopping = False  # the caller failed: write no more
+        self.queue: queue.Queue[_Chunk | None] = queue.Queue(self.DEPTH)
+        self.thread = threading.Thread(target=self._run, name="newsvault-index-writer", daemon=True) if threaded else None
+        if self.thread:
+            self.thread.start()
+
+    def put(self, chunk: _Chunk) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.thread:
+            self.queue.put(chunk)
+        else:
+            self._write(chunk)
+
+    def _next(self) -> _Chunk | None:
+        chunk = self.queue.get()
+        self.ended = chunk is None
+        return chunk
+
+    def _run(self) -> None:
+        while not self.ended and (chunk := self._next()) is not None:
+            if self.error is None and not self.stopping:  # (else drained: the caller never waits on a full queue)
+                try:
+                    self._write(chunk)
+                except BaseException as e:
+                    self.error = e
+
+    def _write(self, chunk: _Chunk) -> None:
+        """Write ``chunk``, and (threaded) those that follow while the transaction is below
+        ``tx_docs`` documents and BULK_TX_SECONDS."""
+        written = [chunk]
+        size = len(chunk)
+        end = time.monotonic() + BULK_TX_SECONDS
+        with self.index.transaction():
+            self.index._write_chunk(chunk)
+            while self.thread and size < self.index.tx_docs and time.monotonic() < end and not self.stopping and (nxt := self._next()) is not None:
+                self.index._write_chunk(nxt)
+                written.append(nxt)
+                size += len(nxt)
+        if self.after:
+            for c in written:
+                self.after(c.docs, c.gone, c.texts)
+
+    def __enter__(self) -> _ChunkWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if self.thread:
+            self.stopping = exc_type is not None
+            self.queue.put(None)
+            self.thread.join()
+        if exc_type is None and self.error is not None:
+            raise self.error
 
 
 class _Tokenisers:
@@ -731,7 +835,10 @@ def update_index(archive: Archive, versions: list[Version], rebuild: bool = Fals
     if len(ids) > SYNC_LIMIT:
         idx.enqueue(ids)
     elif ids:
-        idx.index_articles(archive, ids)
+        try:
+            idx.index_articles(archive, ids)
+        except IndexBusy:  # another process is building the index: it, or the next query, takes these
+            idx.enqueue(ids)
 
 
 def build(index: SearchIndex, docs: Iterable[Doc]) -> dict[str, float]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..archive import Archive
 from ..compose import open_archive
+from ..errors import IndexBusy
 from ..preserve.checks import CHECKS_DIR
 from ..publish.render import PageRenderer
 from ..search import index_for
@@ -115,4 +116,7 @@ class Readers:
         if not idx.pending_count():
             return 0
         with self.catch_up_lock:
-            return idx.catch_up(self.archive())
+            try:
+                return idx.catch_up(self.archive())
+            except IndexBusy:  # another process is building the index: serve what is indexed
+                return 0
