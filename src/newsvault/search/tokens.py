@@ -28,7 +28,8 @@ __all__ = ["fold", "index_tokens", "query_tokens", "extract_text", "TOKENIZER_VE
 # Bump when tokens change: the index is then rebuilt (old rows could not be deleted otherwise).
 # 2: CJK includes Han extensions B to H (newsvault.chinese).
 # 3: no token for the first character of a CJK run (a bigram starts with it already).
-TOKENIZER_VERSION = "3"
+# 4: dictionary words from the title and the first 500 characters (index.WORDS_LEAD), not 1,000.
+TOKENIZER_VERSION = "4"
 # Longer "words" are junk (base64, URLs run together) and are not indexed.
 MAX_TOKEN = 100
 # Anything that is not part of a token: punctuation, symbols, spaces (underscore counts as one).
