@@ -12,8 +12,10 @@ salon), which the bigrams alone cannot tell apart.
 
 Transactions: the index's SQLite transaction opens a writer on first change (tantivy allows one
 writer per index: SQLite's write lock, taken first, serialises them) and commits it just before
-SQLite commits. A process killed in between leaves tantivy ahead of SQLite; the next catch-up
-redoes those articles, deleting by row id before adding, so the result is the same.
+SQLite commits. A process killed in between leaves tantivy ahead of SQLite: the opstamp the index
+stored with its last commit (:meth:`TantivyEngine.stamp`) then differs from tantivy's, and the
+next transaction deletes by row id before adding, so the result is the same. A bulk build keeps
+its writer between transactions (see bulk()): another process then gets IndexBusy.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ class TantivyEngine:
         w = self._writer()
         doc = self.tantivy.Document
         for r in rows:
-            if replace:  # (a delete a document is 8 % of indexing: only when needed)
+            if replace:  # (deleting first is 8 % of indexing: only when it may be needed)
                 w.delete_documents_by_term("rid", r.rowid)
             fresh = freshness(self.published_of(r.rowid))
             w.add_document(doc(rid=r.rowid, fresh=fresh, src=r.source.lower(), title=r.title_tokens, body=r.title_tokens + " " + r.body_tokens, words=r.words))
