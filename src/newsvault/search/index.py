@@ -662,7 +662,6 @@ class _Tokenisers:
                 threading.Thread(target=_read_all, args=(proc.stdout, self.results[-1]), daemon=True).start()
         except OSError:  # cannot start processes here: tokenise inline
             self.close()
-        self.depth = len(self.procs)  # chunks in flight beside the one being written
 
     def submit(self, texts: list[tuple[str, str]]) -> Callable[[], list[Tokens]]:
         """Start tokenising; the returned function waits for the tokens."""
