@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import newsvault.archive as archive_module  # noqa: E402
+from inputs import default_corpus  # noqa: E402
 from newsvault.archive import Archive  # noqa: E402
 from newsvault.compose import init_archive  # noqa: E402
 from newsvault.importer import import_paths, iter_candidates  # noqa: E402
@@ -130,11 +131,12 @@ def no_sync_writes(runs: int) -> list[float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    ap.add_argument("--corpus", type=Path, default=None, help="default: the reference corpus beside the repository, else tests/corpus (bench/inputs.py)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batches", type=int, default=15, help="batch commits to time (0: skip)")
     ap.add_argument("--noise", type=int, default=64, help="MB another process rewrites in a loop while batches are timed again (0: skip)")
     args = ap.parse_args()
+    args.corpus = args.corpus or default_corpus()
 
     reads, imports, clis = [], [], []
     report: dict = {}

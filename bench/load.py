@@ -26,8 +26,10 @@ from urllib.parse import quote
 
 import httpx
 
+from inputs import default_corpus
+
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = default_corpus()
 QUERIES = ["加沙", "七国集团 加沙", "台湾", "臺灣 選舉", "香港 国安法", "新冠 疫苗", "审查", "Taiwan", "Hong Kong", "言论自由", "\"一个声音\"", "维吾尔"]
 
 

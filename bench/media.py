@@ -1,6 +1,6 @@
 """Benchmark article images: fetch throughput beside bare GETs, and media bytes per 1,000 articles.
 
-    python bench/media.py [--corpus /work/shared/corpus] [--articles 400] [--runs 3]
+    python bench/media.py [--corpus DIR] [--articles 400] [--runs 3]
 
 Corpus records (CDT and the Jekyll mirror) keep their real image references, rewritten to a
 local server (one URL per distinct original URL, so an image shown by two articles is still one
@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import httpx  # noqa: E402
 
+from inputs import default_corpus  # noqa: E402
 from newsvault.archive import Archive, write_atomic  # noqa: E402
 from newsvault.config import CONFIG_NAME, Config  # noqa: E402
 from newsvault.fetch import FetchPolicy  # noqa: E402
@@ -136,10 +137,11 @@ async def bare_gets(urls: list[str]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus"))
+    ap.add_argument("--corpus", type=Path, default=None, help="default: the reference corpus beside the repository, else tests/corpus (bench/inputs.py)")
     ap.add_argument("--articles", type=int, default=400)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    args.corpus = args.corpus or default_corpus()
     pool = photos()
     files: dict[str, bytes] = {}
     server = Server(files)

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import httpx  # noqa: E402
 
+from inputs import default_corpus  # noqa: E402
 from newsvault.archive import Archive, write_atomic  # noqa: E402
 from newsvault.clean import clean_html  # noqa: E402
 from newsvault.compose import init_archive  # noqa: E402
@@ -173,10 +174,11 @@ def bench_history(corpus: Path, tmp: Path, runs: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    ap.add_argument("--corpus", type=Path, default=None, help="default: the reference corpus beside the repository, else tests/corpus (bench/inputs.py)")
     ap.add_argument("--articles", type=int, default=300)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    args.corpus = args.corpus or default_corpus()
     with tempfile.TemporaryDirectory(dir="/tmp", prefix="nv-bench-preserve-") as tmp:
         bench_fsck(args.corpus, Path(tmp), args.runs)
         bench_recheck(args.corpus, Path(tmp), args.articles, args.runs)

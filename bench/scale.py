@@ -21,7 +21,10 @@ from newsvault.errors import RecordError  # noqa: E402
 from newsvault.importer import iter_candidates  # noqa: E402
 from newsvault.record import Record, parse  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from inputs import default_corpus  # noqa: E402
+
+CORPUS = default_corpus()
 SOURCES = ["rfi", "bbc", "dw", "voa", "nyt", "rfa", "cdt", "zaobao"]
 
 

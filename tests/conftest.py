@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 # Subprocesses (the CLI, git hooks, worker scripts) import this checkout's newsvault, not whatever
 # copy is installed: pytest's own `pythonpath` setting reaches only this process.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
-CORPUS = (REPO.parent / "shared" / "corpus").resolve()
+# Real records, a subset of the reference corpus kept in the repository (tests/corpus/README.md).
+CORPUS = REPO / "tests" / "corpus"
 SEED = CORPUS / "seed" / "000_e886f203c780aee1.txt"
 SEED_URL = (
     "https://www.rfi.fr/cn/%E5%9B%BD%E9%99%85/20231107-%E5%B8%83%E6%9E%97%E8%82%AF%E5%91%BC%E5%90%81"
@@ -31,7 +32,7 @@ SEED_URL = (
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not CORPUS.is_dir():
-        pytest.fail(f"corpus not found at {CORPUS} (shared/ must sit beside the repository)")
+        pytest.fail(f"corpus not found at {CORPUS}")
     return CORPUS
 
 

@@ -14,7 +14,7 @@ from newsvault.archive import Archive
 from newsvault.record import Record, parse
 
 TESTDATA = Path(__file__).parent / "testdata" / "publish"
-CORPUS = (Path(__file__).resolve().parents[1].parent / "shared" / "corpus").resolve()
+CORPUS = Path(__file__).resolve().parent / "corpus"
 SEED = CORPUS / "seed" / "000_e886f203c780aee1.txt"
 TAIWAN_POST = CORPUS / "jekyll" / "_posts" / "2020-07-15-中国加强对香港控制，台湾看到了威胁.md"
 CHROMIUM = "/usr/bin/chromium"

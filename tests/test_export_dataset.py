@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from newsvault.cli import main
 from newsvault.compose import open_archive
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 def nv(root: Path, *args: str):

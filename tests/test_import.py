@@ -36,9 +36,9 @@ def test_whole_corpus_imports_without_loss_and_only_once(tmp_path, corpus, cli):
     cli("init", str(root), check=True)
     first = json.loads(cli("-C", str(root), "import", str(corpus), "--json", check=True).stdout)
     assert accounting_holds(first)
-    assert first["seen"] == 2352
+    assert first["seen"] == 555  # tests/corpus: 553 records and 2 READMEs
     assert sorted(Path(r["path"]).relative_to(corpus).as_posix() for r in first["rejects"]) == ["README.md", "cdt/README.md"]
-    assert first["imported"] > 2000 and first["revisions"] > 90
+    assert first["imported"] > 300 and first["revisions"] > 90
 
     # Every accepted file is in the archive: its text is the text of some version.
     archive = Archive.open(root)
@@ -144,7 +144,7 @@ def test_full_disk_fails_with_one_message_and_keeps_the_archive_as_it_was(small_
     cli("init", str(root), check=True)
     cli("-C", str(root), "import", str(SEED), check=True)
     before = snapshot(root)
-    proc = cli("-C", str(root), "import", str(corpus / "jekyll"))  # ~49 MB into a 3 MB disk
+    proc = cli("-C", str(root), "import", str(corpus))  # ~9 MB into a 3 MB disk
     assert proc.returncode == 1
     assert proc.stderr.startswith("newsvault: error: cannot write to the archive")
     assert "No space left on device" in proc.stderr and "Traceback" not in proc.stderr

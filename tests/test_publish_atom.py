@@ -1,8 +1,9 @@
 """Atom feeds: one builder for site and server, valid for the W3C feed validator (offline copy in
-../shared/tools/feedvalidator) and feedparser, with RFC 4151 tag: ids and detected languages."""
+NEWSVAULT_FEEDVALIDATOR; skipped, naming it, where absent) and feedparser, with RFC 4151 tag: ids and detected languages."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -16,10 +17,13 @@ from newsvault.publish.atom import feed_for
 from newsvault.publish.lang import detect_lang
 from newsvault.publish.site import build_site
 from newsvault.record import Record
-from publish_helpers import CORPUS, make_archive, seed_id
+from publish_helpers import make_archive, seed_id
 from search_helpers import live_server
 
-VALIDATOR = CORPUS.parent / "tools" / "feedvalidator" / "src"
+# The W3C feed validator is not on PyPI: NEWSVAULT_FEEDVALIDATOR names its source tree where one is
+# at hand (.ci/run sets it), and the checks that need it skip otherwise; feedparser and the tag:
+# and language checks run everywhere.
+VALIDATOR = Path(os.environ.get("NEWSVAULT_FEEDVALIDATOR", "feedvalidator-not-configured")) / "src"
 # RFC 4151: "tag:" authorityName "," date ":" specific, specific = *( pchar / "/" / "?" )
 TAG_URI = re.compile(
     r"tag:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*,\d{4}(?:-\d{2}(?:-\d{2})?)?:"
@@ -32,7 +36,7 @@ ENGLISH = "<p>The foreign ministers of the Group of Seven met in Tokyo on Tuesda
 def validator_errors(xml: bytes, name: str, folder: Path) -> list[str]:
     """Errors the W3C feed validator reports (warnings left out), for a copy with an ASCII name."""
     if not VALIDATOR.is_dir():
-        pytest.skip(f"the feed validator is not at {VALIDATOR}")
+        pytest.skip(f"W3C feed validator not found at {VALIDATOR} (set NEWSVAULT_FEEDVALIDATOR to its source tree)")
     sys.path.insert(0, str(VALIDATOR))
     try:
         import feedvalidator

@@ -52,7 +52,7 @@ def seeded(tmp_path: Path) -> Iterator[Path]:
     """An archive holding the seed record and a few CDT records, closed."""
     root = tmp_path / "archive"
     a = init_archive(root)
-    import_paths(a, [SEED, *sorted((REPO.parent / "shared" / "corpus" / "cdt" / "articles").glob("*.md"))[:5]])
+    import_paths(a, [SEED, *sorted((REPO / "tests" / "corpus" / "cdt" / "articles").glob("*.md"))[:5]])
     a.close()
     yield root
 
@@ -285,7 +285,7 @@ import_paths(archive, files)
 
 @pytest.mark.parametrize("point", ["after-rename", "during-cleanup"])
 def test_sigterm_mid_batch_leaves_no_temp_file_and_no_partial_batch(seeded: Path, point: str) -> None:
-    corpus = REPO.parent / "shared" / "corpus"
+    corpus = REPO / "tests" / "corpus"
     files = sorted((corpus / "cdt" / "articles").glob("*.md"))[5:45]
     before = record_bytes(seeded)
     proc = subprocess.run([sys.executable, "-c", _CHILD, point, "10", str(seeded), *map(str, files)],
