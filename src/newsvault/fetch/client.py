@@ -12,7 +12,8 @@ Why each limit exists:
   ``Retry-After`` up to a cap (beyond it the source fails now and is retried next pass);
 * at most 5 redirects: a redirect loop is an error, not a hang;
 * a body-size cap enforced while streaming: a 50 MB (or endless) body is cut off after
-  ``max_bytes`` without being held in memory;
+  ``max_bytes`` without being held in memory, and Content-Encoding is undone in bounded steps
+  (``decoding.py``), so a nested gzip bomb stops at the cap too;
 * bounded concurrency overall and per host, so 300 feeds do not open 300 sockets and one
   outlet's server is not hammered by its own page fetches; optionally a minimum delay between
   two requests to one host (every redirect hop counts);
@@ -32,6 +33,7 @@ import asyncio
 import email.utils
 import random
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ from ..encoding import decode
 from ..errors import FetchError, RecordError
 from ._address import GuardedBackend, RefusedError, Resolver
 from ._lean import httpx
+from .decoding import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
 
 __all__ = ["Exchange", "Fetcher", "FetchPolicy", "Response", "RefusedError", "USER_AGENT", "user_agent"]
 
@@ -158,8 +161,8 @@ class _Retry(Exception):
         self.wait = wait
 
 
-class _TooBig(Exception):
-    pass
+class _BadBody(Exception):
+    """A body that cannot be read within its bounds (too large, undecodable): not retried."""
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -294,7 +297,7 @@ class Fetcher:
             raise RefusedError(f"{url}: {e}") from None
         if isinstance(e, FetchError):
             raise e
-        if isinstance(e, (_TooBig, httpx.HTTPError)):  # too big; invalid URL, unsupported protocol, …
+        if isinstance(e, (_BadBody, httpx.HTTPError)):  # too big; invalid URL, unsupported protocol, …
             raise FetchError(f"{url}: {e}") from None
         raise e
 
@@ -362,15 +365,20 @@ class Fetcher:
         cap = self.policy.max_bytes
         declared = r.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
-            raise _TooBig(f"body of {_mb(int(declared))} is larger than the {_mb(cap)} cap")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in r.aiter_bytes():
-            size += len(chunk)
-            if size > cap:
-                raise _TooBig(f"body is larger than the {_mb(cap)} cap (stopped reading)")
-            chunks.append(chunk)
-        return b"".join(chunks)
+            raise _BadBody(f"body of {_mb(int(declared))} is larger than the {_mb(cap)} cap")
+        # Raw bytes, decoded here in bounded steps: httpx's own decoding inflates a whole chunk at
+        # once, so a nested gzip bomb would be gigabytes before any cap could count it.
+        try:
+            decoder = BoundedDecoder(r.headers.get("content-encoding", ""), cap)
+            async for chunk in r.aiter_raw():
+                decoder.feed(chunk)
+            return decoder.finish()
+        except BodyTooLarge:
+            raise _BadBody(f"body is larger than the {_mb(cap)} cap (stopped reading)") from None
+        except UnsupportedEncoding as e:
+            raise _BadBody(str(e)) from None
+        except zlib.error as e:
+            raise _BadBody(f"body does not decode as its Content-Encoding says ({e})") from None
 
     def _get_file(self, url: str, etag: str | None) -> Response:
         """``file://`` URLs: read the file, with mtime+size standing in for an ETag."""
