@@ -22,7 +22,7 @@ import re
 
 from .errors import RecordError
 
-__all__ = ["decode", "declared_charset", "looks_binary"]
+__all__ = ["decode", "declared_charset", "looks_binary", "valid_text", "without_bad_charrefs"]
 
 # Aliases that lie in practice: pages that say gb2312 use GBK/GB18030 characters, pages that
 # say latin-1 use Windows-1252's quotes and dashes.
@@ -145,3 +145,27 @@ def _detect(data: bytes) -> tuple[str, str]:
         return strict, enc
     # The sample decoded but the tail does not: keep the text, mark what was lost.
     return data.decode(enc, "replace"), enc
+
+
+# Lone surrogates (U+D800–U+DFFF) are not characters: UTF-8 cannot hold them, so a record with
+# one cannot be written. JSON's "\ud800" and an XML "&#xD800;" both make them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A numeric character reference to a surrogate, NUL, or past U+10FFFF: XML forbids them, and
+# feedparser raises on the first one, losing the whole feed.
+_CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]{1,16}|[0-9]{1,16});")
+
+
+def valid_text(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD, as other undecodable input is."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def without_bad_charrefs(data: bytes) -> bytes:
+    """XML bytes with every character reference to a non-character made ``&#xFFFD;``."""
+    return _CHARREF.sub(_charref, data) if b"&#" in data else data
+
+
+def _charref(m: re.Match[bytes]) -> bytes:
+    ref = m.group(1)
+    code = int(ref[1:], 16) if ref[:1] in b"xX" else int(ref)
+    return b"&#xFFFD;" if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else m.group(0)

@@ -430,12 +430,19 @@ async def _prepare_source(ctx: _Context, source: Source) -> _Prepared:
 
 def _archive(ctx: _Context, batch: list[_Prepared]) -> None:
     counts: list[tuple[_Prepared, str, str | None]] = []
-    with ctx.archive.batch():
-        for prep in batch:
-            for record in prep.records:
-                # The archive alone decides new / revision / unchanged (one rule everywhere).
-                result = ctx.archive.add(record, prep.source.slug, seen=ctx.seen)
-                counts.append((prep, result.status, result.path))
+    try:
+        with ctx.archive.batch():
+            for prep in batch:
+                for record in prep.records:
+                    # The archive alone decides new / revision / unchanged (one rule everywhere).
+                    result = ctx.archive.add(record, prep.source.slug, seen=ctx.seen)
+                    counts.append((prep, result.status, result.path))
+    except (NewsvaultError, OSError):
+        raise  # the archive itself cannot be written: nothing of the batch is kept, say so
+    except Exception:  # noqa: BLE001 - one record the archive could not take (a bug, a library surprise)
+        # The batch was rolled back whole; write it again one record at a time, so that the
+        # record that fails costs only itself and is reported like any other failed item.
+        counts = _archive_one_by_one(ctx, batch)
     # Only now is everything on disk: count it, and remember validators and fingerprints.
     for prep, status, path in counts:
         rep = prep.report
@@ -453,6 +460,29 @@ def _archive(ctx: _Context, batch: list[_Prepared]) -> None:
         validators.update(prep.validators)
         fingerprints.update(prep.fingerprints)
     ctx.store.save(validators, fingerprints)
+
+
+def _archive_one_by_one(ctx: _Context, batch: list[_Prepared]) -> list[tuple[_Prepared, str, str | None]]:
+    counts: list[tuple[_Prepared, str, str | None]] = []
+    for prep in batch:
+        kept = []
+        for record in prep.records:
+            try:
+                with ctx.archive.batch():
+                    result = ctx.archive.add(record, prep.source.slug, seen=ctx.seen)
+            except (NewsvaultError, OSError):
+                raise
+            except Exception as e:  # noqa: BLE001 - this record only
+                reason = f"not archived: unexpected {type(e).__name__}: {e}"
+                prep.report.errors.append(f"{record.url}: {reason}")
+                prep.report.failed_items.append({"link": record.url, "reason": reason})
+                prep.validators.clear()  # fetch the feed again next pass: the item may be fixed
+                prep.fingerprints.pop(_canonical(record.url), None)
+                continue
+            kept.append(record)
+            counts.append((prep, result.status, result.path))
+        prep.records = kept
+    return counts
 
 
 async def run_pass(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..encoding import without_bad_charrefs
 from ..errors import FeedError
 from .json_feed import parse_json_feed
 from .model import Feed
@@ -24,4 +25,5 @@ def parse_feed(data: bytes, url: str, *, content_type: str = "", charset: str | 
         raise FeedError(f"{url}: empty response, not a feed")
     if _is_json(data, content_type):
         return parse_json_feed(data, url, charset=charset)
-    return parse_xml_feed(data, url, charset=charset)
+    # One `&#xD800;` would stop feedparser on the whole feed: such references become U+FFFD.
+    return parse_xml_feed(without_bad_charrefs(data), url, charset=charset)

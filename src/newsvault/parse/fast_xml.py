@@ -25,7 +25,7 @@ from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
 from .model import Feed, FeedItem, item_problem
-from .rules import as_html, epoch_ms, feedparser_fixups, looks_like_html, plain_title
+from .rules import as_html, epoch_ms, feedparser_fixups, impossible_offset, looks_like_html, plain_title
 
 __all__ = ["parse_fast"]
 
@@ -118,7 +118,7 @@ def _check(item: etree._Element, ns: str, read: dict[str, int | None], inner_ok:
 
 
 def _ms(value: str | None) -> int | None:
-    if not value or not value.strip():
+    if not value or not value.strip() or impossible_offset(value):
         return None
     return epoch_ms(_parse_date(value.strip()))
 

@@ -15,13 +15,13 @@ from urllib.parse import urljoin
 from ..encoding import decode
 from ..errors import FeedError, RecordError
 from .model import Feed, FeedItem, item_problem
-from .rules import text_to_html
+from .rules import impossible_offset, text_to_html
 
 __all__ = ["parse_json_feed"]
 
 
 def _time_ms(value: object) -> int | None:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or impossible_offset(value):
         return None
     try:
         dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..encoding import valid_text
+
 __all__ = ["Feed", "FeedItem", "item_problem"]
 
 
@@ -25,6 +27,12 @@ class FeedItem:
     guid: str = ""
     categories: list[str] = field(default_factory=list)
     author: str = ""
+
+    def __post_init__(self) -> None:
+        # Every parser's texts end here: none may carry a lone surrogate into a record.
+        self.title, self.link, self.body = valid_text(self.title), valid_text(self.link), valid_text(self.body)
+        self.guid, self.author = valid_text(self.guid), valid_text(self.author)
+        self.categories = [valid_text(c) for c in self.categories]
 
 
 @dataclass

@@ -21,7 +21,7 @@ from feedparser.mixin import _FeedParserMixin
 
 from ..text import html_to_text
 
-__all__ = ["HTML_TYPES", "as_html", "epoch_ms", "feedparser_fixups", "looks_like_html", "plain_title", "text_to_html"]
+__all__ = ["HTML_TYPES", "as_html", "epoch_ms", "impossible_offset", "feedparser_fixups", "looks_like_html", "plain_title", "text_to_html"]
 
 # Dates outside these bounds are typing errors or placeholders ("0001-01-01", "99999"), not news.
 _EARLIEST_MS = 0  # 1970-01-01
@@ -60,6 +60,24 @@ def feedparser_fixups(value: str) -> str:
     if _C1.search(value):
         value = value.translate(_cp1252)
     return value
+
+
+# A zone offset ending a date: ±hh:mm or ±hhmm (ISO 8601, RFC 822).
+_OFFSET = re.compile(r"[0-9\s]([+-])(\d{2}):?(\d{2})\s*\Z")
+# Real offsets run from −12:00 to +14:00 (UTC−12 to Kiribati's UTC+14).
+_MAX_OFFSET_MINUTES = 14 * 60
+
+
+def impossible_offset(value: str | None) -> bool:
+    """True when a date ends in a zone offset no clock uses (+25:00, +9999, minutes past 59).
+
+    feedparser applies any offset it reads, which would store such a date a day or more off; a
+    date whose zone cannot be right is taken as no date at all (the item is undated)."""
+    m = _OFFSET.search(value or "")
+    if not m:
+        return False
+    hours, minutes = int(m.group(2)), int(m.group(3))
+    return minutes > 59 or hours * 60 + minutes > _MAX_OFFSET_MINUTES
 
 
 def epoch_ms(parsed: time.struct_time | None) -> int | None:

@@ -22,7 +22,7 @@ from ..encoding import decode
 from ..errors import FeedError, RecordError
 from .fast_xml import parse_fast
 from .model import Feed, FeedItem, item_problem
-from .rules import HTML_TYPES, as_html, epoch_ms, plain_title, text_to_html
+from .rules import HTML_TYPES, as_html, epoch_ms, impossible_offset, plain_title, text_to_html
 
 __all__ = ["parse_xml_feed", "text_to_html"]
 
@@ -55,8 +55,10 @@ def _body(entry: dict[str, Any], atom: bool) -> tuple[str, str]:
 
 
 def _time_ms(entry: dict[str, Any]) -> int | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        ms = epoch_ms(dict.get(entry, key))  # not entry.get: feedparser's fallback mapping warns
+    for key in ("published", "updated", "created"):
+        if impossible_offset(dict.get(entry, key)):
+            continue  # feedparser applied an offset no clock uses: that date is no date
+        ms = epoch_ms(dict.get(entry, key + "_parsed"))  # not entry.get: feedparser's fallback mapping warns
         if ms is not None:
             return ms
     return None
