@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 import unicodedata
@@ -101,6 +102,22 @@ def _boolean(table: dict[str, Any], key: str, prefix: str, default: bool) -> boo
     return value
 
 
+def _private_access(table: dict[str, Any], key: str, prefix: str) -> bool | tuple[str, ...]:
+    """``allow_private``: true or false, or the addresses and networks a fetch may reach
+    (``["127.0.0.1", "10.0.0.0/8"]``): every connection, redirect hops included, is held to it."""
+    value = table.get(key, False)
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(prefix + key, f"expected true, false or a list of addresses and networks such as [\"127.0.0.1\", \"10.0.0.0/8\"], got {_shown(value)}")
+    for v in value:
+        try:
+            ipaddress.ip_network(v.strip(), strict=False)
+        except ValueError:
+            raise _Invalid(prefix + key, f"{v!r} is not an IP address or network (host names are not accepted: they can resolve anywhere)") from None
+    return tuple(v.strip() for v in value) or False
+
+
 def _megabytes(table: dict[str, Any], key: str, prefix: str, default: int) -> int:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**7:
@@ -150,7 +167,7 @@ def _source(table: dict[str, Any], prefix: str) -> Source:
             raise _Invalid(prefix + "interval", f"expected a number of seconds, got {_shown(interval)}")
         values["interval"] = interval
     if "allow_private" in table:
-        values["allow_private"] = _boolean(table, "allow_private", prefix, default=False)
+        values["allow_private"] = _private_access(table, "allow_private", prefix)
     try:
         return Source(**values)
     except SourceError as e:
@@ -235,8 +252,9 @@ class Source:
     page and extracts its main content (with ``selector`` when given, else trafilatura).
     ``category``: a regex; when set, only items with a matching category are archived.
     ``hosts``: hosts whose URLs belong to this outlet (used to place imported records).
-    ``allow_private``: fetch this source's feeds even from private or loopback addresses
-    (``None``: the archive's ``[fetch] allow_private`` decides).
+    ``allow_private``: the private or loopback addresses this source's fetches may reach: all
+    (True), none (False), or those inside the listed networks (``None``: the archive's
+    ``[fetch] allow_private`` decides).
     """
 
     slug: str
@@ -247,7 +265,7 @@ class Source:
     category: str | None = None
     interval: int = 3600
     hosts: list[str] = field(default_factory=list)
-    allow_private: bool | None = None
+    allow_private: bool | tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -264,7 +282,10 @@ class Source:
         return hosts
 
     def to_toml(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, [], "") and not (k == "body" and v == "feed") and not (k == "interval" and v == 3600)}
+        out = {k: v for k, v in asdict(self).items() if v not in (None, [], "") and not (k == "body" and v == "feed") and not (k == "interval" and v == 3600)}
+        if isinstance(self.allow_private, tuple):
+            out["allow_private"] = list(self.allow_private)
+        return out
 
 
 # The outlets the original archivers mirrored, with the publishers' own feeds where known.
@@ -318,7 +339,7 @@ class Config:
     name: str = "newsvault archive"
     default_source: str | None = None
     timezone: str = "Asia/Shanghai"
-    allow_private: bool = False
+    allow_private: bool | tuple[str, ...] = False
     # ``[capture] warc``: record every HTTP exchange as WARC evidence under ``warc/``. A new
     # archive is created with it on (``init`` writes the key); a file without the key predates
     # it, so it reads as off and an existing archive does not start growing WARC files unasked.
@@ -361,7 +382,7 @@ class Config:
             name=_string(archive, "name", "archive.", default=cls.name),
             default_source=_optional_string(archive, "default_source", "archive."),
             timezone=_string(archive, "timezone", "archive.", default=cls.timezone),
-            allow_private=_boolean(fetch, "allow_private", "fetch.", default=False),
+            allow_private=_private_access(fetch, "allow_private", "fetch."),
             warc=_boolean(capture, "warc", "capture.", default=False),
             sources=_sources(data.get("sources", [])),
             media=_media(data),
@@ -375,7 +396,9 @@ class Config:
         if self.default_source:
             archive["default_source"] = self.default_source
         data: dict[str, Any] = {"archive": archive}
-        if self.allow_private:
+        if isinstance(self.allow_private, tuple):
+            data["fetch"] = {"allow_private": list(self.allow_private)}
+        elif self.allow_private:
             data["fetch"] = {"allow_private": True}
         data["capture"] = {"warc": self.warc}
         if self.media != MediaConfig():
@@ -386,8 +409,8 @@ class Config:
             data["sources"] = [s.to_toml() for s in self.sources]
         return tomli_w.dumps(data)
 
-    def private_allowed(self, source: Source) -> bool:
-        """Whether ``source`` may be fetched from private or loopback addresses."""
+    def private_allowed(self, source: Source) -> bool | tuple[str, ...]:
+        """Which private or loopback addresses ``source``'s fetches may reach (see ``Source``)."""
         return self.allow_private if source.allow_private is None else source.allow_private
 
     def source(self, slug: str) -> Source | None:

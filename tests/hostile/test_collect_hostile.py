@@ -64,7 +64,8 @@ def test_a_feed_on_a_private_address_fails_clearly_unless_allowed(srv, archive, 
     srv.static("/f.xml", rss20([Item.of(recs[0])]))
     s = collect(archive, [Source("s", "s", [srv.url("/f.xml")])], QUICK).sources[0]
     assert s.failed and srv.hits["/f.xml"] == 0
-    assert s.reason == f"{srv.url('/f.xml')}: refused: 127.0.0.1 is a loopback address; set allow_private = true under [fetch] in newsvault.toml (or on the source) to fetch from private networks"
+    assert s.reason == (f"{srv.url('/f.xml')}: refused: 127.0.0.1 is a loopback address; set allow_private = [\"127.0.0.1\"] (the hosts or "
+                        "networks to allow) under [fetch] in newsvault.toml, or on the source, to fetch from private networks")
     assert not list((archive.root / "articles").rglob("*.md"))
     # Allowed on this source only.
     s = collect(archive, [Source("s", "s", [srv.url("/f.xml")], allow_private=True)], QUICK).sources[0]
@@ -251,11 +252,11 @@ def test_a_signal_stops_the_pass_without_temp_files_or_stray_workers(srv, tmp_pa
 @pytest.mark.parametrize(
     "toml, message",
     [
-        ('[fetch]\nallow_private = "yes"\n', "fetch.allow_private: expected true or false"),
-        ('[[sources]]\nslug = "s"\nname = "s"\nfeeds = ["http://10.0.0.1/f.xml"]\nallow_private = 1\n', "sources[1].allow_private: expected true or false"),
+        ('[fetch]\nallow_private = "yes"\n', "fetch.allow_private: expected true, false or a list of addresses and networks"),
+        ('[[sources]]\nslug = "s"\nname = "s"\nfeeds = ["http://10.0.0.1/f.xml"]\nallow_private = 1\n', "sources[1].allow_private: expected true, false or a list"),
     ],
 )
-def test_allow_private_must_be_a_boolean(tmp_path, toml, message):
+def test_allow_private_must_be_a_boolean_or_a_list_of_networks(tmp_path, toml, message):
     from newsvault.config import Config
     from newsvault.errors import ConfigError
 

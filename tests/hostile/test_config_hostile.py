@@ -23,7 +23,7 @@ CASES = [
     ('[archive]\ntimezone = "../../etc/passwd"\n', "archive.timezone", "unknown time zone"),
     ('[archive]\ndefault_source = "Bad Slug"\n', "archive.default_source", "not a valid slug"),
     ('[archive]\nnmae = "x"\n', "archive.nmae", "unknown key (did you mean 'name'?)"),
-    ('[fetch]\nallow_private = "yes"\n', "fetch.allow_private", "expected true or false, got 'yes'"),
+    ('[fetch]\nallow_private = "yes"\n', "fetch.allow_private", "expected true, false or a list of addresses and networks such as [\"127.0.0.1\", \"10.0.0.0/8\"], got 'yes'"),
     ("fetch = 1\n", "fetch", "expected a table ([fetch]), got 1"),
     ('[[source]]\nslug = "x"\n', "source", "unknown key (did you mean 'sources'?)"),
     ("sources = 5\n", "sources", "expected [[sources]] tables, got 5"),
@@ -47,7 +47,7 @@ CASES = [
     ('[[sources]]\nslug = "a"\nfeeds = ["https://e.org/f"]\ninterval = 5\n', "sources[1].interval", "must be between 60 seconds and 7 days, got 5"),
     ('[[sources]]\nslug = "a"\nfeeds = ["https://e.org/f"]\ninterval = 99999999999999999\n', "sources[1].interval", "must be between 60 seconds and 7 days"),
     ('[[sources]]\nslug = "a"\nfeeds = ["https://e.org/f"]\nhosts = "e.org"\n', "sources[1].hosts", "expected a list of host names, got 'e.org'"),
-    ('[[sources]]\nslug = "a"\nfeeds = ["https://e.org/f"]\nallow_private = 1\n', "sources[1].allow_private", "expected true or false, got 1"),
+    ('[[sources]]\nslug = "a"\nfeeds = ["https://e.org/f"]\nallow_private = 1\n', "sources[1].allow_private", "expected true, false or a list of addresses and networks such as [\"127.0.0.1\", \"10.0.0.0/8\"], got 1"),
     (GOOD_SOURCE + '[[sources]]\nslug = "b"\nfeed = ["https://e.org/f"]\n', "sources[2].feed", "unknown key (did you mean 'feeds'?)"),
     (GOOD_SOURCE + GOOD_SOURCE, "sources[2].slug", "'rfi' is used by sources[1] already"),
 ]

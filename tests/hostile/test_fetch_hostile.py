@@ -61,7 +61,7 @@ def test_loopback_is_refused_by_default_and_the_server_sees_nothing(srv):
     srv.static("/admin/", "secret")
     with pytest.raises(RefusedError) as e:
         fetch(srv.url("/admin/"), FetchPolicy(**QUICK))
-    assert "refused: 127.0.0.1 is a loopback address; set allow_private = true" in str(e.value)
+    assert "refused: 127.0.0.1 is a loopback address; set allow_private = [\"127.0.0.1\"]" in str(e.value)
     assert srv.url("/admin/") in str(e.value)
     assert srv.hits["/admin/"] == 0
 

@@ -207,7 +207,7 @@ class _Context:
         """Run a CPU-bound step off the event loop (in a worker process when there is a pool)."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    def allow_private(self, source: Source) -> bool:
+    def allow_private(self, source: Source) -> bool | tuple[str, ...]:
         """The archive's rule for the source (``Config.private_allowed``), or the fetch policy's."""
         return self.archive.config.private_allowed(source) or self.fetcher.policy.allow_private
 

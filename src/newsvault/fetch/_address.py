@@ -20,12 +20,28 @@ from typing import Any
 from ..errors import FetchError
 from ._lean import httpcore
 
-__all__ = ["RefusedError", "Resolver", "address_problem", "GuardedBackend", "system_resolver"]
+__all__ = ["PrivateAccess", "RefusedError", "Resolver", "address_problem", "GuardedBackend", "parse_networks", "system_resolver"]
 
 # host, port -> the addresses it resolves to, in the order to try them
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Which non-public addresses a fetch may reach: none (False), any (True), or only those inside
+# the listed networks or addresses ("127.0.0.1", "10.0.0.0/8", "::1"). Checked on every
+# connection, so every redirect hop, item link, page and image of a source is held to it.
+PrivateAccess = bool | tuple[str, ...]
+
+
+def parse_networks(values: tuple[str, ...] | list[str]) -> tuple[IPNetwork, ...]:
+    """``["127.0.0.1", "10.0.0.0/8"]`` as networks; ValueError naming the first that is not one."""
+    out = []
+    for v in values:
+        try:
+            out.append(ipaddress.ip_network(v.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{v!r} is not an IP address or network") from None
+    return tuple(out)
 
 
 class RefusedError(FetchError):
@@ -51,26 +67,37 @@ def _kind(ip: IPAddress) -> str | None:
     return None
 
 
+def _ip(address: str) -> IPAddress | None:
+    """The address an IP literal stands for (IPv4-mapped IPv6 as the IPv4 address it maps to)."""
+    try:
+        ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip
+
+
 def address_problem(address: str) -> str | None:
     """Why ``address`` (an IP literal) must not be fetched by default, or None when it may.
 
     IPv4-mapped IPv6 (``::ffff:127.0.0.1``) is judged as the IPv4 address it maps to.
     """
-    try:
-        ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
+    ip = _ip(address)
+    if ip is None:
         return "not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
     kind = _kind(ip)
     return f"{address} is {kind}" if kind else None
 
 
-def refusal(address: str, problem: str, host: str) -> RefusedError:
+def refusal(address: str, problem: str, host: str, networks: tuple[IPNetwork, ...] = ()) -> RefusedError:
     via = f" ({host} resolves to it)" if host.strip("[]") != address else ""
+    if networks:
+        allowed = ", ".join(str(n) for n in networks)
+        return RefusedError(f"refused: {problem}{via}, outside allow_private ({allowed})")
     return RefusedError(
-        f"refused: {problem}{via}; set allow_private = true under [fetch] in newsvault.toml "
-        "(or on the source) to fetch from private networks"
+        f"refused: {problem}{via}; set allow_private = [\"{address}\"] (the hosts or networks to allow) "
+        "under [fetch] in newsvault.toml, or on the source, to fetch from private networks"
     )
 
 
@@ -95,13 +122,23 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self,
         inner: httpcore.AsyncNetworkBackend,
         resolver: Resolver | None = None,
-        allow_private: bool = False,
+        allow_private: PrivateAccess = False,
         check: Callable[[str], str | None] | None = None,
     ):
         self.inner = inner
         self.resolver = resolver or system_resolver
-        self.allow_private = allow_private
+        self.allow_all = allow_private is True
+        self.networks = parse_networks(allow_private) if isinstance(allow_private, tuple) else ()
         self.check = check or address_problem
+
+    def _problem(self, address: str) -> str | None:
+        problem = self.check(address)
+        if problem is None or not self.networks:
+            return problem
+        ip = _ip(address)
+        if ip is not None and any(ip.version == n.version and ip in n for n in self.networks):
+            return None
+        return problem
 
     async def _addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
         bare = host.strip("[]")
@@ -131,12 +168,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         addresses = await self._addresses(host, port, timeout)
         allowed = addresses
-        if not self.allow_private:
-            problems = [(a, self.check(a)) for a in addresses]
+        if not self.allow_all:
+            problems = [(a, self._problem(a)) for a in addresses]
             allowed = [a for a, p in problems if p is None]
             if not allowed:
                 address, problem = problems[0]
-                raise refusal(address, problem or "", host)
+                raise refusal(address, problem or "", host, self.networks)
         error: Exception | None = None
         for address in allowed:
             try:

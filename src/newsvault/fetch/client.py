@@ -42,7 +42,7 @@ from urllib.request import url2pathname
 
 from ..encoding import decode
 from ..errors import FetchError, RecordError
-from ._address import GuardedBackend, RefusedError, Resolver
+from ._address import GuardedBackend, PrivateAccess, RefusedError, Resolver
 from ._lean import httpx
 from .decoding import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
 
@@ -85,7 +85,7 @@ class FetchPolicy:
     per_host: int = 6
     host_delay: float = 0.0  # seconds between the starts of two requests to one host
     user_agent: str = USER_AGENT
-    allow_private: bool = False  # may connect to loopback / private / link-local addresses
+    allow_private: PrivateAccess = False  # loopback / private / link-local addresses it may reach (_address.py)
     resolver: Resolver | None = field(default=None, repr=False)  # host name -> addresses (tests)
     address_check: Callable[[str], str | None] | None = field(default=None, repr=False)  # IP -> why refused (tests)
     capture: Callable[[Exchange], None] | None = field(default=None, repr=False)  # sees every exchange (WARC)
@@ -188,7 +188,7 @@ class Fetcher:
 
     def __init__(self, policy: FetchPolicy | None = None):
         self.policy = policy or FetchPolicy()
-        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._clients: dict[PrivateAccess, httpx.AsyncClient] = {}
         self._open = False
         self._all = asyncio.Semaphore(self.policy.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -204,7 +204,7 @@ class Fetcher:
         for client in clients:
             await client.aclose()
 
-    def _client(self, allow_private: bool) -> httpx.AsyncClient:
+    def _client(self, allow_private: PrivateAccess) -> httpx.AsyncClient:
         """One client per address policy (a connection pool checked once per connection)."""
         client = self._clients.get(allow_private)
         if client is None:
@@ -248,7 +248,7 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
-        allow_private: bool | None = None,
+        allow_private: PrivateAccess | None = None,
         allow_file: bool = False,
         any_status: bool = False,
     ) -> Response:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import Config
 from ..errors import FetchError
 from ..fetch import Fetcher, FetchPolicy, RefusedError
 from .refs import image_urls
@@ -163,10 +164,10 @@ class _Run:
             return
         self.report.kept(rel, source)
 
-    def _private(self, source: str) -> bool:
-        config = self.archive.config
+    def _private(self, source: str) -> bool | tuple[str, ...]:
+        config: Config = self.archive.config
         src = config.source(source)
-        return bool(config.private_allowed(src) if src is not None else config.allow_private)
+        return config.private_allowed(src) if src is not None else config.allow_private
 
     def _failed(self, row: MediaRow, status: str, reason: str) -> None:
         wait = min(RETRY_MAX_MS, RETRY_BASE_MS * 2**row.attempts)

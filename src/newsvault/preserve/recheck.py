@@ -117,7 +117,7 @@ class _Fetched:
     error: str | None = None
 
 
-async def _fetch(fetcher: Fetcher, url: str, prev: dict[str, Any] | None, allow_private: bool) -> _Fetched:
+async def _fetch(fetcher: Fetcher, url: str, prev: dict[str, Any] | None, allow_private: bool | tuple[str, ...]) -> _Fetched:
     try:
         r = await fetcher.get(
             url,
@@ -367,7 +367,7 @@ class _Run:
         self.results: list[CheckResult] = []
         self.pending: dict[str, list[dict[str, Any]]] = {}
 
-    def _allow_private(self, slug: str) -> bool:
+    def _allow_private(self, slug: str) -> bool | tuple[str, ...]:
         source = self.archive.config.source(slug)
         return self.archive.config.private_allowed(source) if source is not None else self.archive.config.allow_private
 
