@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalog import Version
-from .warc import WARC_DIR, Capture, WarcRecorder, canonical, read_index
+from .captures import LINKS_NAME, WARC_DIR, Capture, canonical, read_capture, read_index, read_links
 
 if TYPE_CHECKING:
     from ..archive import Archive
+    from .warc import WarcRecorder
 
 __all__ = ["Evidence", "VersionLinks", "evidence_for", "read_links", "capture_ms", "LINKS_NAME", "SLACK_MS"]
 
-LINKS_NAME = "links.jsonl"
 SLACK_MS = 15 * 60 * 1000
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,6 @@ class VersionLinks:
 
     @staticmethod
     def _lists(root: Path, capture: Capture, url: str, payloads: dict[str, bytes]) -> bool:
-        from .verify import read_capture
-
         if capture.record_id not in payloads:
             payloads[capture.record_id] = read_capture(root, capture)[1]
         body = payloads[capture.record_id]
@@ -116,22 +114,6 @@ def _append(path: Path, text: str) -> None:
 
 
 # -- reading ------------------------------------------------------------------------------------
-
-
-def read_links(root: Path) -> dict[str, list[str]]:
-    """Version path -> the record ids stored for it (a torn last line after a crash is skipped)."""
-    path = Path(root) / WARC_DIR / LINKS_NAME
-    links: dict[str, list[str]] = {}
-    if not path.exists():
-        return links
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                data = json.loads(line)
-                links[str(data["path"])] = [str(r) for r in data["records"]]
-            except (ValueError, TypeError, KeyError):
-                continue
-    return links
 
 
 def evidence_for(root: Path, versions: Sequence[Version], feeds: Iterable[str] = ()) -> list[Evidence]:
