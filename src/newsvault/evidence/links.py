@@ -16,6 +16,7 @@ first seen. ``SLACK`` covers the time between a fetch and the write of what it b
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import logging
@@ -70,7 +71,13 @@ class VersionLinks:
             return  # a rebuild re-reads old files: nothing was fetched for them
         try:
             payloads: dict[str, bytes] = {}
-            lines = [json.dumps({"path": v.path, "records": self.records_for(archive, v, payloads)}) + "\n" for v in versions]
+            lines = []
+            for v in versions:
+                records = self.records_for(archive, v, payloads)
+                lines.append(json.dumps({"path": v.path, "records": records}) + "\n")
+                # for the pass's manifest: the bytes as written, bound to the answers they came from
+                sha = hashlib.sha256((archive.root / v.path).read_bytes()).hexdigest()
+                self.recorder.written_files.extend((r, v.path, sha) for r in records)
             _append(archive.root / WARC_DIR / LINKS_NAME, "".join(lines))
         except Exception as e:  # noqa: BLE001 - evidence must never break an archive write
             message = f"linking versions to WARC captures failed: {e}"

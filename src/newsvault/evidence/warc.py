@@ -96,6 +96,8 @@ class WarcRecorder:
         self._size = 0
         self.written = 0  # exchanges recorded
         self.captures: list[Capture] = []  # this recorder's, in order: what the pass's manifest lists
+        self.manifested = 0  # how many of them a manifest lists already
+        self.written_files: list[tuple[str, str, str]] = []  # (record id, file written from it, its sha256)
         self.errors: list[str] = []
         # For linking versions to captures: canonical URL -> (order, the latest 2xx capture
         # reached from it, through redirects); and redirect targets -> the URLs that led there.
