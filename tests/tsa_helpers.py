@@ -69,8 +69,8 @@ def make_pki(directory: Path, cn: str = "newsvault test TSA") -> Path:
     return directory / "root.pem"
 
 
-class TestTSA:
-    """``with TestTSA(tmp_path / "pki") as tsa:`` — ``tsa.url``, ``tsa.root``, ``tsa.mode``,
+class LoopbackTSA:
+    """``with LoopbackTSA(tmp_path / "pki") as tsa:`` — ``tsa.url``, ``tsa.root``, ``tsa.mode``,
     ``tsa.requests`` (how many were answered or refused)."""
 
     def __init__(self, directory: Path, cn: str = "newsvault test TSA") -> None:
@@ -114,7 +114,7 @@ class TestTSA:
         subprocess.run(["openssl", "ts", "-reply", "-config", str(self.dir / "openssl.cnf"), "-queryfile", str(q), "-out", str(out)], check=True, capture_output=True)
         return out.read_bytes()
 
-    def __enter__(self) -> TestTSA:
+    def __enter__(self) -> LoopbackTSA:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
