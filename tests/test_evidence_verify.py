@@ -210,3 +210,40 @@ def test_without_authorities_a_pass_still_writes_its_manifest_and_verify_says_no
 def test_verify_needs_a_target(root):
     r = nv(root, "verify")
     assert r.exit_code == 2
+
+
+def test_every_capture_replays_from_the_wacz_through_its_own_index(root, srv, tmp_path):
+    """The index keys are looked up as pywb does (its canonicalize when pywb is installed, else
+    the surt package it uses), and each key leads to the record with the captured payload."""
+    import io
+    import zipfile
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    from newsvault.evidence import read_index
+
+    try:
+        from pywb.utils.canonicalize import canonicalize as lookup_key
+    except ImportError:
+        from surt import surt as lookup_key
+    srv.static("/feed/", rss20([item(1)]))
+    srv.static("/other.xml", rss20([item(2)]))
+    assert nv(root, "source", "add", "t", srv.url("/feed/"), srv.url("/other.xml")).exit_code == 0
+    assert nv(root, "collect").exit_code == 0
+    out = tmp_path / "x.wacz"
+    assert nv(root, "export", "--wacz", str(out)).exit_code == 0
+    captures, _ = read_index(root)
+    assert len(captures) == 2
+    with zipfile.ZipFile(out) as z:
+        index: dict[str, list[dict]] = {}
+        for line in z.read("indexes/index.cdxj").decode("utf-8").splitlines():
+            key, _stamp, data = line.split(" ", 2)
+            index.setdefault(key, []).append(json.loads(data))
+        for c in captures:
+            hits = index.get(lookup_key(c.url), [])
+            assert hits, f"{c.url}: no index line under {lookup_key(c.url)}"
+            hit = hits[0]
+            warc = z.read(f"archive/{hit['filename']}")
+            record = next(iter(ArchiveIterator(io.BytesIO(warc[int(hit["offset"]) : int(hit["offset"]) + int(hit["length"])]))))
+            assert record.rec_headers.get_header("WARC-Target-URI") == c.url
+            assert record.rec_headers.get_header("WARC-Payload-Digest") == c.digest == hit["digest"]

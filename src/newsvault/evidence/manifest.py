@@ -130,7 +130,8 @@ def write_manifest(root: Path, kind: str, entries: list[Entry]) -> str | None:
 def write_pass_manifest(archive: Archive, recorder: WarcRecorder | None, kind: str) -> str | None:
     """The manifest of what ``recorder`` captured during one pass of ``kind`` (``collect``,
     ``recheck``, ``save``, ``backfill``) and the files written from it; its path, or None when
-    nothing was captured (or capture is off). Call it once, after the pass has written
+    the pass wrote no file (its captures stay in the WARC; a manifest a commit would carry for
+    nothing new would make every unchanged hour a commit) or capture is off. Call it once, after the pass has written
     everything (records and images); a later call for the same recorder writes only the
     captures made since.
 
@@ -148,6 +149,8 @@ def write_pass_manifest(archive: Archive, recorder: WarcRecorder | None, kind: s
         if c.url in images and 200 <= c.status < 300:
             mine.append(images[c.url])
         entries.append(Entry.of(c, mine))
+    if not any(e.files for e in entries):
+        return None  # a pass that wrote nothing (every feed unchanged) leaves its WARC only
     return write_manifest(archive.root, kind, entries)
 
 

@@ -16,7 +16,6 @@ import os
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .warc import Capture, read_index
 
@@ -26,17 +25,12 @@ WACZ_VERSION = "1.1.1"
 
 
 def surt(url: str) -> str:
-    """The SURT sort key of ``url``: ``https://www.example.org/a?b`` → ``org,example)/a?b``."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host.startswith("www."):
-        host = host[4:]
-    is_ip = host.replace(".", "").isdigit() or ":" in host  # addresses are not reversed
-    key = host if is_ip else ",".join(reversed(host.split(".")))
-    if parts.port and parts.port not in (80, 443):
-        key += f":{parts.port}"
-    path = (parts.path or "/").lower() + (f"?{parts.query.lower()}" if parts.query else "")
-    return f"{key}){path}"
+    """The SURT key pywb and ReplayWeb.page look ``url`` up by: ``https://www.example.org/a/?b=2&a=1``
+    → ``org,example)/a?a=1&b=2`` (host reversed, ``www.`` and the scheme dropped, query sorted,
+    trailing slash dropped), from the ``surt`` package that pywb itself uses."""
+    from surt import surt as _surt  # surt pulls in tldextract; only WACZ export needs it
+
+    return str(_surt(url))
 
 
 def _stamp(capture: Capture) -> str:

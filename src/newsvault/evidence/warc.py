@@ -1,6 +1,6 @@
 """Writing WARC evidence: every HTTP exchange as a request + response record pair.
 
-Layout: ``warc/YYYY/MM/DD/newsvault-YYYYMMDD-<n>.warc.gz`` (UTC day of the exchange), one gzip
+Layout: ``warc/YYYY/MM/DD/newsvault-YYYYMMDD-HHMMSS-<n>.warc.gz`` (UTC time of the file's first exchange), one gzip
 member per record so that any record can be read at its offset. ``warc/index.jsonl`` has one
 line per response record: when, which URL, the status, the file and
 offset, the WARC-Record-ID and the payload digest. That index is what ``show --evidence``,
@@ -113,7 +113,9 @@ class WarcRecorder:
         stamp = day.strftime("%Y%m%d")
         n = 0
         while True:
-            path = folder / f"newsvault-{stamp}-{n}.warc.gz"
+            # the first exchange's second in the name keeps files of collectors on fresh
+            # machines apart (the hourly job's runners all start at <n> = 0)
+            path = folder / f"newsvault-{day:%Y%m%d-%H%M%S}-{n}.warc.gz"
             try:  # O_EXCL: never append to a file another (or a crashed) pass wrote
                 self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
                 break
