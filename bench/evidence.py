@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from collect import build_feeds  # noqa: E402
-
 from collect_helpers import FeedServer  # noqa: E402
 from newsvault.archive import Archive  # noqa: E402
 from newsvault.collect import run_pass  # noqa: E402

@@ -247,3 +247,36 @@ def test_every_capture_replays_from_the_wacz_through_its_own_index(root, srv, tm
             record = next(iter(ArchiveIterator(io.BytesIO(warc[int(hit["offset"]) : int(hit["offset"]) + int(hit["length"])]))))
             assert record.rec_headers.get_header("WARC-Target-URI") == c.url
             assert record.rec_headers.get_header("WARC-Payload-Digest") == c.digest == hit["digest"]
+
+
+def test_a_signed_wacz_verifies_and_one_changed_byte_fails(collected, tmp_path):
+    import zipfile
+
+    key = tmp_path / "key.pem"
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key)], check=True, capture_output=True)
+    out = tmp_path / "signed.wacz"
+    r = nv(collected, "export", "--wacz", str(out), "--sign", str(key))
+    assert r.exit_code == 0, r.output
+    with zipfile.ZipFile(out) as z:
+        signed = json.loads(z.read("datapackage-digest.json"))["signedData"]
+    assert signed["hash"].startswith("sha256:") and signed["publicKey"] and signed["signature"]
+    r = nv(collected, "verify", str(out))
+    assert r.exit_code == 0 and "and signature" in r.output, r.output
+
+    def tampered(member: str, change) -> Path:  # noqa: ANN001 - a small local helper
+        copy = tmp_path / f"t-{member.replace('/', '_')}.wacz"
+        with zipfile.ZipFile(out) as src, zipfile.ZipFile(copy, "w") as dst:
+            for info in src.infolist():
+                data = src.read(info)
+                dst.writestr(info, change(data) if info.filename == member else data)
+        return copy
+
+    def flip(data: bytes) -> bytes:
+        return data[:-5] + bytes([data[-5] ^ 1]) + data[-4:]
+
+    for member in ("indexes/index.cdxj", "datapackage.json"):
+        r = nv(collected, "verify", str(tampered(member, flip)))
+        assert r.exit_code == 1 and "newsvault: error:" in r.stderr, (member, r.output)
+    forged = tampered("datapackage-digest.json", lambda d: d.replace(b'"signature": "', b'"signature": "AAAA'))
+    r = nv(collected, "verify", str(forged))
+    assert r.exit_code == 1 and "signature does not hold" in r.stderr

@@ -29,6 +29,9 @@ def verify(ctx: click.Context, ref: str | None, everything: bool, as_json: bool)
 
     if everything == bool(ref):
         raise click.UsageError("give an ARTICLE or FILE, or --all")
+    if ref and ref.endswith(".wacz") and Path(ref).is_file():
+        _verify_wacz(Path(ref), as_json)
+        return
     archive = open_archive(ctx)
     if everything:
         proof = verify_all(archive)
@@ -46,6 +49,27 @@ def verify(ctx: click.Context, ref: str | None, everything: bool, as_json: bool)
     broken = proof.first_broken
     if broken is not None:
         raise NewsvaultError(f"{broken.path}: the {broken.broken} link is broken: {broken.problem}")
+
+
+def _verify_wacz(path: Path, as_json: bool) -> None:
+    """A WACZ file: every member against datapackage.json, that against its digest and signature."""
+    from ..evidence.wacz import verify_wacz
+
+    problems = verify_wacz(path)
+    if as_json:
+        emit_json({"ok": not problems, "wacz": str(path), "problems": problems})
+    elif not problems:
+        click.echo(f"{path}: every file matches its listed sha256, and the list its digest" + (" and signature" if _signed(path) else ""))
+    if problems:
+        raise NewsvaultError(f"{path}: {problems[0]}")
+
+
+def _signed(path: Path) -> bool:
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return "signedData" in json.loads(zf.read("datapackage-digest.json"))
 
 
 def _paths(archive: Archive, ref: str) -> list[str]:
