@@ -8,7 +8,11 @@
 * :mod:`.verify` — checking WARC files and digests (used by ``fsck``);
 * :mod:`.links` — the captures behind each archived version (``show --evidence``), linked when
   the version is written (``warc/links.jsonl``), else matched by time;
-* :mod:`.wacz` — packaging captures for replay (WACZ 1.1.1).
+* :mod:`.wacz` — packaging captures for replay (WACZ 1.1.1), signed on request;
+* :mod:`.manifest` — one manifest per pass: each capture and the sha256 of every file written
+  from it; :mod:`.timestamp` — an RFC 3161 token for each manifest; :mod:`.seal` — both, at
+  the end of a pass;
+* :mod:`.chain` — ``newsvault verify``: record ↔ manifest ↔ WARC ↔ token ↔ TSA chain.
 """
 
 from .captures import INDEX_NAME, WARC_DIR, Capture, read_index
