@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..archive import STATE_DIR, write_atomic
 from .manifest import manifest_paths
 
 if TYPE_CHECKING:
@@ -71,7 +72,12 @@ def token_path(manifest_rel: str) -> str:
 def request_token(authorities: list[str], data: bytes, timeout: float) -> tuple[str, bytes]:
     """A token for sha256(``data``) from the first authority that gives a valid one: (its URL,
     the DER TimeStampResp). TimestampError naming each failure when none did."""
-    from rfc3161_client import HashAlgorithm, PKIStatus, TimestampRequestBuilder, decode_timestamp_response
+    from rfc3161_client import (  # only a pass that stamps pays for it
+        HashAlgorithm,
+        PKIStatus,
+        TimestampRequestBuilder,
+        decode_timestamp_response,
+    )
 
     request = TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA256).cert_request(cert_request=True).nonce(nonce=True).build()
     wanted = hashlib.sha256(data).digest()
@@ -117,8 +123,6 @@ def _post(url: str, body: bytes, timeout: float) -> bytes:
 def stamp_pending(archive: Archive) -> StampReport:
     """Ask for a token for every manifest that has none (at most ``RETRY_LIMIT``, oldest first)
     and store what is answered. Never raises: a failure is reported and retried next pass."""
-    from ..archive import write_atomic
-
     report = StampReport()
     config = archive.config.evidence
     if not config.timestamp_authorities:
@@ -144,8 +148,6 @@ def stamp_pending(archive: Archive) -> StampReport:
 
 
 def _state_path(archive: Archive) -> Path:
-    from ..archive import STATE_DIR
-
     return archive.root / STATE_DIR / STATE_NAME
 
 
@@ -190,7 +192,7 @@ def check_token(token: bytes, data: bytes, roots: list[Any]) -> TokenFacts:
     """Check that ``token`` is a time-stamp of sha256(``data``), signed by a certificate that
     chains to one of ``roots`` and was valid at the stamped time. TimestampError saying which
     part fails: ``hash`` (a token for other bytes), ``signature`` (the chain or the signature)."""
-    from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
+    from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response  # only verify pays for it
 
     try:
         response = decode_timestamp_response(token)
