@@ -3,6 +3,7 @@ to one archive (plus a mirror) through git with no human in between."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -103,7 +104,7 @@ def test_workflow_steps_run_an_hourly_pass(tmp_path, srv, shim):
         if cache is not None:
             shutil.copytree(cache, clone / ".newsvault")
         ran = run_steps(workflow, clone, shim)
-        assert ran == ["git identity", "collect, update lists, commit, push"]
+        assert ran == ["git identity", "collect, update lists, commit, push", "keep the captures on the evidence branch"]
         cache = tmp_path / f"cache{n}"
         shutil.copytree(clone / ".newsvault", cache)
         return clone
@@ -126,6 +127,16 @@ def test_workflow_steps_run_an_hourly_pass(tmp_path, srv, shim):
 
     hour(3)  # nothing new: nothing committed
     assert remote_log() == ["rfi +1", "rfi +2", "archive"]
+
+    # the evidence survives the runners: every pass's WARC files are on the 'evidence' branch,
+    # and each manifest on main names files found there
+    kept = set(git(remote, "ls-tree", "-r", "--name-only", "evidence").splitlines())
+    assert len(kept) == 3 and all(k.startswith("warc/") and k.endswith(".warc.gz") for k in kept)
+    manifests = [p for p in git(remote, "ls-tree", "-r", "--name-only", "main").splitlines() if p.startswith("manifests/") and p.endswith(".jsonl")]
+    assert len(manifests) == 2  # hour 3 wrote nothing, so no manifest
+    for m in manifests:
+        lines = git(remote, "show", f"main:{m}").splitlines()[1:]
+        assert {json.loads(line)["warc"] for line in lines} <= kept
 
 
 def test_generated_workflows_follow_githubs_schema(tmp_path):

@@ -33,13 +33,14 @@ def slugify(text: str) -> str:
 # Validation: one problem, named by its key (``sources[2].feeds: expected a list of URLs, got 5``)
 # ---------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ("archive", "fetch", "capture", "media", "git", "sources")
+_TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "sources")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private",)
 _CAPTURE_KEYS = ("warc",)
 _MEDIA_SIZES = ("max_image_mb", "pass_mb", "source_mb", "archive_mb")
 _MEDIA_KEYS = ("fetch", "dir", *_MEDIA_SIZES)
 _GIT_KEYS = ("remotes",)
+_EVIDENCE_KEYS = ("timestamp_authorities", "timestamp_timeout", "trust_roots")
 MIN_INTERVAL = 60
 MAX_INTERVAL = 7 * 24 * 3600
 FEED_SCHEMES = ("http", "https", "file")
@@ -198,6 +199,41 @@ def _remotes(git: dict[str, Any]) -> list[str] | None:
     return names
 
 
+@dataclass
+class EvidenceConfig:
+    """``[evidence]``: RFC 3161 time-stamp authorities asked for a token of each pass's manifest
+    (in order, the first that answers wins; none: off), seconds to wait for each, and the PEM
+    files of the roots ``verify`` trusts their certificates to chain to."""
+
+    timestamp_authorities: list[str] = field(default_factory=list)
+    timestamp_timeout: float = 10.0
+    trust_roots: list[str] = field(default_factory=list)
+
+    def to_toml(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.timestamp_authorities:
+            out["timestamp_authorities"] = list(self.timestamp_authorities)
+        if self.timestamp_timeout != EvidenceConfig.timestamp_timeout:
+            out["timestamp_timeout"] = self.timestamp_timeout
+        if self.trust_roots:
+            out["trust_roots"] = list(self.trust_roots)
+        return out
+
+
+def _evidence(data: dict[str, Any]) -> EvidenceConfig:
+    table = _table(data, "evidence")
+    _no_unknown_keys(table, _EVIDENCE_KEYS, "evidence.")
+    urls = _string_list(table.get("timestamp_authorities", []), "evidence.timestamp_authorities", "a list of http(s) URLs")
+    for url in urls:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise _Invalid("evidence.timestamp_authorities", f"{url!r} is not an http(s) URL")
+    timeout = table.get("timestamp_timeout", EvidenceConfig.timestamp_timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 300:
+        raise _Invalid("evidence.timestamp_timeout", f"expected seconds between 0 and 300, got {_shown(timeout)}")
+    roots = _string_list(table.get("trust_roots", []), "evidence.trust_roots", "a list of PEM file paths")
+    return EvidenceConfig(urls, float(timeout), roots)
+
+
 def _check_source(s: Source) -> None:
     """The rules every source follows, however it was made (TOML, ``source add``, OPML, code)."""
     if slugify(s.slug) != s.slug:
@@ -346,6 +382,7 @@ class Config:
     warc: bool = True
     sources: list[Source] = field(default_factory=list)
     media: MediaConfig = field(default_factory=MediaConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     # ``[git] remotes``: where ``collect --push`` pushes, in order; None: every configured remote
     git_remotes: list[str] | None = None
 
@@ -386,6 +423,7 @@ class Config:
             warc=_boolean(capture, "warc", "capture.", default=False),
             sources=_sources(data.get("sources", [])),
             media=_media(data),
+            evidence=_evidence(data),
             git_remotes=_remotes(git),
         )
         _check_config(config)
@@ -401,6 +439,8 @@ class Config:
         elif self.allow_private:
             data["fetch"] = {"allow_private": True}
         data["capture"] = {"warc": self.warc}
+        if self.evidence.to_toml():
+            data["evidence"] = self.evidence.to_toml()
         if self.media != MediaConfig():
             data["media"] = self.media.to_toml()
         if self.git_remotes is not None:

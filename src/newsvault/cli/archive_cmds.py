@@ -173,8 +173,11 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     archive = open_archive(ctx)
     data = archive.catalog.stats()
     health = source_health(archive)
+    from ..evidence.timestamp import timestamp_status
+
+    stamps = timestamp_status(archive)
     if as_json:
-        emit_json({**data, "health": {slug: h.as_dict() for slug, h in health.items()}})
+        emit_json({**data, "health": {slug: h.as_dict() for slug, h in health.items()}, "evidence": {"timestamps": stamps}})
         return
     rows = [["source", "records", "revisions", "first", "last", "MB"]]
     for slug, s in data["sources"].items():
@@ -187,6 +190,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         click.echo("")
         for line in iter_lines(health_rows(health)):
             click.echo(line)
+    if stamps and stamps["pending"]:
+        why = f" (last attempt: {stamps['last_error']})" if stamps["last_error"] else ""
+        click.echo(f"timestamps: {stamps['pending']} manifest(s) waiting for a token, retried next pass{why}")
 
 
 @main.command()

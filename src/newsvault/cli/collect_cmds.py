@@ -233,6 +233,18 @@ def _print_report(report: PassReport) -> None:
     click.echo(f"{len(report.sources)} sources in {report.seconds:.1f} s: {t['new']} new, {t['revised']} revised, {t['failed']} failed")
 
 
+def _seal(archive: Archive, policy: FetchPolicy, kind: str, quiet: bool = False) -> None:
+    """The pass's manifest and its time-stamp token (docs/evidence.md); a failing TSA is a
+    warning, retried next pass."""
+    from ..evidence.seal import seal_pass
+    from ..evidence.warc import WarcRecorder
+
+    recorder = policy.capture if isinstance(policy.capture, WarcRecorder) else None
+    _, stamped = seal_pass(archive, recorder, kind)
+    if stamped.error and not quiet:
+        click.echo(f"newsvault: warning: timestamping failed, retried next pass: {stamped.error}", err=True)
+
+
 def _commit_and_push(archive: Archive, report: PassReport, commit: bool, push: bool, quiet: bool = False) -> list[PushResult]:
     """The end of an hourly pass: one commit of the records and the lists they change, then a
     push to every remote (a rejected push is replayed onto the remote's branch; see gitops)."""
@@ -242,7 +254,10 @@ def _commit_and_push(archive: Archive, report: PassReport, commit: bool, push: b
     if commit:
         paths = list(report.paths)
         if paths:
+            from ..evidence.seal import evidence_files
+
             paths += _regenerate(archive, {archive.source_of(p) for p in paths})
+            paths += evidence_files(archive)  # manifests and tokens travel with the records
         sha = commit_paths(archive.root, paths, commit_message(report))
         mark_catalog(archive)
         report.commit = sha
@@ -311,7 +326,9 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
         sync_catalog(archive, fresh=not cached)  # a cached catalog may predate HEAD
     # SIGTERM ends the pass at an await and then the process; Ctrl-C ends the pass, and what
     # it archived is still committed below.
-    report = run_stoppable(run_pass(archive, sources, _policy(archive, timeout, retries)), reraise=(signal.SIGTERM,))
+    policy = _policy(archive, timeout, retries)
+    report = run_stoppable(run_pass(archive, sources, policy), reraise=(signal.SIGTERM,))
+    _seal(archive, policy, "collect", quiet=as_json)
     pushes: list[PushResult] = []
     if as_json:
         try:
@@ -346,7 +363,10 @@ def watch(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool, 
     if commit or push:
         check_repo(archive.root)
 
+    policy = _policy(archive, timeout, retries)
+
     def after_pass(report: PassReport) -> None:
+        _seal(archive, policy, "collect")
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         t = report.totals()
         failed = [s.slug for s in report.sources if s.failed]
@@ -366,5 +386,5 @@ def watch(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool, 
 
     click.echo(f"watching {len(sources)} source{'s' if len(sources) > 1 else ''}; stop with Ctrl-C or SIGTERM")
     sys.stdout.flush()
-    passes = asyncio.run(run_watch(archive, sources, _policy(archive, timeout, retries), after_pass=after_pass))
+    passes = asyncio.run(run_watch(archive, sources, policy, after_pass=after_pass))
     click.echo(f"stopped after {passes} pass{'es' if passes != 1 else ''}")

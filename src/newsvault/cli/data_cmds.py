@@ -47,9 +47,10 @@ def show_evidence(archive: Archive, article: Article, as_json: bool) -> None:
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True, help="Dataset format.")
 @click.option("--wacz", type=click.Path(path_type=Path, dir_okay=False), help="Instead: package the WARC captures as a WACZ file for replay.")
+@click.option("--sign", "sign_key", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="With --wacz: sign it with this PEM EC private key (WACZ signing, publicKey form).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def export_cmd(ctx: click.Context, directory: Path | None, fmt: str, wacz: Path | None, as_json: bool) -> None:
+def export_cmd(ctx: click.Context, directory: Path | None, fmt: str, wacz: Path | None, sign_key: Path | None, as_json: bool) -> None:
     """Export the archive as a dataset in DIRECTORY (articles, versions, checks, media), or
     its captures as a WACZ file (--wacz FILE).
 
@@ -58,9 +59,11 @@ def export_cmd(ctx: click.Context, directory: Path | None, fmt: str, wacz: Path 
     if wacz is not None:
         from ..evidence.wacz import write_wacz
 
-        n = write_wacz(archive.root, wacz)
+        n = write_wacz(archive.root, wacz, sign_key.read_bytes() if sign_key else None)
         _say(as_json, {"wacz": str(wacz), "captures": n}, f"wrote {wacz}: {n} captures")
         return
+    if sign_key is not None:
+        raise click.UsageError("--sign signs a WACZ: give --wacz FILE too")
     if directory is None:
         raise click.UsageError("give a DIRECTORY to export to (or --wacz FILE)")
     from ..export import export_dataset

@@ -102,8 +102,14 @@ def recheck(ctx: click.Context, source: str | None, older_than: str | None, limi
     if source and archive.catalog.count_articles(source) == 0:
         raise click.BadParameter(f"no articles from source {source!r} in this archive", param_hint="--source")
     articles = select_articles(archive, source=source, older_than=age, limit=limit)
+    recorder = recorder_for(archive)
     with Progress("checking") as bar:
-        results = run_recheck(archive, articles=articles, policy=RecheckPolicy(delay=delay, timeout=timeout, capture=recorder_for(archive)), progress=bar.update)
+        results = run_recheck(archive, articles=articles, policy=RecheckPolicy(delay=delay, timeout=timeout, capture=recorder), progress=bar.update)
+    from ..evidence.seal import seal_pass
+
+    _, stamped = seal_pass(archive, recorder, "recheck")
+    if stamped.error and not as_json:
+        click.echo(f"newsvault: warning: timestamping failed, retried next pass: {stamped.error}", err=True)
     counts = {s: 0 for s in ("live", "changed", "gone", "redirected", "failing")}
     for r in results:
         counts[r.status] += 1

@@ -190,6 +190,8 @@ def replay_onto(archive: Archive, ref: str, regenerate: Callable[[set[str]], lis
     ``regenerate(sources)`` rewrites the derived files for those sources and returns the paths
     it wrote. Returns the new commit id (HEAD is ``ref`` itself when nothing is left to add).
     Needs no common history beyond ``ref``'s parent, so it works in a shallow clone."""
+    from ..archive import write_atomic
+
     root = archive.root
     message = _git(root, "log", "-1", "--format=%B", "HEAD")
     seen_ms = int(_git(root, "log", "-1", "--format=%ct", "HEAD")) * 1000
@@ -198,6 +200,8 @@ def replay_onto(archive: Archive, ref: str, regenerate: Callable[[set[str]], lis
     for rel in sorted(set(added.splitlines())):
         if rel.startswith(RECORD_DIRS) and (root / rel).is_file():  # a file added, then dropped, is gone
             ours.append((rel, archive.read_bytes(rel)))
+    # a pass's evidence manifests and tokens are new files of their own: kept as they are
+    evidence = [(rel, (root / rel).read_bytes()) for rel in sorted(set(added.splitlines())) if rel.startswith("manifests/") and (root / rel).is_file()]
     moved = [p for _st, p in _changed(root, "HEAD", ref)]
     # --keep refuses to touch files with uncommitted edits: a person's work is never thrown away.
     _git(root, "reset", "-q", "--keep", ref)
@@ -205,6 +209,9 @@ def replay_onto(archive: Archive, ref: str, regenerate: Callable[[set[str]], lis
     written, sources, touched = _re_add(archive, ours, seen_ms)
     written += drop_repeats(archive, touched)
     written += regenerate(sources)
+    for rel, data in evidence:
+        write_atomic(root / rel, data)
+        written.append(rel)
     sha = commit_paths(root, sorted(set(written)), message)
     mark_catalog(archive)
     return sha or _git(root, "rev-parse", "HEAD")

@@ -16,6 +16,7 @@ first seen. ``SLACK`` covers the time between a fetch and the write of what it b
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import logging
@@ -27,14 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalog import Version
-from .warc import WARC_DIR, Capture, WarcRecorder, canonical, read_index
+from .captures import LINKS_NAME, WARC_DIR, Capture, canonical, read_capture, read_index, read_links
 
 if TYPE_CHECKING:
     from ..archive import Archive
+    from .warc import WarcRecorder
 
 __all__ = ["Evidence", "VersionLinks", "evidence_for", "read_links", "capture_ms", "LINKS_NAME", "SLACK_MS"]
 
-LINKS_NAME = "links.jsonl"
 SLACK_MS = 15 * 60 * 1000
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,13 @@ class VersionLinks:
             return  # a rebuild re-reads old files: nothing was fetched for them
         try:
             payloads: dict[str, bytes] = {}
-            lines = [json.dumps({"path": v.path, "records": self.records_for(archive, v, payloads)}) + "\n" for v in versions]
+            lines = []
+            for v in versions:
+                records = self.records_for(archive, v, payloads)
+                lines.append(json.dumps({"path": v.path, "records": records}) + "\n")
+                # for the pass's manifest: the bytes as written, bound to the answers they came from
+                sha = hashlib.sha256((archive.root / v.path).read_bytes()).hexdigest()
+                self.recorder.written_files.extend((r, v.path, sha) for r in records)
             _append(archive.root / WARC_DIR / LINKS_NAME, "".join(lines))
         except Exception as e:  # noqa: BLE001 - evidence must never break an archive write
             message = f"linking versions to WARC captures failed: {e}"
@@ -94,8 +101,6 @@ class VersionLinks:
 
     @staticmethod
     def _lists(root: Path, capture: Capture, url: str, payloads: dict[str, bytes]) -> bool:
-        from .verify import read_capture
-
         if capture.record_id not in payloads:
             payloads[capture.record_id] = read_capture(root, capture)[1]
         body = payloads[capture.record_id]
@@ -116,22 +121,6 @@ def _append(path: Path, text: str) -> None:
 
 
 # -- reading ------------------------------------------------------------------------------------
-
-
-def read_links(root: Path) -> dict[str, list[str]]:
-    """Version path -> the record ids stored for it (a torn last line after a crash is skipped)."""
-    path = Path(root) / WARC_DIR / LINKS_NAME
-    links: dict[str, list[str]] = {}
-    if not path.exists():
-        return links
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                data = json.loads(line)
-                links[str(data["path"])] = [str(r) for r in data["records"]]
-            except (ValueError, TypeError, KeyError):
-                continue
-    return links
 
 
 def evidence_for(root: Path, versions: Sequence[Version], feeds: Iterable[str] = ()) -> list[Evidence]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .links import LINKS_NAME, read_links
-from .warc import INDEX_NAME, WARC_DIR, Capture, read_index
+from .captures import INDEX_NAME, LINKS_NAME, WARC_DIR, read_capture, read_index, read_links, warc_files
 
 __all__ = ["WarcReport", "verify_warcs", "read_capture", "warc_files"]
 
@@ -27,21 +25,6 @@ class WarcReport:
     def __post_init__(self) -> None:
         if self.problems is None:
             self.problems = []
-
-
-def warc_files(root: Path) -> list[Path]:
-    return sorted((root / WARC_DIR).rglob("*.warc.gz")) if (root / WARC_DIR).is_dir() else []
-
-
-def read_capture(root: Path, capture: Capture) -> tuple[Any, bytes]:
-    """The response record at ``capture`` (warcio ArcWarcRecord) and its payload bytes."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    with open(root / capture.file, "rb") as f:
-        f.seek(capture.offset)
-        for record in ArchiveIterator(f):
-            return record, record.content_stream().read()
-    raise ValueError(f"{capture.file}: no record at offset {capture.offset}")
 
 
 def _truncated_at(path: Path) -> int | None:

@@ -10,33 +10,29 @@ every resource with its size and sha256, and ``datapackage-digest.json`` (the sh
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
 from .warc import Capture, read_index
 
-__all__ = ["write_wacz", "surt", "WACZ_VERSION"]
+__all__ = ["write_wacz", "verify_wacz", "sign_digest", "surt", "WACZ_VERSION"]
 
 WACZ_VERSION = "1.1.1"
 
 
 def surt(url: str) -> str:
-    """The SURT sort key of ``url``: ``https://www.example.org/a?b`` → ``org,example)/a?b``."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host.startswith("www."):
-        host = host[4:]
-    is_ip = host.replace(".", "").isdigit() or ":" in host  # addresses are not reversed
-    key = host if is_ip else ",".join(reversed(host.split(".")))
-    if parts.port and parts.port not in (80, 443):
-        key += f":{parts.port}"
-    path = (parts.path or "/").lower() + (f"?{parts.query.lower()}" if parts.query else "")
-    return f"{key}){path}"
+    """The SURT key pywb and ReplayWeb.page look ``url`` up by: ``https://www.example.org/a/?b=2&a=1``
+    → ``org,example)/a?a=1&b=2`` (host reversed, ``www.`` and the scheme dropped, query sorted,
+    trailing slash dropped), from the ``surt`` package that pywb itself uses."""
+    from surt import surt as _surt  # surt pulls in tldextract; only WACZ export needs it
+
+    return str(_surt(url))
 
 
 def _stamp(capture: Capture) -> str:
@@ -86,9 +82,67 @@ class _Hashing:
         self.resources.append({"name": Path(name).name, "path": name, "hash": f"sha256:{sha256}", "bytes": size})
 
 
-def write_wacz(root: Path, target: Path) -> int:
+def sign_digest(digest: dict[str, Any], key_pem: bytes, software: str, created: str) -> dict[str, Any]:
+    """``digest`` (``datapackage-digest.json``) with ``signedData`` in the anonymous form of the
+    WACZ signing spec: the ``hash`` string signed with ECDSA/SHA-256 by the key, whose public
+    half (DER SubjectPublicKeyInfo, base64) travels as ``publicKey``; ``signature`` is base64 DER."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ..errors import NewsvaultError
+
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError) as e:
+        raise NewsvaultError(f"--sign: not an unencrypted PEM private key ({e})") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise NewsvaultError("--sign: the key must be an EC key (e.g. openssl ecparam -name prime256v1 -genkey -noout)")
+    signature = key.sign(digest["hash"].encode("ascii"), ec.ECDSA(hashes.SHA256()))
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    signed = {"hash": digest["hash"], "created": created, "software": software,
+              "publicKey": base64.b64encode(public).decode("ascii"), "signature": base64.b64encode(signature).decode("ascii")}
+    return {**digest, "signedData": signed}
+
+
+def verify_wacz(path: Path) -> list[str]:
+    """What is wrong with the WACZ at ``path`` ([] when nothing): every member's sha256 and size
+    against ``datapackage.json``, that file's hash against ``datapackage-digest.json``, and the
+    signature when there is one."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    problems: list[str] = []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            package_bytes = zf.read("datapackage.json")
+            package = json.loads(package_bytes)
+            digest = json.loads(zf.read("datapackage-digest.json"))
+            for r in package.get("resources", []):
+                data = zf.read(r["path"])
+                if "sha256:" + hashlib.sha256(data).hexdigest() != r["hash"] or len(data) != r["bytes"]:
+                    problems.append(f"{r['path']}: its sha256 or size is not the one datapackage.json lists")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
+        return [f"not a readable WACZ ({type(e).__name__}: {e})"]
+    if digest.get("hash") != "sha256:" + hashlib.sha256(package_bytes).hexdigest():
+        problems.append("datapackage.json: its sha256 is not the one datapackage-digest.json lists")
+    signed = digest.get("signedData")
+    if signed:
+        try:
+            key = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
+            assert isinstance(key, ec.EllipticCurvePublicKey)
+            if signed.get("hash") != digest.get("hash"):
+                raise InvalidSignature
+            key.verify(base64.b64decode(signed["signature"]), signed["hash"].encode("ascii"), ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, KeyError, ValueError, AssertionError):
+            problems.append("datapackage-digest.json: the signature does not hold")
+    return problems
+
+
+def write_wacz(root: Path, target: Path, sign_key: bytes | None = None) -> int:
     """Write every indexed capture of the archive at ``root`` into ``target``; the number of
-    captures. The file is written next to ``target`` and renamed into place."""
+    captures. The file is written next to ``target`` and renamed into place. ``sign_key``: a
+    PEM EC private key signing ``datapackage-digest.json`` (:func:`sign_digest`)."""
     from ..errors import NewsvaultError
     from ..fetch import USER_AGENT
 
@@ -112,7 +166,9 @@ def write_wacz(root: Path, target: Path) -> int:
         }
         data = json.dumps(package, ensure_ascii=False, indent=1).encode("utf-8")
         zf.writestr("datapackage.json", data)
-        digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+        digest: dict[str, Any] = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+        if sign_key is not None:
+            digest = sign_digest(digest, sign_key, USER_AGENT, str(package["created"]))
         zf.writestr("datapackage-digest.json", json.dumps(digest))
     os.replace(tmp, target)
     return len(captures)

@@ -1,6 +1,6 @@
 """Writing WARC evidence: every HTTP exchange as a request + response record pair.
 
-Layout: ``warc/YYYY/MM/DD/newsvault-YYYYMMDD-<n>.warc.gz`` (UTC day of the exchange), one gzip
+Layout: ``warc/YYYY/MM/DD/newsvault-YYYYMMDD-HHMMSS-<n>.warc.gz`` (UTC time of the file's first exchange), one gzip
 member per record so that any record can be read at its offset. ``warc/index.jsonl`` has one
 line per response record: when, which URL, the status, the file and
 offset, the WARC-Record-ID and the payload digest. That index is what ``show --evidence``,
@@ -25,18 +25,17 @@ stored HTTP headers say so: ``Content-Encoding`` and ``Transfer-Encoding`` becom
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from ..urls import canonical_url
+from .captures import INDEX_NAME, WARC_DIR, Capture, canonical, read_index
+from .links import VersionLinks
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -44,61 +43,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Capture", "WarcRecorder", "read_index", "recorder_for", "canonical", "INDEX_NAME", "WARC_DIR", "MAX_FILE_BYTES"]
 
-WARC_DIR = "warc"
-INDEX_NAME = "index.jsonl"
 MAX_FILE_BYTES = 100 * 1024 * 1024  # rotate after this many bytes (IA's customary 1 GB is large for git)
 REMEMBERED = 50_000  # URLs whose latest answer a recorder keeps for linking (far above one pass's fetches)
 _REWRITTEN = ("content-encoding", "transfer-encoding", "content-length")
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Capture:
-    """One response record, as ``warc/index.jsonl`` locates it."""
-
-    time: str  # ISO 8601 UTC, when the request was sent
-    url: str  # the URL of this hop (a redirect hop has its own capture)
-    status: int
-    file: str  # relative to the archive root
-    offset: int  # of the response record's gzip member
-    length: int  # bytes of that gzip member
-    record_id: str  # WARC-Record-ID of the response record
-    digest: str  # WARC-Payload-Digest (sha1:BASE32)
-    content_type: str = ""
-    request_offset: int = -1  # the request record before it
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
-
-
-def read_index(root: Path) -> tuple[list[Capture], list[str]]:
-    """Every capture in ``warc/index.jsonl`` and the problems found (a truncated last line
-    after a crash, a line that is not a capture)."""
-    path = root / WARC_DIR / INDEX_NAME
-    captures: list[Capture] = []
-    problems: list[str] = []
-    if not path.exists():
-        return captures, problems
-    names = {f for f in Capture.__dataclass_fields__}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                captures.append(Capture(**{k: v for k, v in data.items() if k in names}))
-            except (ValueError, TypeError) as e:
-                problems.append(f"line {n}: not a capture line ({type(e).__name__}); ignored")
-    return captures, problems
-
-
-def canonical(url: str) -> str:
-    """``canonical_url(url)``, or ``url`` itself when it has no canonical form."""
-    try:
-        return canonical_url(url)
-    except Exception:  # noqa: BLE001 - an odd URL simply matches only itself
-        return url
 
 
 def recorder_for(archive: Archive) -> WarcRecorder | None:
@@ -108,8 +57,6 @@ def recorder_for(archive: Archive) -> WarcRecorder | None:
     is linked to the captures that produced it (:class:`.links.VersionLinks`)."""
     if not archive.config.warc:
         return None
-    from .links import VersionLinks
-
     recorder = WarcRecorder(archive.root)
     archive.listeners.append(VersionLinks(recorder))
     return recorder
@@ -148,6 +95,9 @@ class WarcRecorder:
         self._day = ""
         self._size = 0
         self.written = 0  # exchanges recorded
+        self.captures: list[Capture] = []  # this recorder's, in order: what the pass's manifest lists
+        self.manifested = 0  # how many of them a manifest lists already
+        self.written_files: list[tuple[str, str, str]] = []  # (record id, file written from it, its sha256)
         self.errors: list[str] = []
         # For linking versions to captures: canonical URL -> (order, the latest 2xx capture
         # reached from it, through redirects); and redirect targets -> the URLs that led there.
@@ -163,7 +113,9 @@ class WarcRecorder:
         stamp = day.strftime("%Y%m%d")
         n = 0
         while True:
-            path = folder / f"newsvault-{stamp}-{n}.warc.gz"
+            # the first exchange's second in the name keeps files of collectors on fresh
+            # machines apart (the hourly job's runners all start at <n> = 0)
+            path = folder / f"newsvault-{day:%Y%m%d-%H%M%S}-{n}.warc.gz"
             try:  # O_EXCL: never append to a file another (or a crashed) pass wrote
                 self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
                 break
@@ -254,12 +206,14 @@ class WarcRecorder:
             digest=response.rec_headers.get_header("WARC-Payload-Digest") or "",
             content_type=next((v for k, v in exchange.response_headers if k.lower() == "content-type"), ""),
             request_offset=start,
+            ip=exchange.peer or "",
         )
         with open(self.root / WARC_DIR / INDEX_NAME, "a", encoding="utf-8") as f:
             f.write(capture.to_json() + "\n")
             f.flush()
             os.fsync(f.fileno())
         self.written += 1
+        self.captures.append(capture)
         self._remember(exchange, capture)
 
     def _encode(self, exchange: Exchange, when: datetime) -> tuple[bytes, int, Any]:
