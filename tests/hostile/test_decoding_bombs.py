@@ -15,6 +15,7 @@ the collecting process's peak memory under 400 MB.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import subprocess
@@ -118,6 +119,25 @@ def test_an_image_sent_as_a_bomb_is_refused_within_the_memory_limit(srv, tmp_pat
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert srv.hits["/photo.jpg"] >= 1
     assert not any((root / "media").rglob("*.jpg")) if (root / "media").exists() else True
+
+
+@pytest.mark.slow
+def test_eight_legal_7000_by_7000_images_are_decoded_within_the_memory_limit(srv, tmp_path, cli):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (7000, 7000), (200, 30, 30)).save(buf, "PNG")  # legal: 49 M pixels, under the limit
+    png = buf.getvalue()
+    for n in range(8):  # eight URLs, fetched concurrently; the same bytes, so one file is kept
+        srv.route(f"/big{n}.png", Reply(200, png, {"Content-Type": "image/png"}))
+    body = "<p>" + "正文" * 100 + "</p>" + "".join(f'<p><img src="{srv.url(f"/big{n}.png")}"></p>' for n in range(8))
+    srv.static("/feed.xml", rss20([Item("八张大图", srv.url("/a1"), body, PUBLISHED)]))
+    root = archive_for(tmp_path, cli, srv.url("/feed.xml"), media=True)
+    proc, peak = collect_measured(root, tmp_path)
+    assert "Traceback" not in proc.stderr and proc.returncode == 0, proc.stderr
+    assert peak < PEAK_LIMIT_MB, f"collect peaked at {peak} MB"
+    assert all(srv.hits[f"/big{n}.png"] == 1 for n in range(8))
+    assert len(list((root / "media").rglob("*.png"))) == 1  # decoded, checked and kept
 
 
 # The decoder itself: exact round trips, and every bound.

@@ -12,12 +12,17 @@ CSP on a static mirror served by someone else's web server can be relied on to n
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
 __all__ = ["ImageInfo", "Rejected", "inspect", "MAX_PIXELS", "EXTENSIONS"]
 
 MAX_PIXELS = 50_000_000  # about 7000 x 7000; more is not a news photo
+# One image decoded at a time: a legal 7000 x 7000 image is up to 200 MB once decoded (collect
+# also keeps decoding on one thread: media/fetching.py), and warnings.catch_warnings below is
+# not thread-safe.
+_DECODING = threading.Lock()
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "image/avif": "avif", "image/bmp": "bmp"}
 
 
@@ -73,7 +78,7 @@ def inspect(data: bytes, content_type: str = "") -> ImageInfo:
 def _decode(data: bytes, mime: str) -> ImageInfo:
     from PIL import Image, UnidentifiedImageError
 
-    with warnings.catch_warnings():
+    with _DECODING, warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow refuses twice this outright, warns above it
         try:
