@@ -383,8 +383,7 @@ class SiteBuild:
         self.slugs = [s for s in source_order if s in self.names] + sorted(s for s in self.names if s not in source_order)
         src_index = {s: i for i, s in enumerate(self.slugs)}
         docs = {it.id: Doc(it.id, src_index[it.source], it.date, it.title) for it in self.items}
-        stamp = _h(self.version, time.time())[:10]
-        self.index.commit(self.rendered.segments, self.rendered.digests, docs, [self.names[s] for s in self.slugs], stamp)
+        self.index.commit(self.rendered.segments, self.rendered.digests, docs, [self.names[s] for s in self.slugs], self.version)
         self.new_pages["search/meta.js"] = "always"
         self.phase("search index")
 
