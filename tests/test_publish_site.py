@@ -307,3 +307,64 @@ def test_two_builds_of_one_archive_are_byte_identical(tmp_path):
     assert trees[0].keys() == trees[1].keys() and len(trees[0]) > 60
     assert [rel for rel in trees[0] if trees[0][rel] != trees[1][rel]] == []
     assert any(b'referrerpolicy="no-referrer"' in data for rel, data in trees[0].items() if rel.startswith("feeds/"))
+
+
+def _signal_masks(pid: int) -> tuple[int, int]:
+    """(caught, ignored) signal bit masks of a process, from /proc."""
+    fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
+    return int(fields["SigCgt"], 16), int(fields["SigIgn"], 16)
+
+
+def test_a_worker_killed_mid_build_ends_the_build_with_an_error_not_a_hang(tmp_path, monkeypatch):
+    """One article's rendering, in a forked worker, stops and says which process it is in; that
+    worker is sent SIGTERM while the parent has a Python SIGTERM handler of its own (as the
+    command has). The worker must have the default action, die, and the build must end."""
+    import os
+    import signal
+    import threading
+
+    from newsvault.publish import site as site_mod
+
+    archive = make_archive(tmp_path / "archive", xss=False)
+    victim = seed_id(archive)
+    r, w = os.pipe()
+    original = PageRenderer.article_parts
+
+    def stalling_article_parts(self, aid, *args, **kwargs):
+        if aid == victim and os.getpid() != parent:
+            os.write(w, f"{os.getpid()}\n".encode())
+            threading.Event().wait()  # until killed
+        return original(self, aid, *args, **kwargs)
+
+    parent = os.getpid()
+    monkeypatch.setattr(PageRenderer, "article_parts", stalling_article_parts)
+    monkeypatch.setattr(site_mod, "PARALLEL_MIN", 1)
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit("stopped")))
+    result: dict[str, object] = {}
+
+    def build() -> None:
+        try:
+            result["report"] = build_site(archive, tmp_path / "site", workers=2)
+        except Exception as e:  # noqa: BLE001 - the test looks at what it was
+            result["error"] = e
+
+    try:
+        builder = threading.Thread(target=build, daemon=True)
+        builder.start()
+        with os.fdopen(r) as pipe:
+            pid = int(pipe.readline())
+        caught, ignored = _signal_masks(pid)
+        assert not caught & (1 << (signal.SIGTERM - 1)), "the worker inherited a SIGTERM handler"
+        assert ignored & (1 << (signal.SIGINT - 1))
+        os.kill(pid, signal.SIGTERM)
+        builder.join(timeout=60)
+        assert not builder.is_alive(), "the build hung after its worker died"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        os.close(w)
+    error = result.get("error")
+    assert isinstance(error, ArchiveError) and "died" in str(error) and "\n" not in str(error)
+    assert not any((tmp_path / "archive" / ".newsvault" / "publish").glob("site-*.pickle"))  # no manifest: redone next time
+    monkeypatch.undo()
+    assert build_site(archive, tmp_path / "site", workers=2).errors == []
+    archive.close()

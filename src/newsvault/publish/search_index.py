@@ -428,11 +428,11 @@ class SearchIndex:
         # The stamp (``v``, which browsers add to the files they fetch) is a hash of the previous
         # stamp and of every byte written now: it changes exactly when the index does, and two
         # builds of one archive give the same bytes.
-        digest = hashlib.blake2b(f"{stamp}\x1f{self.state.get('stamp', '')}".encode(), digest_size=5)
+        hasher = hashlib.blake2b(f"{stamp}\x1f{self.state.get('stamp', '')}".encode(), digest_size=5)
         write = self.write
 
         def hashing_write(rel: str, text: str) -> None:
-            digest.update(f"{rel}\x1f{len(text)}\x1f{text}".encode("utf-8", "surrogatepass"))
+            hasher.update(f"{rel}\x1f{len(text)}\x1f{text}".encode("utf-8", "surrogatepass"))
             write(rel, text)
 
         self.write = hashing_write
@@ -441,7 +441,7 @@ class SearchIndex:
             written += self._write_chunks(numbers, docs)
         finally:
             self.write = write
-        stamp = self.state["stamp"] = digest.hexdigest()
+        stamp = self.state["stamp"] = hasher.hexdigest()
         self.state["titles"] = {aid: _title_key(d) for aid, d in docs.items() if aid in numbers}
         # Articles longer than ``lead`` are searchable by their first ``lead`` characters only:
         # the page says how many there are.
