@@ -54,7 +54,7 @@ def test_article_page_shows_everything_a_reader_needs(built):
     sid = seed_id(archive)
     html = (site / article_path(sid)).read_text(encoding="utf-8")
     seed = parse(SEED.read_bytes())
-    assert "<h1>布林肯呼吁七国集团在加沙问题上以“一个声音”说话</h1>" in html
+    assert "<h1><bdi>布林肯呼吁七国集团在加沙问题上以“一个声音”说话</bdi></h1>" in html
     assert "法广" in html
     assert "2023-11-07 20:15</time> 北京时间 · 2023-11-07 12:15 UTC" in html
     assert f'href="{seed.url}" rel="noopener noreferrer nofollow">原文链接' in html
