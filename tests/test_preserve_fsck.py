@@ -182,3 +182,31 @@ def test_live_writer_temp_files_are_not_strays(archive):
     live.write_bytes(b"in progress")
     assert check(archive).clean
     assert fsck(archive, repair=True).clean and live.exists()
+
+
+def test_rows_deleted_from_the_article_table_are_reported_and_restored(archive):
+    """The catalog stays a valid database after ``DELETE FROM articles WHERE rowid % 3 = 0``;
+    fsck must notice the articles it lost (their versions remain) and --repair bring them back."""
+    import sqlite3
+
+    root = archive.root
+    before = {a.id: (a.title, a.latest_path, a.versions) for a in archive.catalog.list_articles()}
+    archive.close()
+    db = sqlite3.connect(root / ".newsvault" / "catalog.sqlite")
+    with db:
+        lost = db.execute("DELETE FROM articles WHERE rowid % 3 = 0").rowcount
+        db.execute("UPDATE articles SET versions = versions + 1 WHERE rowid = (SELECT MIN(rowid) FROM articles)")
+    db.close()
+    assert lost > 10
+    proc = _cli(root, "fsck")
+    assert proc.returncode != 0
+    assert proc.stdout.count("no row in the article table") + proc.stderr.count("no row in the article table") == lost
+    assert "the article table says" in proc.stdout + proc.stderr
+    reopened = Archive.open(root)
+    try:
+        report = fsck(reopened, repair=True)
+        assert report.clean, report.problems
+        assert sum(p.kind == "article-row" for p in report.repaired) == lost + 1
+        assert {a.id: (a.title, a.latest_path, a.versions) for a in reopened.catalog.list_articles()} == before
+    finally:
+        reopened.close()
