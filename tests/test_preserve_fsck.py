@@ -210,3 +210,26 @@ def test_rows_deleted_from_the_article_table_are_reported_and_restored(archive):
         assert {a.id: (a.title, a.latest_path, a.versions) for a in reopened.catalog.list_articles()} == before
     finally:
         reopened.close()
+
+
+def test_a_file_where_the_state_folder_belongs_is_moved_aside_and_everything_rebuilt(archive):
+    import shutil
+
+    root = archive.root
+    before = snapshot(archive)
+    count = len(archive.catalog.list_articles())
+    archive.close()
+    shutil.rmtree(root / ".newsvault")
+    (root / ".newsvault").write_text("not a folder\n")
+    proc = _cli(root, "fsck")
+    assert proc.returncode == 1 and "state-not-folder" in proc.stdout
+    proc = _cli(root, "fsck", "--repair")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "moved the file .newsvault to .newsvault.not-a-folder-" in proc.stdout
+    aside = list(root.glob(".newsvault.not-a-folder-*"))
+    assert len(aside) == 1 and aside[0].read_text() == "not a folder\n"  # set aside, not deleted
+    reopened = Archive.open(root)
+    try:
+        assert snapshot(reopened) == before and len(reopened.catalog.list_articles()) == count
+    finally:
+        reopened.close()

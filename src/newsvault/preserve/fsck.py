@@ -35,6 +35,7 @@ __all__ = ["Problem", "FsckReport", "fsck", "KINDS", "temp_owner_alive"]
 
 # kind -> (what it means, whether repair can mend it)
 KINDS: dict[str, tuple[str, bool]] = {
+    "state-not-folder": (f"{STATE_DIR} is a file, not the folder of derived data", True),
     "catalog-missing": ("the catalog is missing", True),
     "catalog-damaged": ("the catalog cannot be read", True),
     "journal": ("an interrupted write left its journal", True),
@@ -263,6 +264,8 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
     journal = _journal_problem(archive)
     if journal:
         problems.append(journal)
+    if archive.state_dir.exists() and not archive.state_dir.is_dir():
+        problems.append(Problem("state-not-folder", STATE_DIR, "not a folder; repair moves it aside and rebuilds the derived data"))
     rows, catalog_problem = _catalog_state(archive)
     if catalog_problem:
         problems.append(catalog_problem)
@@ -354,7 +357,14 @@ def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None]
         if p.kind == "temp-file" and p.path is not None and p.path not in journal_temps:  # the journal's are rolled forward
             (archive.root / p.path).unlink(missing_ok=True)
             actions.append(f"removed {p.path}")
-    # 2. A damaged catalog is derived data: set it aside, it is rebuilt below.
+    # 2. Derived data is rebuilt below: a file where its folder belongs is set aside (it may
+    # be someone's; it is not deleted), and so is a damaged catalog.
+    if "state-not-folder" in kinds:
+        archive.close()
+        aside = archive.state_dir.with_name(f"{STATE_DIR}.not-a-folder-{int(time.time())}")
+        os.replace(archive.state_dir, aside)
+        archive.state_dir.mkdir()
+        actions.append(f"moved the file {STATE_DIR} to {aside.name}")
     if "catalog-damaged" in kinds:
         archive.close()
         catalog_path = archive.state_dir / CATALOG_FILE
@@ -373,10 +383,10 @@ def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None]
         actions.append(f"removed the damaged search index {STATE_DIR}/{ipath.name}")
     # 3. Opening the catalog rolls an interrupted write forward (the journal), or rebuilds a
     # missing catalog from the files; then whatever else is derived is rebuilt from the files.
-    if kinds & {"journal", "catalog-missing", "catalog-damaged"}:
+    if kinds & {"journal", "catalog-missing", "catalog-damaged", "state-not-folder"}:
         archive.recover()
         actions.append("finished the interrupted write" if "journal" in kinds else "rebuilt the catalog")
-    rebuilt = bool(kinds & {"catalog-missing", "catalog-damaged"})  # opening it just did
+    rebuilt = bool(kinds & {"catalog-missing", "catalog-damaged", "state-not-folder"})  # opening it just did
     if not rebuilt and kinds & {"not-in-catalog", "missing-file", "hash-mismatch", "article-row", "index-missing", "index-stale", "index-damaged"}:
         result = archive.reindex()
         actions.append(f"rebuilt the catalog and search index from {result['versions']} record files")
