@@ -114,3 +114,33 @@ def test_a_cached_catalog_catches_up_with_a_pull(tmp_path, srv):
     r = run_cli("-C", str(b), "collect", "--commit", check=True)
     assert "0 new, 1 revised" in r.stdout
     assert sum(f.startswith("articles/") for f in records(b)) == 2  # articles 1 and 7, once each
+
+
+def test_a_push_to_a_remote_with_its_own_first_commit_keeps_the_archives_files(tmp_path, srv):
+    """A hosting site's "initialize with a README": the remote's branch shares no history with
+    the archive. The replay must not drop newsvault.toml or .gitignore, which the remote never
+    had, and the next pass must still follow the archive's sources."""
+    srv.static("/feed.xml", rss20([item(1)]))
+    remote = bare(tmp_path / "remote.git")
+    other = tmp_path / "hosted"
+    subprocess.run(["git", "clone", "-q", str(remote), str(other)], check=True, capture_output=True)
+    identity(other, "host")
+    (other / "README.md").write_text("# my archive\n")
+    git(other, "checkout", "-q", "-b", "main")
+    git(other, "add", "README.md")
+    git(other, "commit", "-qm", "Initial commit")
+    git(other, "push", "-q", "origin", "main")
+    _, work = seed(tmp_path / "local", {"rfi": srv.url("/feed.xml")})  # pushed to its own remote
+    git(work, "remote", "set-url", "origin", str(remote))
+    tracked_before = set(git(work, "ls-files").splitlines())
+    assert {"newsvault.toml", ".gitignore"} <= tracked_before
+    r = run_cli("-C", str(work), "collect", "--commit", "--push", check=True)
+    assert "origin: pushed after 1 replay" in r.stdout
+    pushed = set(git(remote, "ls-tree", "-r", "--name-only", "main").splitlines())
+    assert tracked_before - {"README.md"} <= pushed and "README.md" in pushed
+    assert set(git(work, "ls-files").splitlines()) == pushed
+    assert (work / "newsvault.toml").read_text() == git(remote, "show", "main:newsvault.toml") + "\n"
+    assert any(f.startswith("articles/") for f in pushed)
+    srv.static("/feed.xml", rss20([item(1), item(2)]))
+    r = run_cli("-C", str(work), "collect", "--commit", check=True)
+    assert "1 new" in r.stdout

@@ -182,3 +182,54 @@ def test_live_writer_temp_files_are_not_strays(archive):
     live.write_bytes(b"in progress")
     assert check(archive).clean
     assert fsck(archive, repair=True).clean and live.exists()
+
+
+def test_rows_deleted_from_the_article_table_are_reported_and_restored(archive):
+    """The catalog stays a valid database after ``DELETE FROM articles WHERE rowid % 3 = 0``;
+    fsck must notice the articles it lost (their versions remain) and --repair bring them back."""
+    import sqlite3
+
+    root = archive.root
+    before = {a.id: (a.title, a.latest_path, a.versions) for a in archive.catalog.list_articles()}
+    archive.close()
+    db = sqlite3.connect(root / ".newsvault" / "catalog.sqlite")
+    with db:
+        lost = db.execute("DELETE FROM articles WHERE rowid % 3 = 0").rowcount
+        db.execute("UPDATE articles SET versions = versions + 1 WHERE rowid = (SELECT MIN(rowid) FROM articles)")
+    db.close()
+    assert lost > 10
+    proc = _cli(root, "fsck")
+    assert proc.returncode != 0
+    assert proc.stdout.count("no row in the article table") + proc.stderr.count("no row in the article table") == lost
+    assert "the article table says" in proc.stdout + proc.stderr
+    reopened = Archive.open(root)
+    try:
+        report = fsck(reopened, repair=True)
+        assert report.clean, report.problems
+        assert sum(p.kind == "article-row" for p in report.repaired) == lost + 1
+        assert {a.id: (a.title, a.latest_path, a.versions) for a in reopened.catalog.list_articles()} == before
+    finally:
+        reopened.close()
+
+
+def test_a_file_where_the_state_folder_belongs_is_moved_aside_and_everything_rebuilt(archive):
+    import shutil
+
+    root = archive.root
+    before = snapshot(archive)
+    count = len(archive.catalog.list_articles())
+    archive.close()
+    shutil.rmtree(root / ".newsvault")
+    (root / ".newsvault").write_text("not a folder\n")
+    proc = _cli(root, "fsck")
+    assert proc.returncode == 1 and "state-not-folder" in proc.stdout
+    proc = _cli(root, "fsck", "--repair")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "moved the file .newsvault to .newsvault.not-a-folder-" in proc.stdout
+    aside = list(root.glob(".newsvault.not-a-folder-*"))
+    assert len(aside) == 1 and aside[0].read_text() == "not a folder\n"  # set aside, not deleted
+    reopened = Archive.open(root)
+    try:
+        assert snapshot(reopened) == before and len(reopened.catalog.list_articles()) == count
+    finally:
+        reopened.close()

@@ -96,3 +96,39 @@ def test_the_reader_servers_pages_are_valid_html5(corpus_archive):
             r = client.get(path)
             assert r.status_code in (200, 404), path
             assert html5_errors(r.text) == [], path
+
+
+SPOOF = "正常标题\u202egpj.exe"
+
+
+def _titled(html: str, text: str) -> list:
+    """Every element of the page whose own text is ``text``."""
+    import lxml.html
+
+    return [el for el in lxml.html.fromstring(html).iter() if isinstance(el.tag, str) and (el.text or "").strip() == text]
+
+
+def test_bidi_control_characters_in_a_title_cannot_reorder_the_page_lists_or_feeds(tmp_path):
+    """A title holding U+202E (and U+2066, a zero-width space) is isolated wherever a page
+    shows it (<bdi>), and reaches the Markdown lists and the feeds without those characters."""
+    from newsvault.publish.lists import list_line
+
+    archive = Archive.init(tmp_path / "archive", name="测试")
+    archive.add(Record(SPOOF, "https://news.example.test/a/1", 1_700_000_000_000, "<p>正文。</p>"), "bbc", seen=1_700_000_000_000)
+    archive.add(Record("另一\u2066篇\u200b", "https://news.example.test/a/2", 1_700_000_100_000, "<p>正文二。</p>"), "bbc", seen=1_700_000_100_000)
+    report = build_site(archive, tmp_path / "site")
+    assert report.errors == []
+    site = tmp_path / "site"
+    article = next(a for a in archive.catalog.list_articles() if a.title == SPOOF)
+    pages = ["index.html", "sources/bbc/index.html", "sources/bbc/page-1.html", "days/2023-11-15.html", f"articles/{article.id[:2]}/{article.id}.html"]
+    for rel in pages:
+        found = _titled((site / rel).read_text(encoding="utf-8"), SPOOF)
+        assert found and all(el.tag == "bdi" for el in found), rel
+    assert "\u202e" not in (site / pages[-1]).read_text(encoding="utf-8").split("</title>")[0]
+    for rel in ("feeds/all.xml", "feeds/bbc.xml"):
+        feed = (site / rel).read_text(encoding="utf-8")
+        assert "正常标题gpj.exe" in feed and "另一篇" in feed
+        assert not any(c in feed for c in "\u202e\u2066\u200b"), rel
+    line = list_line(article)
+    assert "正常标题gpj.exe" in line and "\u202e" not in line
+    archive.close()

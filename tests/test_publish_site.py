@@ -54,7 +54,7 @@ def test_article_page_shows_everything_a_reader_needs(built):
     sid = seed_id(archive)
     html = (site / article_path(sid)).read_text(encoding="utf-8")
     seed = parse(SEED.read_bytes())
-    assert "<h1>布林肯呼吁七国集团在加沙问题上以“一个声音”说话</h1>" in html
+    assert "<h1><bdi>布林肯呼吁七国集团在加沙问题上以“一个声音”说话</bdi></h1>" in html
     assert "法广" in html
     assert "2023-11-07 20:15</time> 北京时间 · 2023-11-07 12:15 UTC" in html
     assert f'href="{seed.url}" rel="noopener noreferrer nofollow">原文链接' in html
@@ -287,3 +287,84 @@ def test_an_unknown_time_zone_is_a_clear_error(tmp_path):
     archive.config.timezone = "Mars/Olympus"
     with pytest.raises(ArchiveError, match="timezone 'Mars/Olympus' in newsvault.toml is not a known time zone"):
         build_site(archive, tmp_path / "s")
+
+
+def _tree(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_of_one_archive_are_byte_identical(tmp_path):
+    """Each build in its own process, with its own hash seed: nothing in the output may depend on
+    dict or hash-map order (nh3's added <img> attributes did) or on the time of the build."""
+    archive = make_archive(tmp_path / "archive", xss=False)
+    body = '<p>图</p><p><img src="https://img.example.test/a.jpg" alt="甲" width="640" height="480"><img src="https://img.example.test/b.png"></p>'
+    archive.add(Record("有图的文章", "https://img.example.test/story", SEEN_BASE, body), "bbc", seen=SEEN_BASE)
+    archive.close()
+    trees = []
+    for n, seed in enumerate(("1", "2")):
+        run_cli("-C", str(tmp_path / "archive"), "build", "--site", str(tmp_path / f"site{n}"), check=True, env={"PYTHONHASHSEED": seed})
+        trees.append(_tree(tmp_path / f"site{n}"))
+    assert trees[0].keys() == trees[1].keys() and len(trees[0]) > 60
+    assert [rel for rel in trees[0] if trees[0][rel] != trees[1][rel]] == []
+    assert any(b'referrerpolicy="no-referrer"' in data for rel, data in trees[0].items() if rel.startswith("feeds/"))
+
+
+def _signal_masks(pid: int) -> tuple[int, int]:
+    """(caught, ignored) signal bit masks of a process, from /proc."""
+    fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
+    return int(fields["SigCgt"], 16), int(fields["SigIgn"], 16)
+
+
+def test_a_worker_killed_mid_build_ends_the_build_with_an_error_not_a_hang(tmp_path, monkeypatch):
+    """One article's rendering, in a forked worker, stops and says which process it is in; that
+    worker is sent SIGTERM while the parent has a Python SIGTERM handler of its own (as the
+    command has). The worker must have the default action, die, and the build must end."""
+    import os
+    import signal
+    import threading
+
+    from newsvault.publish import site as site_mod
+
+    archive = make_archive(tmp_path / "archive", xss=False)
+    victim = seed_id(archive)
+    r, w = os.pipe()
+    original = PageRenderer.article_parts
+
+    def stalling_article_parts(self, aid, *args, **kwargs):
+        if aid == victim and os.getpid() != parent:
+            os.write(w, f"{os.getpid()}\n".encode())
+            threading.Event().wait()  # until killed
+        return original(self, aid, *args, **kwargs)
+
+    parent = os.getpid()
+    monkeypatch.setattr(PageRenderer, "article_parts", stalling_article_parts)
+    monkeypatch.setattr(site_mod, "PARALLEL_MIN", 1)
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit("stopped")))
+    result: dict[str, object] = {}
+
+    def build() -> None:
+        try:
+            result["report"] = build_site(archive, tmp_path / "site", workers=2)
+        except Exception as e:  # noqa: BLE001 - the test looks at what it was
+            result["error"] = e
+
+    try:
+        builder = threading.Thread(target=build, daemon=True)
+        builder.start()
+        with os.fdopen(r) as pipe:
+            pid = int(pipe.readline())
+        caught, ignored = _signal_masks(pid)
+        assert not caught & (1 << (signal.SIGTERM - 1)), "the worker inherited a SIGTERM handler"
+        assert ignored & (1 << (signal.SIGINT - 1))
+        os.kill(pid, signal.SIGTERM)
+        builder.join(timeout=60)
+        assert not builder.is_alive(), "the build hung after its worker died"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        os.close(w)
+    error = result.get("error")
+    assert isinstance(error, ArchiveError) and "died" in str(error) and "\n" not in str(error)
+    assert not any((tmp_path / "archive" / ".newsvault" / "publish").glob("site-*.pickle"))  # no manifest: redone next time
+    monkeypatch.undo()
+    assert build_site(archive, tmp_path / "site", workers=2).errors == []
+    archive.close()

@@ -348,10 +348,13 @@ _PUBLISHER = nh3.Cleaner(
     attribute_filter=_attribute_filter,
     strip_comments=True,
     link_rel=LINK_REL,  # publishing: readers' browsers must not hand the mirror to the linked site
-    set_tag_attribute_values={"img": {"loading": "lazy", "referrerpolicy": "no-referrer", "decoding": "async"}},
     url_schemes=set(LINK_SCHEMES) | {"data"},  # data: is narrowed to raster images by the filter
     url_relative=_resolve_relative,
 )
+# Added to every <img> here rather than by nh3's set_tag_attribute_values, whose hash map puts
+# them in a different order in every process (two builds of one archive must be byte-identical).
+_IMG_FIXED = ' loading="lazy" referrerpolicy="no-referrer" decoding="async"'
+_IMG_TAG = re.compile(r'<img((?:\s+[a-z\-]+="[^"]*")*)(\s*/?)>')
 # nh3 adds rel to every <a>; on one without href it means nothing. Attributes in nh3's output are
 # always double-quoted with quotes escaped, so this pattern reads them exactly.
 _A_TAG = re.compile(r'<a((?:\s+[a-z\-]+="[^"]*")*)>')
@@ -404,6 +407,8 @@ def sanitize_html(html: str, base_url: str | None = None, media: MediaLookup | N
         _local.base = None
     if "<a" in out:
         out = _A_TAG.sub(_drop_idle_rel, out)
+    if "<img" in out:
+        out = _IMG_TAG.sub(lambda m: f"<img{m.group(1)}{_IMG_FIXED}{m.group(2)}>", out)
     if media is not None and "<img" in out:
         out = _localise_images(out, media)
     return out  # no forbidden character: none in the input, and references to them were removed

@@ -8,7 +8,17 @@ import re
 import lxml.html
 from lxml import etree
 
-__all__ = ["html_to_text"]
+__all__ = ["html_to_text", "without_invisible"]
+
+# Characters that reorder or hide text: bidi embeddings, overrides, isolates and marks, and the
+# zero-width ones. In a title they can make "正常标题\u202egpj.exe" read as "…exe.jpg".
+INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def without_invisible(text: str) -> str:
+    """``text`` without :data:`INVISIBLE` characters (for lists and feeds, where a title
+    cannot be isolated from what surrounds it)."""
+    return INVISIBLE.sub("", text) if INVISIBLE.search(text) else text
 
 _BLOCKS = frozenset(
     ["p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "section", "article", "header", "footer", "figure", "figcaption", "hr", "dd", "dt"]

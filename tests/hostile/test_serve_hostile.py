@@ -121,3 +121,51 @@ def test_the_host_rules_alone():
     assert check.allows("192.168.1.5:8080", ("192.168.1.5", 8080))  # bound to a LAN address: its own address
     assert check.allows("localhost", ("127.0.0.1", 80))  # the default port may be left out
     assert split_host("[::1]:99") == ("[::1]", "99") and split_host("a b:1") is None
+
+
+def test_1100_half_open_connections_leave_the_server_answering_others(tmp_path):
+    """Slowloris: 1,100 sockets that each send half a request line and wait, against a server
+    allowed 1,024 open files. Another client must still be answered promptly, and the log stay
+    small (uvicorn alone waits on such sockets forever, runs out of descriptors and logs a
+    traceback for every failed accept)."""
+    import resource
+
+    root = tmp_path / "archive"
+    make_archive(root, xss=False).close()
+    port = free_port()
+    log = tmp_path / "stderr.log"
+
+    def few_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "newsvault", "-C", str(root), "serve", "--port", str(port)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=few_files)
+    sockets: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+        for _ in range(1100):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /api/artic")
+            sockets.append(s)
+        t0 = time.monotonic()
+        r = httpx.get(f"http://127.0.0.1:{port}/api/articles", timeout=10)
+        answered = time.monotonic() - t0
+        assert r.status_code == 200 and r.json()["articles"]
+        assert answered < 5, answered
+        sockets[0].settimeout(5)
+        assert sockets[0].recv(100) == b""  # the oldest half-open connection was closed for the new ones
+    finally:
+        for s in sockets:
+            s.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert log.stat().st_size < 10_000, log.read_text()[:2000]

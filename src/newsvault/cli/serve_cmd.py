@@ -23,6 +23,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, allowed_hosts: tuple[str
 
     from ..search import index_for
     from ..serve import KEEP_ALIVE_SECONDS, create_app
+    from ..serve.protocol import BACKLOG, GuardedH11Protocol, connection_limit, raise_open_files_limit
 
     archive = open_archive(ctx)
     root = archive.root
@@ -43,7 +44,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, allowed_hosts: tuple[str
         click.echo(f"warning: listening on {host}: other machines can read this archive", err=True)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"serving {root} at http://{shown}:{port}/ (Ctrl-C to stop)")
+    GuardedH11Protocol.limit = connection_limit(raise_open_files_limit())
     uvicorn.run(
         create_app(root, catch_up=False, allowed_hosts=allowed_hosts), host=host, port=port, log_level="warning", access_log=False,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS, http=GuardedH11Protocol, backlog=BACKLOG,
     )

@@ -203,10 +203,15 @@ def replay_onto(archive: Archive, ref: str, regenerate: Callable[[set[str]], lis
     # a pass's evidence manifests and tokens are new files of their own: kept as they are
     evidence = [(rel, (root / rel).read_bytes()) for rel in sorted(set(added.splitlines())) if rel.startswith("manifests/") and (root / rel).is_file()]
     moved = [p for _st, p in _changed(root, "HEAD", ref)]
+    kept = _files_the_remote_never_had(root, ref)
     # --keep refuses to touch files with uncommitted edits: a person's work is never thrown away.
     _git(root, "reset", "-q", "--keep", ref)
+    for rel, data in kept:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
     archive.refresh_paths(moved)
     written, sources, touched = _re_add(archive, ours, seen_ms)
+    written += [rel for rel, _data in kept]
     written += drop_repeats(archive, touched)
     written += regenerate(sources)
     for rel, data in evidence:
@@ -215,6 +220,23 @@ def replay_onto(archive: Archive, ref: str, regenerate: Callable[[set[str]], lis
     sha = commit_paths(root, sorted(set(written)), message)
     mark_catalog(archive)
     return sha or _git(root, "rev-parse", "HEAD")
+
+
+def _files_the_remote_never_had(root: Path, ref: str) -> list[tuple[str, bytes]]:
+    """The tracked files of HEAD, other than records (re-added by the revision rule), that no
+    commit of ``ref`` ever had, with their bytes: an archive's newsvault.toml and .gitignore when
+    the remote began with a commit of its own (a hosting site's "initialize with a README").
+    The reset onto ``ref`` would delete them; a file the remote had and removed stays removed."""
+    ours = set(_git(root, "-c", "core.quotePath=false", "ls-tree", "-r", "--name-only", "HEAD").splitlines())
+    theirs = set(_git(root, "-c", "core.quotePath=false", "ls-tree", "-r", "--name-only", ref).splitlines())
+    kept = []
+    for rel in sorted(ours - theirs):
+        if rel.startswith(RECORD_DIRS) or _git(root, "log", "-1", "--format=%H", ref, "--", rel):
+            continue
+        blob = subprocess.run(["git", "-C", str(root), "cat-file", "blob", f"HEAD:{rel}"], capture_output=True, check=False)
+        if blob.returncode == 0:
+            kept.append((rel, blob.stdout))
+    return kept
 
 
 HEAD_FILE = "catalog-head"

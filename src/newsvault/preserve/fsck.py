@@ -35,6 +35,7 @@ __all__ = ["Problem", "FsckReport", "fsck", "KINDS", "temp_owner_alive"]
 
 # kind -> (what it means, whether repair can mend it)
 KINDS: dict[str, tuple[str, bool]] = {
+    "state-not-folder": (f"{STATE_DIR} is a file, not the folder of derived data", True),
     "catalog-missing": ("the catalog is missing", True),
     "catalog-damaged": ("the catalog cannot be read", True),
     "journal": ("an interrupted write left its journal", True),
@@ -43,6 +44,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "not-in-catalog": ("a record file the catalog does not list", True),
     "missing-file": ("the catalog lists a file that does not exist", True),
     "hash-mismatch": ("a record file changed since it was catalogued", True),
+    "article-row": ("an article the catalog's article table lacks or describes unlike its versions", True),
     "orphan-revision": ("a revision whose article (version 0) is missing", False),
     "misplaced-revision": ("a revision filed under another article", False),
     "bad-revision-name": ("a revision not named <seen epoch seconds>.md", False),
@@ -171,6 +173,40 @@ def _catalog_state(archive: Archive) -> tuple[dict[str, tuple[str, str, str, str
         catalog.close()
 
 
+_ARTICLE_ROWS = """
+SELECT v.article_id, a.id, a.versions, COUNT(*), a.path, MIN(CASE WHEN v.rev = 0 THEN v.path END),
+       a.latest_path, (SELECT w.path FROM versions w WHERE w.article_id = v.article_id ORDER BY w.rev DESC LIMIT 1)
+FROM versions v LEFT JOIN articles a ON a.id = v.article_id GROUP BY v.article_id
+"""
+
+
+def _article_row_problems(archive: Archive) -> list[Problem]:
+    """The article table against the version table (both derived, checked against the files
+    by :func:`check`): every article with versions has its row, with their count and its first
+    and latest paths, and no row is left without versions. A catalog that lost rows is still a
+    valid database; without this the lists, search and site would silently lose the articles."""
+    path = archive.state_dir / CATALOG_FILE
+    if not path.exists():
+        return []
+    problems = []
+    try:
+        db = connect_read_only(path)
+        try:
+            for aid, row_id, count, n, first, want_first, latest, want_latest in db.execute(_ARTICLE_ROWS):
+                if row_id is None:
+                    problems.append(Problem("article-row", want_latest or want_first, f"article {aid} has {n} version(s) but no row in the article table"))
+                elif (count, first, latest) != (n, want_first, want_latest):
+                    problems.append(Problem("article-row", want_latest, f"article {aid}: the article table says {count} version(s), "
+                                            f"first {first}, latest {latest}; its versions say {n}, {want_first}, {want_latest}"))
+            for (aid,) in db.execute("SELECT id FROM articles WHERE id NOT IN (SELECT article_id FROM versions)"):
+                problems.append(Problem("article-row", None, f"article {aid} has a row but no version"))
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return []  # reported as catalog-damaged
+    return problems
+
+
 def _revision_problems(archive: Archive, rel: str, owner: str | None) -> list[Problem]:
     """A revision file ``revisions/<source>/<stem>/<seen>.md`` must sit under its version 0."""
     parts = rel.split("/")
@@ -228,6 +264,8 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
     journal = _journal_problem(archive)
     if journal:
         problems.append(journal)
+    if archive.state_dir.exists() and not archive.state_dir.is_dir():
+        problems.append(Problem("state-not-folder", STATE_DIR, "not a folder; repair moves it aside and rebuilds the derived data"))
     rows, catalog_problem = _catalog_state(archive)
     if catalog_problem:
         problems.append(catalog_problem)
@@ -266,6 +304,7 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
         report.catalogued = len(rows)
         for rel in sorted(set(rows) - seen_paths):
             problems.append(Problem("missing-file", rel, f"catalogued but not on disk; {_git_hint(archive.root, rel)}"))
+        problems.extend(_article_row_problems(archive))
         problems.extend(_index_problems(archive, {r[1] for r in rows.values()}))
     from ..media.check import media_problems
 
@@ -318,7 +357,14 @@ def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None]
         if p.kind == "temp-file" and p.path is not None and p.path not in journal_temps:  # the journal's are rolled forward
             (archive.root / p.path).unlink(missing_ok=True)
             actions.append(f"removed {p.path}")
-    # 2. A damaged catalog is derived data: set it aside, it is rebuilt below.
+    # 2. Derived data is rebuilt below: a file where its folder belongs is set aside (it may
+    # be someone's; it is not deleted), and so is a damaged catalog.
+    if "state-not-folder" in kinds:
+        archive.close()
+        aside = archive.state_dir.with_name(f"{STATE_DIR}.not-a-folder-{int(time.time())}")
+        os.replace(archive.state_dir, aside)
+        archive.state_dir.mkdir()
+        actions.append(f"moved the file {STATE_DIR} to {aside.name}")
     if "catalog-damaged" in kinds:
         archive.close()
         catalog_path = archive.state_dir / CATALOG_FILE
@@ -337,11 +383,11 @@ def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None]
         actions.append(f"removed the damaged search index {STATE_DIR}/{ipath.name}")
     # 3. Opening the catalog rolls an interrupted write forward (the journal), or rebuilds a
     # missing catalog from the files; then whatever else is derived is rebuilt from the files.
-    if kinds & {"journal", "catalog-missing", "catalog-damaged"}:
+    if kinds & {"journal", "catalog-missing", "catalog-damaged", "state-not-folder"}:
         archive.recover()
         actions.append("finished the interrupted write" if "journal" in kinds else "rebuilt the catalog")
-    rebuilt = bool(kinds & {"catalog-missing", "catalog-damaged"})  # opening it just did
-    if not rebuilt and kinds & {"not-in-catalog", "missing-file", "hash-mismatch", "index-missing", "index-stale", "index-damaged"}:
+    rebuilt = bool(kinds & {"catalog-missing", "catalog-damaged", "state-not-folder"})  # opening it just did
+    if not rebuilt and kinds & {"not-in-catalog", "missing-file", "hash-mismatch", "article-row", "index-missing", "index-stale", "index-damaged"}:
         result = archive.reindex()
         actions.append(f"rebuilt the catalog and search index from {result['versions']} record files")
     if kinds & {"media-missing", "media-corrupt"}:

@@ -29,6 +29,7 @@ from ..catalog import Article
 from ..errors import NotFound, RecordError
 from ..preserve.diff import render_diff_html
 from ..sanitize import remove_bad_chars
+from ..text import without_invisible
 from .changes import ChangeEvent, recent_changes
 from .lang import detect_lang
 from .render import ExtractCache, article_path, changes_path, publish_body, safe_link, source_path
@@ -43,8 +44,9 @@ TAG_AUTHORITY = "tag:newsvault,2024:"
 
 
 def _x(text: str) -> str:
-    """Escaped XML text, without the characters XML 1.0 forbids."""
-    return escape(remove_bad_chars(text))
+    """Escaped XML text, without the characters XML 1.0 forbids or that reorder or hide text
+    (a feed reader shows a title beside others, not isolated from them)."""
+    return escape(without_invisible(remove_bad_chars(text)))
 
 
 def _a(text: str) -> str:

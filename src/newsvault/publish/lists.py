@@ -35,6 +35,7 @@ from ..archive import Archive, write_atomic
 from ..catalog import Article
 from ..preserve.checks import deleted_articles
 from ..record import escape_title
+from ..text import without_invisible
 
 __all__ = ["build_lists", "ListsReport", "list_line", "LIST_SIZE", "DELETED_LIST"]
 
@@ -82,6 +83,8 @@ _NEEDS_ESCAPE = re.compile(r"[\\\[\]<*_~`&\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def link_text(title: str) -> str:
+    """A title as Markdown link text, without the characters that reorder or hide text."""
+    title = without_invisible(title)
     return escape_title(title) if _NEEDS_ESCAPE.search(title) else title
 
 

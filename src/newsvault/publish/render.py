@@ -56,6 +56,7 @@ from ..preserve.diff import render_diff_html
 from ..preserve.history import Change, History, article_history
 from ..record import Record
 from ..sanitize import MediaLookup, remove_bad_chars, sanitize_html
+from ..text import without_invisible
 from . import lang
 from .changes import ChangeEvent, change_label, recent_changes
 from .lang import detect_lang
@@ -100,6 +101,7 @@ def environment() -> jinja2.Environment:
             auto_reload=False,
             finalize=_printable,
         )
+        _env.filters["plain"] = without_invisible  # where a title cannot be isolated: <title>
     return _env
 
 

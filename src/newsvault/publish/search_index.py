@@ -39,6 +39,7 @@ an article) go through ``Counter``, and only distinct terms through a Python loo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import re
@@ -415,7 +416,8 @@ class SearchIndex:
 
     def commit(self, segments: list[dict[int, str]], digests: dict[str, str], docs: dict[str, Doc], sources: list[str], stamp: str) -> list[str]:
         """Append ``segments`` to their shards, record ``digests`` (id → text hash indexed),
-        rewrite the document chunks that changed, and meta.js. ``docs``: every article now."""
+        rewrite the document chunks that changed, and meta.js. ``docs``: every article now.
+        ``stamp``: what else the files' version depends on (the site's templates)."""
         numbers: dict[str, list[Any]] = self.state["docs"]
         clipped: set[int] = self.state["clipped"]
         for aid, digest in digests.items():
@@ -423,8 +425,23 @@ class SearchIndex:
             clipped.discard(numbers[aid][0])  # indexed again: clipped again below if still long
         for seg in segments:
             clipped.update(int(d) for d in seg.pop(CLIPPED, "").split(",") if d)
-        written = self._write_segments(segments)
-        written += self._write_chunks(numbers, docs)
+        # The stamp (``v``, which browsers add to the files they fetch) is a hash of the previous
+        # stamp and of every byte written now: it changes exactly when the index does, and two
+        # builds of one archive give the same bytes.
+        hasher = hashlib.blake2b(f"{stamp}\x1f{self.state.get('stamp', '')}".encode(), digest_size=5)
+        write = self.write
+
+        def hashing_write(rel: str, text: str) -> None:
+            hasher.update(f"{rel}\x1f{len(text)}\x1f{text}".encode("utf-8", "surrogatepass"))
+            write(rel, text)
+
+        self.write = hashing_write
+        try:
+            written = self._write_segments(segments)
+            written += self._write_chunks(numbers, docs)
+        finally:
+            self.write = write
+        stamp = self.state["stamp"] = hasher.hexdigest()
         self.state["titles"] = {aid: _title_key(d) for aid, d in docs.items() if aid in numbers}
         # Articles longer than ``lead`` are searchable by their first ``lead`` characters only:
         # the page says how many there are.

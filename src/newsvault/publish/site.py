@@ -18,6 +18,7 @@ import hashlib
 import math
 import os
 import pickle
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -184,17 +185,33 @@ def _read_for(archive: Archive, job: ArticleJob, page: PageJob, cache: dict[str,
     return cache[path]
 
 
+def _worker_start() -> None:
+    """Pool worker start-up. A forked worker would inherit the command's SIGTERM handler, which
+    raises wherever it lands — inside the pool's own queue code, holding its lock, which hung
+    the build. The default action instead: a worker sent SIGTERM dies, the pool sees it and the
+    build stops with an error. Ctrl-C reaches the whole process group; the parent handles it."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _parallel(root: Path, jobs: list[ArticleJob], lead: int, shards: int, workers: int, atomic: bool) -> Rendered:
+    """Render in worker processes. concurrent.futures, not multiprocessing.Pool: a Pool whose
+    worker dies replaces it and waits forever for the lost task; this pool fails instead."""
     import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     n = max(1, min(workers, 8))
     size = max(50, math.ceil(len(jobs) / (n * 4)))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     out = Rendered()
-    ctx = mp.get_context("fork")
-    with ctx.Pool(n) as pool:
-        for part in pool.starmap(_render_articles, [(str(root), c, lead, shards, atomic) for c in chunks]):
-            out.add(part)
+    with ProcessPoolExecutor(n, mp_context=mp.get_context("fork"), initializer=_worker_start) as pool:
+        try:
+            for part in pool.map(_render_articles, *zip(*[(str(root), c, lead, shards, atomic) for c in chunks], strict=True)):
+                out.add(part)
+        except BrokenProcessPool:
+            raise ArchiveError("a process rendering the site's pages died, so the build stopped; "
+                               "nothing is lost: the next build redoes the pages this one did not finish") from None
     return out
 
 
@@ -383,8 +400,7 @@ class SiteBuild:
         self.slugs = [s for s in source_order if s in self.names] + sorted(s for s in self.names if s not in source_order)
         src_index = {s: i for i, s in enumerate(self.slugs)}
         docs = {it.id: Doc(it.id, src_index[it.source], it.date, it.title) for it in self.items}
-        stamp = _h(self.version, time.time())[:10]
-        self.index.commit(self.rendered.segments, self.rendered.digests, docs, [self.names[s] for s in self.slugs], stamp)
+        self.index.commit(self.rendered.segments, self.rendered.digests, docs, [self.names[s] for s in self.slugs], self.version)
         self.new_pages["search/meta.js"] = "always"
         self.phase("search index")
 
