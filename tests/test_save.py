@@ -20,6 +20,7 @@ from newsvault.preserve.checks import iter_checks
 from newsvault.record import parse
 from newsvault.save.adapters import pick, tidy_url
 from newsvault.save.adapters.wechat import canonical as wechat_canonical
+from newsvault.save.page import read_page
 
 PAGES = Path(__file__).parent / "testdata" / "save"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -194,3 +195,28 @@ def test_urls_from_stdin_and_file(root: Path, proxy: LoopbackServer, tmp_path: P
                          capture_output=True, text=True, env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"}, timeout=60)
     assert out.returncode == 0 and out.stdout.startswith("unchanged"), out.stderr
     assert run_cli("-C", str(root), "save").returncode == 2
+
+
+@pytest.mark.parametrize(("name", "url", "site", "title", "author", "published", "text", "chrome", "image"), [
+    ("matters-article.html", "https://matters.news/@writer/123-slug", "matters", "在审查之下写作", "写作者",
+     "2024-04-10T12:00:00+00:00", "不会被删除的地方", "社区约章", "https://assets.matters.news/embed/abc.jpeg"),
+    ("telegraph-article.html", "https://telegra.ph/Open-Letter-05-20", "telegraph", "一封公开信", "匿名作者",
+     "2024-05-20T03:15:00+00:00", "关心此事的人", "Edit", "https://telegra.ph/file/abc123.jpg"),
+    ("cdt-article.html", "https://chinadigitaltimes.net/chinese/712345.html", "cdt", "【404文库】一篇文章", "CDT编辑",
+     "2024-01-15T09:20:00+00:00", "CDT 存档如下", "分享", None),
+])
+def test_adapter_reads_its_page(name: str, url: str, site: str, title: str, author: str, published: str, text: str, chrome: str, image: str | None) -> None:
+    adapter = pick(url)
+    assert adapter.name == site
+    page = read_page(_page(name).decode(), url, adapter)
+    assert (page.title, page.author) == (title, author)
+    assert page.published == int(datetime.fromisoformat(published).timestamp() * 1000)
+    assert text in page.body and chrome not in page.body and title not in page.body
+    if image:
+        assert f'src="{image}"' in page.body  # made absolute against the page URL
+
+
+def test_matters_through_the_proxy_lands_in_its_folder(root: Path, proxy: LoopbackServer) -> None:
+    proxy.route("http://matters.news/@writer/123-slug", Reply(200, _page("matters-article.html"), HTML))
+    [r] = _save(root, "http://matters.news/@writer/123-slug")
+    assert r["status"] == "new" and r["path"].startswith("articles/matters/")
