@@ -119,17 +119,24 @@ def _gone(archive: Archive, given: str, site: str, guess: str, http: int, notice
                       path=article.path, site=article.source, title=article.title)
 
 
+async def _guarded(archive: Archive, fetcher: Fetcher, url: str) -> SaveResult:
+    seen = int(time.time() * 1000)  # when this page was fetched: when its text was seen
+    try:
+        return await _save_one(archive, fetcher, url, seen)
+    except NewsvaultError as e:
+        return SaveResult(url, "error", str(e).removeprefix(f"{tidy_url(url)}: "))
+    except Exception as e:  # noqa: BLE001 - a URL no client accepts (odd port, …): that URL only
+        return SaveResult(url, "error", f"{type(e).__name__}: {e}")
+
+
 async def _save_all(archive: Archive, urls: list[str], policy: FetchPolicy) -> list[SaveResult]:
-    results: list[SaveResult] = []
-    async with Fetcher(policy) as fetcher:
-        for url in urls:
-            seen = int(time.time() * 1000)  # when this page was fetched: when its text was seen
-            try:
-                results.append(await _save_one(archive, fetcher, url, seen))
-            except NewsvaultError as e:
-                results.append(SaveResult(url, "error", str(e).removeprefix(f"{tidy_url(url)}: ")))
-            except Exception as e:  # noqa: BLE001 - a URL no client accepts (odd port, …): that URL only
-                results.append(SaveResult(url, "error", f"{type(e).__name__}: {e}"))
+    # One write batch for the run (one disk sync, one catalog commit, one index update), as
+    # collect writes a pass: a failure to write keeps none of it (and ends the command with its one-line error).
+    with archive.batch():
+        async with Fetcher(policy) as fetcher:
+            # Pages are fetched and read concurrently (the fetcher bounds each host); each is
+            # archived the moment it is read, by this thread, so results keep the given order.
+            results = list(await asyncio.gather(*(_guarded(archive, fetcher, url) for url in urls)))
     written = [r.path for r in results if r.path and r.status in ("new", "revision")]
     if written:  # images after the text, like collect; they never fail the save
         from ..media.fetching import after_pass
