@@ -56,9 +56,9 @@ def read_request(path: Path) -> IssueRequest:
     if not isinstance(issue, dict) or not isinstance(issue.get("number"), int):
         raise InputError(f"{path}: not a GitHub issue event (no issue number)")
     repo = data.get("repository", {}).get("full_name", "") if isinstance(data.get("repository"), dict) else ""
-    body = issue.get("body") if isinstance(issue.get("body"), str) else ""
-    title = issue.get("title") if isinstance(issue.get("title"), str) else ""
-    urls, refusals = pick_urls(body or title)
+    body, title = issue.get("body"), issue.get("title")
+    text = body if isinstance(body, str) and body.strip() else title if isinstance(title, str) else ""
+    urls, refusals = pick_urls(text)
     if not urls and not refusals:
         refusals.append("no URL found in the request (put the page's address in the issue's body)")
     return IssueRequest(issue["number"], urls, refusals, repo if re.fullmatch(r"[\w.-]+/[\w.-]+", repo or "") else "")
@@ -146,6 +146,6 @@ def write_answer(archive: Archive, request: IssueRequest, results: list[SaveResu
     label = _label(results, request.refusals)
     write_atomic(folder / "label", label + "\n")
     saved = next((r for r in results if r.status in ("new", "revision", "unchanged") and r.title), None)
-    title = " ".join((saved.title if saved else f"{label}: request #{request.number}").split())[:200]
+    title = " ".join(((saved.title if saved else None) or f"{label}: request #{request.number}").split())[:200]
     write_atomic(folder / "title", title + "\n")
     return {"issue": request.number, "label": label, "title": title, "comments": len(comments), "refusals": request.refusals}
