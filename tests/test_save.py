@@ -220,3 +220,41 @@ def test_matters_through_the_proxy_lands_in_its_folder(root: Path, proxy: Loopba
     proxy.route("http://matters.news/@writer/123-slug", Reply(200, _page("matters-article.html"), HTML))
     [r] = _save(root, "http://matters.news/@writer/123-slug")
     assert r["status"] == "new" and r["path"].startswith("articles/matters/")
+
+
+def _bid(sid: str) -> str:
+    """The base-62 form of a status id (seven digits a group, from the right), written apart
+    from the adapter's decoder to check it."""
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    groups = []
+    while sid:
+        sid, group = sid[:-7], int(sid[-7:])
+        text = ""
+        while group:
+            group, r = divmod(group, 62)
+            text = alphabet[r] + text
+        groups.append(text.rjust(4, "0") if sid else text)
+    return "".join(reversed(groups))
+
+
+def test_weibo_status_every_url_form_and_the_json_endpoint(root: Path, proxy: LoopbackServer) -> None:
+    sid = "4404101091169383"
+    api = f"http://m.weibo.cn/statuses/show?id={sid}"
+    proxy.route(api, Reply(200, _page("weibo-status.json"), {"Content-Type": "application/json; charset=utf-8"}))
+    proxy.route("http://wx1.sinaimg.cn/large/p1.jpg", Reply(200, PNG, {"Content-Type": "image/png"}))
+    forms = [f"http://m.weibo.cn/status/{sid}", f"http://m.weibo.cn/detail/{sid}", f"http://m.weibo.cn/1234567890/{sid}",
+             f"http://weibo.com/1234567890/{_bid(sid)}", f"http://weibointl.api.weibo.com/share/123.html?weibo_id={sid}"]
+    results = _save(root, *forms)
+    assert [r["status"] for r in results] == ["new"] + ["unchanged"] * 4
+    assert {r["id"] for r in results} == {results[0]["id"]}
+    assert {r["canonical"] for r in results} == {f"https://m.weibo.cn/status/{sid}"}
+    r = results[0]
+    assert (r["site"], r["title"], r["author"]) == ("weibo", "一条关于存档的微博", "存档者")
+    assert _shanghai(r["published"]) == "2024-06-01 10:03"
+    body = parse((root / r["path"]).read_bytes()).body
+    assert "存档不是为了过去" in body and "http://wx1.sinaimg.cn/large/p1.jpg" in body
+    assert proxy.hits["http://wx1.sinaimg.cn/large/p1.jpg"] == 1
+    proxy.route(api, Reply(200, _page("weibo-deleted.json"), {"Content-Type": "application/json"}))
+    [gone] = _save(root, f"http://m.weibo.cn/status/{sid}")
+    assert gone["status"] == "gone" and "该微博已被删除" in gone["message"]
+    assert parse((root / r["path"]).read_bytes()).body == body

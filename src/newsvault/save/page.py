@@ -17,7 +17,7 @@ from ..clean import clean_html, clean_title
 from ..extract import ExtractError, extract_main
 from .adapters import Adapter
 
-__all__ = ["Page", "read_page", "notice_in"]
+__all__ = ["Page", "read_page", "read_json", "notice_in"]
 
 _LAZY = ("data-src", "data-original", "data-lazy-src", "data-actualsrc")
 
@@ -146,5 +146,49 @@ def read_page(html: str, url: str, adapter: Adapter) -> Page:
         author=_author(doc, adapter, ld),
         published=_time(doc, html, adapter, ld),
         body=_body(doc, html, url, adapter),
+        canonical=canonical,
+    )
+
+
+def _field(data: Any, path: str) -> Any:
+    for key in path.split(".") if path else []:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _json_time(value: Any, tz: str) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:  # Weibo: "Sat Jun 01 10:03:00 +0800 2024"
+        return int(datetime.strptime(value.strip(), "%a %b %d %H:%M:%S %z %Y").timestamp() * 1000)
+    except ValueError:
+        return _parse_time(value, tz)
+
+
+def read_json(payload: bytes, url: str, adapter: Adapter) -> Page:
+    """The article in a site's JSON answer (``{"data": {…}}``). Raises ExtractError without one."""
+    from html import escape
+
+    try:
+        data = json.loads(payload)
+    except ValueError as e:
+        raise ExtractError(f"{url}: not the site's JSON answer ({e})") from None
+    item = data.get("data") if isinstance(data, dict) else None
+    body = _field(item, adapter.json_body)
+    if not isinstance(item, dict) or not isinstance(body, str) or not body.strip():
+        raise ExtractError(f"{url}: no article in the site's answer")
+    pictures = _field(item, adapter.json_pictures) or []
+    for pic in pictures if isinstance(pictures, list) else []:
+        src = _field(pic, "large.url") or _field(pic, "url")
+        if isinstance(src, str) and src.startswith(("http://", "https://")):
+            body += f'<p><img src="{escape(src)}"></p>'
+    title = _field(item, adapter.json_title)
+    author = _field(item, adapter.json_author)
+    canonical = adapter.canonical(url) if adapter.canonical else url
+    return Page(
+        title=clean_title(title) if isinstance(title, str) else "",
+        author=author.strip() if isinstance(author, str) else "",
+        published=_json_time(_field(item, adapter.json_time), adapter.tz),
+        body=clean_html(body, canonical),
         canonical=canonical,
     )

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 from ..config import slugify
 from ..errors import NewsvaultError
-from ..fetch import Fetcher, FetchPolicy
+from ..fetch import Fetcher, FetchPolicy, Response
 from ..record import Record
 from ..urls import canonical_url
 from .adapters import Adapter, pick, tidy_url
-from .page import notice_in, read_page
+from .page import Page, notice_in, read_json, read_page
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -83,8 +83,14 @@ async def _save_one(archive: Archive, fetcher: Fetcher, given: str, seen: int) -
     config = archive.config
     source = config.source(site)
     private = config.private_allowed(source) if source is not None else config.allow_private
-    resp = await fetcher.get(url, accept=_ACCEPT, allow_private=private, any_status=True, proxy=config.proxy_for(site))
+    endpoint = adapter.api(url) if adapter.api else None
+    if adapter.api and endpoint is None:
+        return SaveResult(given, "unsupported", f"not a {adapter.name} article URL this adapter knows", site=site)
+    accept = "application/json, text/plain;q=0.5" if endpoint else _ACCEPT
+    resp = await fetcher.get(endpoint or url, accept=accept, allow_private=private, any_status=True, proxy=config.proxy_for(site))
     guess = adapter.canonical(url) if adapter.canonical else url
+    if endpoint is not None:
+        return await _save_json(archive, given, site, guess, resp, adapter, seen)
     html = resp.text() if resp.content_type.split(";")[0].strip().lower() in _HTML_TYPES else None
     notice = notice_in(html, adapter) if html is not None else None
     if notice is None and resp.status in (404, 410) and adapter.gone:
@@ -96,7 +102,25 @@ async def _save_one(archive: Archive, fetcher: Fetcher, given: str, seen: int) -
     if html is None:
         return SaveResult(given, "unsupported", f"not an HTML page ({resp.content_type or 'no Content-Type'}); not archived", site=site)
     page = await asyncio.to_thread(read_page, html, resp.url, adapter)
-    record = Record(title=page.title or url, url=page.canonical or guess, published=page.published, body=_byline(page.author) + page.body)
+    return _archive_page(archive, given, site, page, guess, seen)
+
+
+async def _save_json(archive: Archive, given: str, site: str, guess: str, resp: Response, adapter: Adapter, seen: int) -> SaveResult:
+    """A site whose article is a JSON answer (Weibo): its deletion message, or the article."""
+    text = resp.content.decode("utf-8", "replace")
+    notice = notice_in(text, adapter)
+    if notice is None and resp.status in (404, 410):
+        notice = f"HTTP {resp.status}"
+    if notice is not None:
+        return _gone(archive, given, site, guess, resp.status, notice, seen)
+    if resp.status >= 400:
+        return SaveResult(given, "error", f"HTTP {resp.status}", site=site)
+    page = read_json(resp.content, guess, adapter)
+    return _archive_page(archive, given, site, page, guess, seen)
+
+
+def _archive_page(archive: Archive, given: str, site: str, page: Page, guess: str, seen: int) -> SaveResult:
+    record = Record(title=page.title or guess, url=page.canonical or guess, published=page.published, body=_byline(page.author) + page.body)
     result = archive.add(record, site, seen=seen)
     return SaveResult(given, result.status, id=result.article_id, path=result.path or _current_path(archive, result.article_id), site=site,
                       title=page.title, author=page.author or None, published=page.published, canonical=record.url)

@@ -32,6 +32,14 @@ class Adapter:
     canonical: Callable[[str], str] | None = field(default=None, compare=False)  # URL form -> the one URL
     canonical_from_page: tuple[str, ...] = ()  # where the page names its own URL (``og:url``)
     tz: str = "Asia/Shanghai"  # times written without an offset are local to the site
+    # Sites whose article comes as JSON (Weibo): the endpoint for a URL, and the fields of its
+    # ``data`` object (dotted paths); ``json_pictures`` is a list of {"large": {"url": …}}.
+    api: Callable[[str], str | None] | None = field(default=None, compare=False)
+    json_title: str = ""
+    json_author: str = ""
+    json_body: str = ""
+    json_time: str = ""
+    json_pictures: str = ""
 
     def matches(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -53,9 +61,10 @@ from .default import DEFAULT  # noqa: E402
 from .matters import MATTERS  # noqa: E402
 from .telegraph import TELEGRAPH  # noqa: E402
 from .wechat import WECHAT  # noqa: E402
+from .weibo import WEIBO  # noqa: E402
 from .zhihu import ZHIHU  # noqa: E402
 
-ADAPTERS: tuple[Adapter, ...] = (WECHAT, ZHIHU, MATTERS, TELEGRAPH, CDT)
+ADAPTERS: tuple[Adapter, ...] = (WECHAT, WEIBO, ZHIHU, MATTERS, TELEGRAPH, CDT)
 
 
 def pick(url: str) -> Adapter:
