@@ -35,7 +35,7 @@ def slugify(text: str) -> str:
 
 _TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "sources")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
-_FETCH_KEYS = ("allow_private",)
+_FETCH_KEYS = ("allow_private", "proxy")
 _CAPTURE_KEYS = ("warc",)
 _MEDIA_SIZES = ("max_image_mb", "pass_mb", "source_mb", "archive_mb")
 _MEDIA_KEYS = ("fetch", "dir", *_MEDIA_SIZES)
@@ -169,6 +169,8 @@ def _source(table: dict[str, Any], prefix: str) -> Source:
         values["interval"] = interval
     if "allow_private" in table:
         values["allow_private"] = _private_access(table, "allow_private", prefix)
+    if "proxy" in table:
+        values["proxy"] = _proxy(table, prefix)
     try:
         return Source(**values)
     except SourceError as e:
@@ -179,6 +181,21 @@ def _string_list(value: Any, key: str, what: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _Invalid(key, f"expected {what}, got {_shown(value)}")
     return list(value)
+
+
+def _proxy(table: dict[str, Any], prefix: str) -> str | None:
+    """``proxy``: an http(s):// or socks5:// proxy URL (a source may also say ``"direct"``)."""
+    from .fetch._proxy import DIRECT, proxy_problem
+
+    if "proxy" not in table:
+        return None
+    value = _string(table, "proxy", prefix, default="")
+    problem = proxy_problem(value)
+    if problem is None and value == DIRECT and not prefix.startswith("sources"):
+        problem = "'direct' is for a source (leave the key out to fetch directly)"
+    if problem:
+        raise _Invalid(prefix + "proxy", problem)
+    return value
 
 
 _REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -290,7 +307,8 @@ class Source:
     ``hosts``: hosts whose URLs belong to this outlet (used to place imported records).
     ``allow_private``: the private or loopback addresses this source's fetches may reach: all
     (True), none (False), or those inside the listed networks (``None``: the archive's
-    ``[fetch] allow_private`` decides).
+    ``[fetch] allow_private`` decides). ``proxy``: fetch this source
+    through this proxy URL, or ``"direct"`` for none (``None``: the archive's ``[fetch] proxy``).
     """
 
     slug: str
@@ -302,6 +320,7 @@ class Source:
     interval: int = 3600
     hosts: list[str] = field(default_factory=list)
     allow_private: bool | tuple[str, ...] | None = None
+    proxy: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -376,6 +395,7 @@ class Config:
     default_source: str | None = None
     timezone: str = "Asia/Shanghai"
     allow_private: bool | tuple[str, ...] = False
+    proxy: str | None = None  # ``[fetch] proxy``: every fetch goes through it (docs/save.md)
     # ``[capture] warc``: record every HTTP exchange as WARC evidence under ``warc/``. A new
     # archive is created with it on (``init`` writes the key); a file without the key predates
     # it, so it reads as off and an existing archive does not start growing WARC files unasked.
@@ -420,6 +440,7 @@ class Config:
             default_source=_optional_string(archive, "default_source", "archive."),
             timezone=_string(archive, "timezone", "archive.", default=cls.timezone),
             allow_private=_private_access(fetch, "allow_private", "fetch."),
+            proxy=_proxy(fetch, "fetch."),
             warc=_boolean(capture, "warc", "capture.", default=False),
             sources=_sources(data.get("sources", [])),
             media=_media(data),
@@ -434,10 +455,15 @@ class Config:
         if self.default_source:
             archive["default_source"] = self.default_source
         data: dict[str, Any] = {"archive": archive}
+        fetch: dict[str, Any] = {}
         if isinstance(self.allow_private, tuple):
-            data["fetch"] = {"allow_private": list(self.allow_private)}
+            fetch["allow_private"] = list(self.allow_private)
         elif self.allow_private:
-            data["fetch"] = {"allow_private": True}
+            fetch["allow_private"] = True
+        if self.proxy:
+            fetch["proxy"] = self.proxy
+        if fetch:
+            data["fetch"] = fetch
         data["capture"] = {"warc": self.warc}
         if self.evidence.to_toml():
             data["evidence"] = self.evidence.to_toml()
@@ -452,6 +478,15 @@ class Config:
     def private_allowed(self, source: Source) -> bool | tuple[str, ...]:
         """Which private or loopback addresses ``source``'s fetches may reach (see ``Source``)."""
         return self.allow_private if source.allow_private is None else source.allow_private
+
+    def proxy_for(self, source: Source | str | None) -> str | None:
+        """The proxy for fetches of ``source`` (a Source or slug), as ``proxy=`` of
+        :meth:`Fetcher.get`: the source's own ``proxy`` (``"direct"``: none), else ``[fetch]
+        proxy``; None when neither is set (the fetch policy's then applies)."""
+        src = self.source(source) if isinstance(source, str) else source
+        if src is not None and src.proxy is not None:
+            return src.proxy
+        return self.proxy
 
     def source(self, slug: str) -> Source | None:
         return next((s for s in self.sources if s.slug == slug), None)

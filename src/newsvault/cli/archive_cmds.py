@@ -42,10 +42,13 @@ def init(directory: Path, name: str | None, default_sources: bool, github_action
         archive.config.sources = [dataclasses.replace(s) for s in DEFAULT_SOURCES]
         write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
     if github_actions and install is not None:
+        from ..collect.save_workflow import write_save_files
         from ..collect.workflow import write_workflow
 
         path = write_workflow(archive, install, pages=pages)
         click.echo(f"wrote {path.relative_to(archive.root)}")
+        for extra in write_save_files(archive, install):  # save-requests by issue (docs/save.md)
+            click.echo(f"wrote {extra.relative_to(archive.root)}")
     archive.close()
     if make_repo:
         from ..collect.gitops import init_repo

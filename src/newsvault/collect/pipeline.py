@@ -211,6 +211,10 @@ class _Context:
         """The archive's rule for the source (``Config.private_allowed``), or the fetch policy's."""
         return self.archive.config.private_allowed(source) or self.fetcher.policy.allow_private
 
+    def proxy(self, source: Source) -> str | None:
+        """The source's proxy, or the archive's ``[fetch] proxy``; None: the fetch policy's."""
+        return self.archive.config.proxy_for(source)
+
 
 @dataclass
 class _Entry:
@@ -270,7 +274,7 @@ async def _page_entry(ctx: _Context, source: Source, entry: _Entry, base: str) -
     try:
         title = clean_title(item.title)
         try:
-            page = await ctx.fetcher.get(link, accept=_PAGE_ACCEPT, allow_private=ctx.allow_private(source), allow_file=link.startswith("file:"))
+            page = await ctx.fetcher.get(link, accept=_PAGE_ACCEPT, allow_private=ctx.allow_private(source), allow_file=link.startswith("file:"), proxy=ctx.proxy(source))
             html = page.text()
             body, page_title_text = await ctx.run(page_body, html, page.url, source.selector, item.body, source.body, base)
             title = title or page_title_text
@@ -313,7 +317,7 @@ async def _fetch_feed(ctx: _Context, prep: _Prepared, feed_url: str) -> tuple[Re
     etag, last_modified, digest = ctx.store.validators(feed_url)
     resp = await ctx.fetcher.get(
         feed_url, etag=etag, last_modified=last_modified, accept=_FEED_ACCEPT,
-        allow_private=ctx.allow_private(prep.source), allow_file=feed_url.lower().startswith("file:"),
+        allow_private=ctx.allow_private(prep.source), allow_file=feed_url.lower().startswith("file:"), proxy=ctx.proxy(prep.source),
     )
     if resp.not_modified:
         prep.report.not_modified += 1

@@ -25,6 +25,10 @@ Capture: ``FetchPolicy.capture``, when set, is called once per HTTP exchange (ev
 hop and every retried attempt included) with an :class:`Exchange` holding the request line and
 headers and the response status, headers and body as received. It is how evidence (WARC) is
 recorded; it must not raise (a failing recorder should log and carry on).
+
+Proxy: ``FetchPolicy.proxy`` (or ``proxy=`` on one fetch, for a source's own) sends requests
+through an http, https or socks5 proxy; the address check then applies to the URLs, not the
+connection (see ``_proxy.py``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from ..encoding import decode
 from ..errors import FetchError, RecordError
 from ._address import GuardedBackend, PrivateAccess, RefusedError, Resolver
 from ._lean import httpx
+from ._proxy import DIRECT, target_refusal
 from .decoding import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
 
 __all__ = ["Exchange", "Fetcher", "FetchPolicy", "Response", "RefusedError", "USER_AGENT", "user_agent"]
@@ -89,6 +94,7 @@ class FetchPolicy:
     resolver: Resolver | None = field(default=None, repr=False)  # host name -> addresses (tests)
     address_check: Callable[[str], str | None] | None = field(default=None, repr=False)  # IP -> why refused (tests)
     capture: Callable[[Exchange], None] | None = field(default=None, repr=False)  # sees every exchange (WARC)
+    proxy: str | None = None  # http://, https://, socks5:// proxy URL for every fetch (None: direct)
 
 
 @dataclass(frozen=True)
@@ -188,7 +194,7 @@ class Fetcher:
 
     def __init__(self, policy: FetchPolicy | None = None):
         self.policy = policy or FetchPolicy()
-        self._clients: dict[PrivateAccess, httpx.AsyncClient] = {}
+        self._clients: dict[tuple[PrivateAccess, str | None], httpx.AsyncClient] = {}
         self._open = False
         self._all = asyncio.Semaphore(self.policy.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -204,18 +210,22 @@ class Fetcher:
         for client in clients:
             await client.aclose()
 
-    def _client(self, allow_private: PrivateAccess) -> httpx.AsyncClient:
-        """One client per address policy (a connection pool checked once per connection)."""
-        client = self._clients.get(allow_private)
+    def _client(self, allow_private: PrivateAccess, proxy: str | None = None) -> httpx.AsyncClient:
+        """One client per address policy and proxy (a connection pool checked once per connection)."""
+        client = self._clients.get((allow_private, proxy))
         if client is None:
             p = self.policy
             transport = httpx.AsyncHTTPTransport(
                 limits=httpx.Limits(max_connections=p.concurrency, max_keepalive_connections=p.concurrency),
+                proxy=proxy,
             )
             pool = transport._pool
-            # Every connection (redirect hops included) resolves, checks and connects here.
-            pool._network_backend = GuardedBackend(pool._network_backend, p.resolver, allow_private, p.address_check)
-            client = self._clients[allow_private] = httpx.AsyncClient(
+            # Every connection (redirect hops included) resolves, checks and connects here;
+            # through a proxy, the only connection is to the proxy the user named, and the
+            # targets are checked by URL in _attempt instead.
+            private: PrivateAccess = True if proxy is not None else allow_private
+            pool._network_backend = GuardedBackend(pool._network_backend, p.resolver, private, p.address_check)
+            client = self._clients[(allow_private, proxy)] = httpx.AsyncClient(
                 transport=transport,
                 follow_redirects=False,  # followed hop by hop in _attempt
                 timeout=httpx.Timeout(p.timeout),
@@ -251,13 +261,15 @@ class Fetcher:
         allow_private: PrivateAccess | None = None,
         allow_file: bool = False,
         any_status: bool = False,
+        proxy: str | None = None,
     ) -> Response:
         """Fetch ``url``; raise :class:`FetchError` (with the reason) once retries are spent.
 
         ``allow_private``: this fetch may reach non-public addresses (None: the policy's
         setting). ``allow_file``: a ``file://`` URL may be read (only for a source configured
         with a local feed). ``any_status``: return 4xx/5xx answers instead of raising (recheck
-        wants to see a 404).
+        wants to see a 404). ``proxy``: this fetch's proxy URL, ``"direct"`` for none (None:
+        the policy's).
         """
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
@@ -268,13 +280,16 @@ class Fetcher:
             raise FetchError(f"{url}: unsupported URL scheme {scheme or '(none)'!r} (use http, https or file)")
         if not self._open:
             raise RuntimeError("Fetcher used outside 'async with'")
-        client = self._client(self.policy.allow_private if allow_private is None else allow_private)
+        private = self.policy.allow_private if allow_private is None else allow_private
+        via = _effective_proxy(self.policy.proxy, proxy)
+        client = self._client(private, via)
         headers = _request_headers(etag, last_modified, accept)
+        guard: PrivateAccess | None = private if via is not None and private is not True else None
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._attempt(client, url, headers, attempt, any_status)
+                return await self._attempt(client, url, headers, attempt, any_status, guard)
             except Exception as e:  # noqa: BLE001 - sorted into retry / fail by _failure
                 reason, wait = self._failure(url, e)
             await asyncio.sleep(self._wait_before_retry(url, reason, wait, attempt))
@@ -311,12 +326,17 @@ class Fetcher:
             wait = min(p.max_backoff, p.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
         return wait
 
-    async def _attempt(self, client: httpx.AsyncClient, url: str, headers: dict[str, str], attempt: int, any_status: bool) -> Response:
+    async def _attempt(
+        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], attempt: int, any_status: bool, guard_urls: PrivateAccess | None = None,
+    ) -> Response:
         """One attempt, following redirects hop by hop: every hop takes its host's slot and
-        pacing, and may only lead to another http(s) URL (never to ``file://``)."""
+        pacing, and may only lead to another http(s) URL (never to ``file://``). ``guard_urls``:
+        through a proxy, every hop's URL is checked (the connection cannot be)."""
         p = self.policy
         current = url
         for hop in range(p.max_redirects + 1):
+            if guard_urls is not None and (why := target_refusal(current, guard_urls)) is not None:
+                raise RefusedError(why)
             host = (urlsplit(current).hostname or "").lower()
             # host slot first: tasks queued for one busy host must not hold global slots
             async with self._host_slot(host), self._all:
@@ -398,6 +418,12 @@ class Fetcher:
             raise FetchError(f"{url}: file is larger than the {_mb(self.policy.max_bytes)} cap")
         ctype = {".json": "application/feed+json", ".html": "text/html", ".htm": "text/html"}.get(path.suffix.lower(), "application/xml")
         return Response(url, 200, data, {"etag": tag, "content-type": ctype})
+
+
+def _effective_proxy(default: str | None, given: str | None) -> str | None:
+    """The proxy of one fetch: its own (``"direct"``: none), else the policy's."""
+    chosen = default if given is None else given
+    return None if chosen in (None, "", DIRECT) else chosen
 
 
 def _peer(r: httpx.Response) -> str:

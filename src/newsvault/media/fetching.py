@@ -153,7 +153,7 @@ class _Run:
     async def one(self, fetcher: Fetcher, row: MediaRow) -> None:
         url = row.url
         try:
-            resp = await fetcher.get(url, accept=_ACCEPT, allow_private=self._private(row.source))
+            resp = await fetcher.get(url, accept=_ACCEPT, allow_private=self._private(row.source), proxy=self.archive.config.proxy_for(row.source))
             info = await asyncio.get_running_loop().run_in_executor(_decoder(), inspect, resp.content, resp.content_type)
         except Rejected as e:
             return self._failed(row, e.status, str(e))

@@ -117,7 +117,7 @@ class _Fetched:
     error: str | None = None
 
 
-async def _fetch(fetcher: Fetcher, url: str, prev: dict[str, Any] | None, allow_private: bool | tuple[str, ...]) -> _Fetched:
+async def _fetch(fetcher: Fetcher, url: str, prev: dict[str, Any] | None, allow_private: bool | tuple[str, ...], proxy: str | None = None) -> _Fetched:
     try:
         r = await fetcher.get(
             url,
@@ -125,6 +125,7 @@ async def _fetch(fetcher: Fetcher, url: str, prev: dict[str, Any] | None, allow_
             last_modified=(prev or {}).get("last_modified"),
             allow_private=allow_private,
             any_status=True,
+            proxy=proxy,
         )
     except FetchError as e:
         return _Fetched(url, error=str(e).removeprefix(f"{url}: "))
@@ -381,7 +382,7 @@ class _Run:
         async def check_host(fetcher: Fetcher, items: list[Article]) -> None:
             async with slots:
                 for a in items:
-                    await done.put((a, await _fetch(fetcher, a.url, self.prev.get(a.id), self._allow_private(a.source))))
+                    await done.put((a, await _fetch(fetcher, a.url, self.prev.get(a.id), self._allow_private(a.source), self.archive.config.proxy_for(a.source))))
 
         async with Fetcher(self.policy.fetch_policy()) as fetcher:
             tasks = [asyncio.create_task(check_host(fetcher, items)) for items in by_host.values()]

@@ -1,0 +1,88 @@
+"""Benchmark `newsvault save`: 100 article pages over loopback, against the bare fetch plus
+trafilatura extraction of the same pages in the same run.
+
+    python bench/save.py [-n 100]
+
+The pages are the default adapter's kind (trafilatura reads the body), each a distinct article
+of ~6 KB of Chinese text, served by the tests' loopback server on 127.0.0.1 (the archive allows
+private addresses for it). ``save`` does everything the command does: fetch, adapter, clean,
+record, archive (catalog and search index listeners), WARC capture off, images off. Target:
+save ≤ 1.5× the bare fetch + extraction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import trafilatura  # noqa: E402
+
+from http_helpers import LoopbackServer, Reply  # noqa: E402
+from newsvault.archive import write_atomic  # noqa: E402
+from newsvault.compose import init_archive  # noqa: E402
+from newsvault.config import CONFIG_NAME  # noqa: E402
+from newsvault.fetch import Fetcher, FetchPolicy  # noqa: E402
+from newsvault.save import save_urls  # noqa: E402
+
+_WORDS = ["存档", "新闻", "删除", "审查", "读者", "记忆", "历史", "网站", "公众号", "专栏", "记者", "报道", "政府", "城市", "村镇", "银行", "储户", "赔付", "法院", "律师"]
+
+
+def page(n: int, rng: random.Random) -> bytes:
+    paras = "".join(f"<p>{''.join(rng.choice(_WORDS) for _ in range(60))}。</p>" for _ in range(8))
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>报道 {n}</title>'
+        f'<meta property="og:title" content="第 {n} 篇报道"><meta name="author" content="记者{n}">'
+        f'<meta property="article:published_time" content="2024-02-01T10:00:00+08:00"></head>'
+        f'<body><nav><a href="/">首页</a><a href="/about">关于</a></nav><article><h1>第 {n} 篇报道</h1>{paras}</article>'
+        f"<footer>版权所有 · 联系我们</footer></body></html>"
+    ).encode()
+
+
+async def bare(urls: list[str]) -> None:
+    async with Fetcher(FetchPolicy(allow_private=True)) as f:
+        for url in urls:
+            r = await f.get(url)
+            trafilatura.extract(r.text(), url=url, output_format="html", include_images=True, include_links=True, favor_recall=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=100)
+    args = ap.parse_args()
+    rng = random.Random(27)
+    with LoopbackServer() as srv, tempfile.TemporaryDirectory() as tmp:
+        urls = []
+        for i in range(args.n):
+            srv.route(f"/a/{i}", Reply(200, page(i, rng), {"Content-Type": "text/html; charset=utf-8"}))
+            urls.append(srv.url(f"/a/{i}"))
+        archive = init_archive(Path(tmp) / "archive")
+        archive.config.allow_private = True
+        archive.config.warc = False
+        write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+        asyncio.run(bare(urls[:3]))  # warm-up: imports, connections
+        t0 = time.perf_counter()
+        asyncio.run(bare(urls))
+        t_bare = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        results = save_urls(archive, urls, FetchPolicy(allow_private=True))
+        t_save = time.perf_counter() - t0
+        archive.close()
+        bad = [r for r in results if r.status != "new"]
+        assert not bad, bad[:3]
+    print(f"pages: {args.n}")
+    print(f"bare fetch + trafilatura: {t_bare:.2f} s ({t_bare / args.n * 1000:.1f} ms a page)")
+    print(f"newsvault save:           {t_save:.2f} s ({t_save / args.n * 1000:.1f} ms a page)")
+    print(f"ratio: {t_save / t_bare:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

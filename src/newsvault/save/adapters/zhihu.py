@@ -1,0 +1,27 @@
+"""Zhihu columns (zhuanlan.zhihu.com/p/<id>): title ``h1.Post-Title``, author
+``meta[itemprop=name]``, body ``.Post-RichTextContainer``; a deleted post is Zhihu's 404 page."""
+
+from __future__ import annotations
+
+import re
+
+from . import Adapter
+
+
+def canonical(url: str) -> str:
+    m = re.search(r"/p/(\d+)", url)
+    return f"https://zhuanlan.zhihu.com/p/{m.group(1)}" if m else url
+
+
+ZHIHU = Adapter(
+    name="zhihu",
+    hosts=("zhuanlan.zhihu.com",),
+    path=r"^/p/\d+",
+    title=("h1.Post-Title", "meta[property='og:title']"),
+    author=(".AuthorInfo meta[itemprop='name']", "meta[itemprop='name']"),
+    time=("meta[itemprop='datePublished']", ".ContentItem-time"),
+    body=(".Post-RichTextContainer",),
+    drop=("noscript", "script", "style"),
+    gone=("你似乎来到了没有知识存在的荒原", "该文章已被删除", "内容已被删除", "该内容暂时无法查看"),
+    canonical=canonical,
+)
