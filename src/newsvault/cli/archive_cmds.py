@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .. import __version__
 from ._app import Progress, count_option, emit_json, fmt_time, iter_lines, main, open_archive, parse_date
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 @click.option("--name", help="Archive name shown on lists and the site (default: the folder name).")
 @click.option("--default-sources", is_flag=True, help="Follow the outlets the original archivers mirrored.")
 @click.option("--github-actions", is_flag=True, help="Write a workflow that collects, updates the lists, commits and pushes hourly.")
-@click.option("--install", "install", metavar="SPEC", help="What the workflow installs: a pip requirement ('newsvault==0.2.0') or a git URL.")
+@click.option("--install", "install", metavar="SPEC", help=f"What the workflow installs: a git URL ('git+https://github.com/OWNER/newsvault@v{__version__}') or a wheel in the archive.")
 @click.option("--pages", is_flag=True, help="The workflow also builds the static site and deploys it to GitHub Pages.")
 @click.option("--git", "make_repo", is_flag=True, help="Also make DIRECTORY a git repository (for 'collect --commit').")
 def init(directory: Path, name: str | None, default_sources: bool, github_actions: bool, install: str | None, pages: bool, make_repo: bool) -> None:
