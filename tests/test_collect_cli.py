@@ -124,7 +124,7 @@ def test_collect_exit_codes_and_json(root, srv, recs):
     r = nv(root, "collect", "--source", "good")
     assert r.exit_code == 0 and "good  0 new, 0 revised, 0 unchanged (1 feed not modified)" in r.output
     r = nv(root, "collect", "--source", "nope")
-    assert r.exit_code == 2 and "no source 'nope'" in r.output
+    assert r.exit_code == 1 and "no source 'nope'" in r.output
     r = nv(root, "collect", "--timeout", "0")
     assert r.exit_code == 2
 

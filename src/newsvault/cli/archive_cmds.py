@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import __version__
-from ._app import Progress, count_option, emit_json, fmt_time, iter_lines, main, open_archive, parse_date
+from ._app import Progress, check_sources, count_option, emit_json, fmt_time, iter_lines, main, open_archive, parse_date
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -143,15 +143,16 @@ def show(ctx: click.Context, ref: str, as_json: bool, raw: bool, evidence: bool)
 
 @main.command("ls")
 @click.option("--source", help="Only this source.")
-@click.option("--since", help="Published on or after this date (YYYY-MM-DD, UTC).")
-@click.option("--until", help="Published before this date.")
+@click.option("--since", help="Published on or after this day (YYYY-MM-DD, UTC).")
+@click.option("--until", help="Published on or before this day (YYYY-MM-DD, UTC).")
 @click.option("--limit", type=count_option(), help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_context
 def ls_cmd(ctx: click.Context, source: str | None, since: str | None, until: str | None, limit: int | None, as_json: bool) -> None:
     """List articles, newest first."""
-    since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until")
+    since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until", end=True)
     archive = open_archive(ctx)
+    check_sources(archive, [source] if source else [])
     articles = archive.catalog.list_articles(source=source, since=since_ms, until=until_ms, limit=limit)
     if as_json:
         emit_json([

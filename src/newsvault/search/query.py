@@ -9,7 +9,7 @@ Query language (what ``newsvault search`` and ``/api/search?q=`` accept)::
     title:加沙              only in titles (also title:"a phrase")
     source:rfi              only this source (repeat for several)
     since:2023-11-01        published on or after this day (UTC)
-    until:2023-11-30        published on or before this day (a full timestamp is exact)
+    until:2023-11-30        published on or before this day (a full timestamp is exact; see dates.py)
     climat*                 a Latin word prefix
 
 Simplified and Traditional match each other (臺灣 = 台灣 = 台湾), Latin case does not matter.
@@ -25,10 +25,10 @@ import html
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..dates import parse_day
 from ..errors import QueryError
 from .engine import Filters
 from .index import rowid_base
@@ -81,22 +81,6 @@ class Hit:
     snippet: str  # plain text
     snippet_html: str  # escaped, matches in <mark>
     title_html: str
-
-
-def parse_day(value: str, end: bool = False, what: str = "date") -> int:
-    """A date as epoch ms (UTC unless an offset is given). ``end``: a bare day means its end."""
-    text = value.strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-            ms = int(day.timestamp() * 1000)
-            return ms + 86_400_000 if end else ms  # (no datetime arithmetic: 9999-12-31 + 1 day overflows)
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, OverflowError):
-        raise QueryError(f"{what} {value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
 
 
 def _term(text: str, phrase: bool, title_only: bool) -> Term | None:

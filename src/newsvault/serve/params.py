@@ -6,8 +6,8 @@ import re
 
 from starlette.requests import Request
 
+from ..dates import parse_day
 from ..errors import NotFound, QueryError
-from ..search import parse_day
 from .openapi import MAX_INT
 
 __all__ = ["int_param", "whole_param", "day_param", "source_param", "page_param", "article_id", "ID"]
