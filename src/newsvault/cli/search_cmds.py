@@ -40,7 +40,7 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     Simplified and Traditional Chinese find each other (臺灣 finds 台湾). The query may be one
     quoted argument or several words; a word starting with '-' excludes it (search 加沙 -香港).
     """
-    from ..search import index_for, parse_query, search_archive
+    from ..search import count_matches, index_for, parse_query, search_archive
 
     text = " ".join(query)
 
@@ -76,7 +76,8 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
                 "snippet_html": h.snippet_html,
                 "title_html": h.title_html,
             })
-        emit_json({"query": text, "count": len(results), "results": results})
+        total = count_matches(archive, text, sources=list(sources), since=since_ms, until=until_ms)
+        emit_json({"query": text, "count": total, "returned": len(results), "results": results})
         return
     if not hits:
         click.echo("no matches", err=True)
