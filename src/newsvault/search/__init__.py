@@ -9,6 +9,7 @@ Public API::
 
 * :mod:`.tokens` - bigram tokens (folding and CJK ranges: :mod:`newsvault.chinese`);
 * :mod:`.index`  - ``.newsvault/search.sqlite`` (documents, texts, queue) and the archive listener;
+* :mod:`.rows`   - row ids (publication time) and source tokens, shared by the index and engines;
 * :mod:`.engine` - the narrow interface to the full-text engine, and the FTS5 engine;
 * :mod:`.tantivy_engine` - the tantivy engine (the default), with word-aware ranking;
 * :mod:`.query`  - the query language, its safe translation, and snippets.

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..dates import parse_day
 from ..errors import QueryError
-from .engine import Filters
-from .index import rowid_base
+from .engine import Filters, to_match
+from .rows import rowid_base
 from .tokens import fold, is_cjk, query_tokens
 
 if TYPE_CHECKING:
@@ -157,33 +157,6 @@ def _check(query: Query, q: str) -> None:
         if query.excluded:
             raise QueryError("a query cannot only exclude: add a word to look for")
         raise QueryError(f"nothing to search for in {q.strip()[:80]!r}: use words, not only punctuation or filters")
-
-
-def _quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
-
-
-def _fts_term(term: Term) -> str:
-    col = "title : " if term.title_only else ""
-    if term.prefix:
-        return f"{col}{_quote(term.tokens[0])} *"
-    if term.phrase or len(term.tokens) == 1:
-        # One FTS5 phrase: its tokens must be adjacent and in order.
-        return col + " + ".join(_quote(t) for t in term.tokens)
-    # An unquoted word that tokenises into several tokens: all of them, anywhere.
-    return "(" + " AND ".join(col + _quote(t) for t in term.tokens) + ")"
-
-
-def to_match(query: Query) -> str:
-    """The FTS5 MATCH expression for ``query`` (every token quoted: no user syntax gets through)."""
-    groups = []
-    for group in query.groups:
-        parts = [_fts_term(t) for t in group]
-        groups.append(parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
-    expr = " AND ".join(groups)
-    if query.excluded:
-        expr = f"({expr}) NOT (" + " OR ".join(_fts_term(t) for t in query.excluded) + ")"
-    return expr
 
 
 # -- running a query ---------------------------------------------------------------------------------
