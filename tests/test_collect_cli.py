@@ -124,7 +124,7 @@ def test_collect_exit_codes_and_json(root, srv, recs):
     r = nv(root, "collect", "--source", "good")
     assert r.exit_code == 0 and "good  0 new, 0 revised, 0 unchanged (1 feed not modified)" in r.output
     r = nv(root, "collect", "--source", "nope")
-    assert r.exit_code == 2 and "no source 'nope'" in r.output
+    assert r.exit_code == 1 and "no source 'nope'" in r.output
     r = nv(root, "collect", "--timeout", "0")
     assert r.exit_code == 2
 
@@ -177,10 +177,10 @@ def test_push_to_a_remote(repo, srv, recs, tmp_path):
 
 
 def test_init_github_actions_writes_the_workflow(tmp_path):
-    r = nv(tmp_path, "init", str(tmp_path / "a"), "--github-actions", "--install", "newsvault==0.2.0", "--default-sources")
+    r = nv(tmp_path, "init", str(tmp_path / "a"), "--github-actions", "--install", "git+https://example.org/me/newsvault@v0.1.0", "--default-sources")
     assert r.exit_code == 0 and "wrote .github/workflows/collect.yml" in r.output
     text = (tmp_path / "a" / ".github" / "workflows" / "collect.yml").read_text()
-    assert "cron:" in text and "newsvault collect --commit --push" in text and "pip install newsvault==0.2.0" in text
+    assert "cron:" in text and "newsvault collect --commit --push" in text and "pip install git+https://example.org/me/newsvault@v0.1.0" in text
 
 
 def test_demo_sources_collect_offline(tmp_path):

@@ -110,3 +110,25 @@ def test_every_config_field_is_read_by_some_module():
         reads |= _attribute_reads(path, skip_functions=path.name == "config.py")
     unread = [f"{cls.__name__}.{f.name}" for cls in (Config, Source) for f in dataclasses.fields(cls) if f.name not in reads]
     assert not unread, f"config fields that nothing reads (wire them up or remove them): {unread}"
+
+
+def _search_numbers() -> list[tuple[str, int]]:
+    from newsvault.search import index, query
+
+    return [
+        (r"title and first ([\d,]+)\s+characters", index.WORDS_LEAD),
+        (r"more than ([\d,]+) characters, more than \d+ words", query.MAX_QUERY),
+        (r"more than [\d,]+ characters, more than ([\d,]+) words", query.MAX_TERMS),
+        (r"Batches of up to ([\d,]+) articles", index.SYNC_LIMIT),
+        (r"in chunks \(([\d,]+) articles", index.CHUNK),
+        (r"A bulk build \(([\d,]+) queued articles", index.BULK_MIN),
+        (r"tokenise chunks of ([\d,]+)", index.BULK_CHUNK),
+    ]
+
+
+@pytest.mark.parametrize(("pattern", "value"), _search_numbers(), ids=lambda p: p if isinstance(p, str) else None)
+def test_docs_search_quotes_the_numbers_the_code_uses(pattern, value):
+    text = " ".join((REPO / "docs" / "search.md").read_text(encoding="utf-8").split())
+    found = re.findall(pattern, text)
+    assert found, f"docs/search.md no longer says {pattern!r}"
+    assert {int(n.replace(",", "")) for n in found} == {value}

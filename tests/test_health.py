@@ -76,3 +76,18 @@ def test_an_archive_never_collected_has_an_empty_health(tmp_path, cli):
     assert h == {"source": "x", "status": "unknown", "last_success": None, "last_failure": None, "last_failure_reason": None,
                  "failures_in_a_row": 0, "articles_per_day": [0] * 7, "articles_a_day": 0.0}
     assert not (root / ".newsvault" / "health.sqlite").exists()  # reading does not create it
+
+
+def test_a_source_only_imported_is_labelled_so(tmp_path, cli):
+    root = tmp_path / "a"
+    cli("init", str(root), check=True)
+    cli("-C", str(root), "source", "add", "x", "http://127.0.0.1:9/feed.xml", check=True)
+    record = tmp_path / "in" / "old.txt"
+    record.parent.mkdir()
+    record.write_text("---\ntitle: 旧文章\nurl: https://example.org/old\nsource: imported-only\n---\n\n正文。\n", encoding="utf-8")
+    cli("-C", str(root), "import", str(record), check=True)
+    health = json.loads(cli("-C", str(root), "stats", "--json", check=True).stdout)["health"]
+    assert health["x"]["status"] == "unknown" and health["imported-only"]["status"] == "imported"
+    cli("-C", str(root), "build", "--site", str(tmp_path / "site"), check=True)
+    page = (tmp_path / "site" / "health.html").read_text(encoding="utf-8")
+    assert page.count(">仅导入</span>") == 1 and page.count(">未知</span>") == 1

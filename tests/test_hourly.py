@@ -16,6 +16,7 @@ import yaml
 
 from collect_helpers import Item, allow_private, rss20
 from conftest import REPO, run_cli
+from newsvault import __version__
 
 HOUR = 3600 * 1000
 T0 = 1_700_000_000_000  # 2023-11-14
@@ -92,7 +93,7 @@ def run_steps(workflow: dict, clone: Path, env: dict[str, str]) -> list[str]:
 
 def test_workflow_steps_run_an_hourly_pass(tmp_path, srv, shim):
     srv.static("/rfi.xml", rss20([item(1), item(2)]))
-    remote, work = seed(tmp_path, {"rfi": srv.url("/rfi.xml")}, "--github-actions", "--install", "newsvault==0.2.0")
+    remote, work = seed(tmp_path, {"rfi": srv.url("/rfi.xml")}, "--github-actions", "--install", "git+https://example.org/me/newsvault@v0.1.0")
     workflow = yaml.safe_load((work / ".github/workflows/collect.yml").read_text())
     cache: Path | None = None
 
@@ -144,19 +145,19 @@ def test_generated_workflows_follow_githubs_schema(tmp_path):
     assert checker, "check-jsonschema is a test dependency (pip install -e '.[test]')"
     for n, extra in enumerate([[], ["--pages"]]):
         target = tmp_path / f"a{n}"
-        run_cli("init", str(target), "--github-actions", "--install", "git+https://example.org/me/newsvault@v0.2.0", *extra, check=True)
+        run_cli("init", str(target), "--github-actions", "--install", "git+https://example.org/me/newsvault@v0.1.0", *extra, check=True)
         path = target / ".github/workflows/collect.yml"
         done = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(path)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
         flow = yaml.safe_load(path.read_text())
         uses = [s.get("uses", "") for job in flow["jobs"].values() for s in job["steps"]]
         assert any(u.startswith("actions/deploy-pages@") for u in uses) == bool(extra)
-        assert "pip install git+https://example.org/me/newsvault@v0.2.0" in path.read_text()
+        assert "pip install git+https://example.org/me/newsvault@v0.1.0" in path.read_text()
 
 
 def test_init_refuses_a_workflow_without_an_install_source(tmp_path):
     r = run_cli("init", str(tmp_path / "a"), "--github-actions")
-    assert r.returncode == 2 and "--install 'newsvault==0.2.0'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.returncode == 2 and f"--install 'git+https://github.com/OWNER/newsvault@v{__version__}'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "a").exists()
     r = run_cli("init", str(tmp_path / "b"), "--github-actions", "--install", "x\ny")
     assert r.returncode == 1 and "one pip requirement or URL" in r.stderr

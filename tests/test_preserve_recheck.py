@@ -255,7 +255,7 @@ def test_cli_recheck_and_deleted(site):
     proc = run("recheck", "--older-than", "soon")
     assert proc.returncode == 2 and "is not an age" in proc.stderr
     proc = run("recheck", "--source", "nosuch")
-    assert proc.returncode == 2 and "no articles from source" in proc.stderr
+    assert proc.returncode == 1 and "no source 'nosuch' in this archive (known: " in proc.stderr
 
 
 def test_odd_cases_fail_safe(site):

@@ -154,3 +154,17 @@ def test_changes_feeds_are_valid_with_tag_ids_for_each_change(archive, tmp_path,
             assert r.status_code == 200 and validator_errors(r.content, f"live-changes-{name}", tmp_path) == []
             assert feedparser.parse(r.content).bozo == 0
         assert client.get("/feeds/changes/nonesuch.xml").status_code == 404
+
+
+def test_an_empty_changes_feed_is_dated_by_its_newest_article(tmp_path):
+    from newsvault.publish.atom import changes_feed_for
+
+    archive = Archive.init(tmp_path / "a")
+    published = 1_699_344_000_000  # 2023-11-07T08:00:00Z
+    with archive.batch():
+        archive.add(Record("一篇", "https://example.org/1", published - 86_400_000, "<p>一</p>"), "x", seen=published)
+        archive.add(Record("二篇", "https://example.org/2", published, "<p>二</p>"), "x", seen=published)
+    feed = feedparser.parse(changes_feed_for(archive, mode="static"))
+    assert not feed.entries and not feed.bozo
+    assert feed.feed.updated == "2023-11-07T08:00:00Z"
+    archive.close()

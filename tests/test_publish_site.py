@@ -368,3 +368,19 @@ def test_a_worker_killed_mid_build_ends_the_build_with_an_error_not_a_hang(tmp_p
     monkeypatch.undo()
     assert build_site(archive, tmp_path / "site", workers=2).errors == []
     archive.close()
+
+
+def test_every_search_box_is_labelled(built):
+    import html5lib
+
+    _archive, site, _report = built
+    boxes = 0
+    for page in [site / "index.html", site / "search.html"]:
+        doc = html5lib.parse(page.read_text(encoding="utf-8"), namespaceHTMLElements=False)
+        labels = {label.get("for") for label in doc.iter("label")}
+        for box in (i for i in doc.iter("input") if i.get("type") == "search"):
+            boxes += 1
+            assert box.get("aria-label") or box.get("id") in labels, (page.name, box.attrib)
+    assert boxes >= 3  # the header's box on both pages and the search page's own
+    search_page = html5lib.parse((site / "search.html").read_text(encoding="utf-8"), namespaceHTMLElements=False)
+    assert any(label.get("for") == "q" and label.text for label in search_page.iter("label"))

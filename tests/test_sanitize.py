@@ -175,3 +175,21 @@ def test_english_share_bars_and_bare_share_links_are_clutter_too():
     out = sanitize_html(body, BASE)
     assert "Share" not in out and "intent" not in out and "sharer" not in out
     assert "Article text." in out and '<a href="https://facebook.com/rfi" rel="noopener noreferrer nofollow">page</a>' in out
+
+
+@pytest.mark.parametrize(
+    ("href", "published"),
+    [
+        ("https://e.org/a|b c?q=[x]", "https://e.org/a%7Cb%20c?q=%5Bx%5D"),
+        (" https://e.org/p?x=50% ", "https://e.org/p?x=50%25"),
+        ("https://e.org/%E4%B8%AD?a=%20", "https://e.org/%E4%B8%AD?a=%20"),  # escapes stay as they are
+        ("https://[::1]:8080/x[1]", "https://[::1]:8080/x%5B1%5D"),  # an IPv6 host keeps its brackets
+        ("https://e.org/中文", "https://e.org/中文"),  # non-ASCII is valid in an href (an IRI)
+    ],
+)
+def test_published_links_are_valid_urls(href, published):
+    import html
+
+    out = sanitize_html(f'<p><a href="{html.escape(href)}">x</a></p>')
+    got = re.search(r'href="([^"]*)"', out)
+    assert got and html.unescape(got.group(1)) == published

@@ -21,7 +21,9 @@ def test_search_prints_matches(corpus_archive):
 def test_search_json_with_filters(corpus_archive):
     p = run_cli("-C", str(corpus_archive), "search", "臺灣", "--source", "matters", "--since", "2019-01-01", "--limit", "5", "--json", check=True)
     data = json.loads(p.stdout)
-    assert data["count"] == len(data["results"]) > 0
+    assert data["returned"] == len(data["results"]) == 5 < data["count"]
+    everything = json.loads(run_cli("-C", str(corpus_archive), "search", "臺灣", "--source", "matters", "--since", "2019-01-01", "--limit", "200", "--json", check=True).stdout)
+    assert everything["count"] == data["count"] == everything["returned"]  # (fewer than 200 in the corpus)
     for r in data["results"]:
         assert r["source"] == "matters" and r["published"] >= 1546300800000
         assert "<mark>" in r["snippet_html"] or "<mark>" in r["title_html"]

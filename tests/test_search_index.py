@@ -126,7 +126,7 @@ def test_articles_gone_from_the_catalog_are_not_returned(archive):
 
 
 def test_row_ids_follow_publication_time_and_filters_run_in_fts(tmp_path):
-    from newsvault.search.index import published_of
+    from newsvault.search.rows import published_of
 
     idx = SearchIndex(tmp_path / SEARCH_FILE)
     day = 86_400_000

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
 import pytest
 
+from conftest import run_cli
 from newsvault.record import parse
 from publish_helpers import TAIWAN_POST, make_archive, mark_deleted
 from search_helpers import SEED_ID, live_server
@@ -45,6 +47,21 @@ def test_api_search(client):
     r = client.get("/api/search", params={"q": "香港", "source": "matters", "limit": 5, "offset": 1})
     assert r.status_code == 200 and r.json()["offset"] == 1
     assert {h["source"] for h in r.json()["results"]} == {"matters"}
+
+
+def test_api_search_total_is_exact_and_offset_pages_through_it(client, corpus_archive):
+    pages, offset, total = [], 0, None
+    while True:
+        data = client.get("/api/search", params={"q": "香港", "limit": 200, "offset": offset}).json()
+        total = data["total"] if total is None else total
+        assert data["total"] == total
+        if not data["results"]:
+            break
+        pages.extend(h["id"] for h in data["results"])
+        offset += len(data["results"])
+    assert len(pages) == len(set(pages)) == total > 200  # more than one page, every match once
+    cli = run_cli("-C", str(corpus_archive), "search", "香港", "--limit", "1", "--json", check=True)
+    assert json.loads(cli.stdout)["count"] == total  # the CLI counts the same matches
 
 
 def test_api_articles_list_and_filters(client):
@@ -96,7 +113,9 @@ def test_api_article_with_sanitised_body(client):
 )
 def test_api_bad_input_is_a_clear_4xx(client, path, params, status, message):
     r = client.get(path, params=params)
-    assert message in error_of(r, status)
+    said = error_of(r, status)
+    assert message in said
+    assert "THH:MM" not in said  # no form the API then refuses is offered
     assert_secure(r)
 
 

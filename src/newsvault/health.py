@@ -46,6 +46,7 @@ class SourceHealth:
     last_failure_reason: str | None = None
     failures_in_a_row: int = 0
     per_day: list[int] = field(default_factory=lambda: [0] * DAYS)  # articles published, oldest day first
+    followed: bool = True  # in newsvault.toml; False: its articles were only imported
 
     @property
     def articles_a_day(self) -> float:
@@ -53,10 +54,13 @@ class SourceHealth:
 
     @property
     def status(self) -> str:
-        """``ok``, ``failing`` (the last pass failed), or ``unknown`` (no pass recorded)."""
+        """``ok``, ``failing`` (the last pass failed), ``unknown`` (followed, no pass recorded yet)
+        or ``imported`` (not followed and never collected: nothing will ever be recorded)."""
         if self.failures_in_a_row:
             return "failing"
-        return "ok" if self.last_success is not None else "unknown"
+        if self.last_success is not None:
+            return "ok"
+        return "unknown" if self.followed or self.last_failure is not None else "imported"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -131,10 +135,10 @@ def _passes(archive: Archive, health: dict[str, SourceHealth]) -> None:
 
 def source_health(archive: Archive, sources: Iterable[str] | None = None, *, now: int | None = None) -> dict[str, SourceHealth]:
     """Health of ``sources`` (default: the configured ones, then any others with articles)."""
+    configured = [s.slug for s in archive.config.sources]
     if sources is None:
-        configured = [s.slug for s in archive.config.sources]
         sources = configured + sorted(set(archive.catalog.stats()["sources"]) - set(configured))
-    health = {slug: SourceHealth(slug) for slug in sources}
+    health = {slug: SourceHealth(slug, followed=slug in configured) for slug in sources}
     _passes(archive, health)
     now = int(time.time() * 1000) if now is None else now
     start = now - DAYS * _DAY_MS

@@ -307,6 +307,20 @@ _URL_JUNK = re.compile(r"[\x00-\x20\x7f]+")
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _DIMENSION = re.compile(r"\d{1,5}%?")
 _URL_ATTRS = ("href", "src", "cite")
+# Characters a URL may not hold raw (WHATWG URL / the Nu checker), percent-encoded in what is
+# published: archived links keep a raw space, `|` or `[` (…/a|b, ?q=[x]); a `%` that starts no
+# escape is itself encoded. Brackets of an IPv6 host are left alone.
+_URL_HEAD = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.\-]*:)?(?://[^/?#]*)?")
+_URL_BAD = re.compile(r"[\x00-\x20\x7f\"<>\[\]\\^`{|}]|%(?![0-9A-Fa-f]{2})")
+
+
+def valid_url(url: str) -> str:
+    """``url`` as a browser reads it (surrounding whitespace dropped), with what a URL may not
+    hold raw percent-encoded."""
+    url = url.strip("\t\n\f\r ")
+    head = _URL_HEAD.match(url)
+    cut = head.end() if head else 0
+    return url[:cut] + _URL_BAD.sub(lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode("utf-8")), url[cut:])
 
 
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
@@ -320,7 +334,8 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
             return None
         if scheme == "mailto" and tag != "a":
             return None
-        return value
+        # (links only: an image's src is looked up as archived, by its original URL)
+        return valid_url(value) if attr == "href" else value
     if attr in ("width", "height"):
         return value if _DIMENSION.fullmatch(value.strip()) else None
     return value

@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..dates import parse_day
+from ..errors import QueryError
+
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
@@ -286,6 +289,16 @@ def open_archive(ctx: click.Context, *, recover: bool = True) -> Archive:
     return archive
 
 
+def check_sources(archive: Archive, slugs: Sequence[str]) -> None:
+    """``--source`` names a source the archive follows or holds articles of; anything else is an
+    error (exit 1) naming the known ones, rather than an empty answer that looks like "nothing"."""
+    configured = {s.slug for s in archive.config.sources}
+    unknown = [s for s in slugs if s not in configured and archive.catalog.count_articles(s) == 0]
+    if unknown:
+        known = sorted(configured | set(archive.catalog.stats()["sources"]))
+        raise click.ClickException(f"no source {unknown[0]!r} in this archive (known: {', '.join(known) or 'none yet'})")
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -301,18 +314,15 @@ def fmt_time(ms: int | None, tz: timezone | ZoneInfo = UTC, with_seconds: bool =
     return dt.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
 
 
-def parse_date(value: str | None, param: str) -> int | None:
-    """A CLI date (YYYY-MM-DD or ISO 8601; UTC unless an offset is given) as epoch ms."""
+def parse_date(value: str | None, param: str, end: bool = False) -> int | None:
+    """A CLI date as epoch ms, as :func:`newsvault.dates.parse_day` reads it: ``--since DAY``
+    from that day's start, ``--until DAY`` (``end``) up to its end. A bad one is a usage error."""
     if value is None:
         return None
-    text = value.strip().replace("Z", "+00:00")
     try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM", param_hint=param) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+        return parse_day(value, end=end, what=param)
+    except QueryError as e:
+        raise click.BadParameter(str(e).removeprefix(f"{param} "), param_hint=param) from None
 
 
 class Progress:
@@ -359,6 +369,6 @@ def iter_lines(rows: list[list[str]]) -> Iterator[str]:
 
 
 __all__ = [
-    "main", "open_archive", "archive_dir", "emit_json", "is_tty", "fmt_time", "parse_date", "Progress", "iter_lines",
+    "main", "open_archive", "check_sources", "archive_dir", "emit_json", "is_tty", "fmt_time", "parse_date", "Progress", "iter_lines",
     "count_option", "seconds_option", "fail", "describe_exception", "Stopped", "QueryCommand",
 ]

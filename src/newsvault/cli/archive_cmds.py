@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._app import Progress, count_option, emit_json, fmt_time, iter_lines, main, open_archive, parse_date
+from .. import __version__
+from ._app import Progress, check_sources, count_option, emit_json, fmt_time, iter_lines, main, open_archive, parse_date
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 @click.option("--name", help="Archive name shown on lists and the site (default: the folder name).")
 @click.option("--default-sources", is_flag=True, help="Follow the outlets the original archivers mirrored.")
 @click.option("--github-actions", is_flag=True, help="Write a workflow that collects, updates the lists, commits and pushes hourly.")
-@click.option("--install", "install", metavar="SPEC", help="What the workflow installs: a pip requirement ('newsvault==0.2.0') or a git URL.")
+@click.option("--install", "install", metavar="SPEC", help=f"What the workflow installs: a git URL ('git+https://github.com/OWNER/newsvault@v{__version__}') or a wheel in the archive.")
 @click.option("--pages", is_flag=True, help="The workflow also builds the static site and deploys it to GitHub Pages.")
 @click.option("--git", "make_repo", is_flag=True, help="Also make DIRECTORY a git repository (for 'collect --commit').")
 def init(directory: Path, name: str | None, default_sources: bool, github_actions: bool, install: str | None, pages: bool, make_repo: bool) -> None:
@@ -145,15 +146,16 @@ def show(ctx: click.Context, ref: str, as_json: bool, raw: bool, evidence: bool)
 
 @main.command("ls")
 @click.option("--source", help="Only this source.")
-@click.option("--since", help="Published on or after this date (YYYY-MM-DD, UTC).")
-@click.option("--until", help="Published before this date.")
+@click.option("--since", help="Published on or after this day (YYYY-MM-DD, UTC).")
+@click.option("--until", help="Published on or before this day (YYYY-MM-DD, UTC).")
 @click.option("--limit", type=count_option(), help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_context
 def ls_cmd(ctx: click.Context, source: str | None, since: str | None, until: str | None, limit: int | None, as_json: bool) -> None:
     """List articles, newest first."""
-    since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until")
+    since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until", end=True)
     archive = open_archive(ctx)
+    check_sources(archive, [source] if source else [])
     articles = archive.catalog.list_articles(source=source, since=since_ms, until=until_ms, limit=limit)
     if as_json:
         emit_json([

@@ -63,7 +63,7 @@ def _pick_sources(archive: Archive, slugs: tuple[str, ...]) -> list[Source]:
     for slug in slugs:
         s = archive.config.source(slug)
         if s is None:
-            raise click.BadParameter(f"no source {slug!r} (known: {', '.join(x.slug for x in sources)})", param_hint="--source")
+            raise click.ClickException(f"no source {slug!r} to collect (known: {', '.join(x.slug for x in sources)})")
         picked.append(s)
     return picked
 
@@ -178,9 +178,16 @@ def source_import_opml(ctx: click.Context, file: Path) -> None:
             added.append(s.slug)
     if added:
         _save_config(archive)
-    click.echo(f"added {len(added)} source{'s' if len(added) != 1 else ''}" + (f": {', '.join(added)}" if added else ""))
+    click.echo(f"added {len(added)} source{'s' if len(added) != 1 else ''}" + (f": {_some(added)}" if added else ""))
     if skipped:
-        click.echo(f"skipped {len(skipped)} existing: {', '.join(skipped)}")
+        click.echo(f"skipped {len(skipped)} existing: {_some(skipped)}")
+    click.echo(f"{file.name}: {len(imported)} sources; the archive follows {len(archive.config.sources)} sources ('newsvault source ls' lists them)")
+
+
+def _some(slugs: list[str], shown: int = 10) -> str:
+    """The first few slugs of a long list: an OPML file of 2,000 feeds is a summary, not a line."""
+    more = len(slugs) - shown
+    return ", ".join(slugs[:shown]) + (f" and {more:,} more" if more > 0 else "")
 
 
 @source.command("export-opml")

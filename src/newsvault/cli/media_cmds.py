@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._app import count_option, emit_json, fmt_time, iter_lines, main, open_archive, seconds_option
+from ._app import check_sources, count_option, emit_json, fmt_time, iter_lines, main, open_archive, seconds_option
 
 
 @main.group()
@@ -24,14 +24,12 @@ def backfill(ctx: click.Context, source: str | None, limit: int | None, timeout:
     Works whether or not [media] fetch is on; the [media] size limits and budgets apply.
     Record files are never changed.
     """
-    from ..errors import ConfigError
     from ..evidence import recorder_for
     from ..fetch import FetchPolicy
     from ..media import backfill as run_backfill
 
     archive = open_archive(ctx)
-    if source is not None and archive.config.source(source) is None and not archive.catalog.list_articles(source=source, limit=1):
-        raise ConfigError(f"no source {source!r} in this archive")
+    check_sources(archive, [source] if source else [])
     policy = FetchPolicy(capture=recorder_for(archive))  # WARC evidence, as collect and recheck
     if timeout is not None:
         policy.timeout, policy.deadline = timeout, max(timeout * 3, timeout + 1)
@@ -57,6 +55,7 @@ def ls_media(ctx: click.Context, source: str | None, failed: bool, limit: int, a
     from ..media import open_store
 
     archive = open_archive(ctx)
+    check_sources(archive, [source] if source else [])
     with open_store(archive) as store:
         rows = [r for r in store.rows(source=source, limit=None if failed else limit) if not failed or r.status != "ok"][:limit]
     if as_json:

@@ -6,7 +6,7 @@ import re
 
 import click
 
-from ._app import MAX_COUNT, count_option, emit_json, fmt_time, is_tty, iter_lines, main, open_archive, seconds_option
+from ._app import MAX_COUNT, check_sources, count_option, emit_json, fmt_time, is_tty, iter_lines, main, open_archive, seconds_option
 
 MAX_AGE_SECONDS = 100 * 365 * 86400
 
@@ -99,8 +99,7 @@ def recheck(ctx: click.Context, source: str | None, older_than: str | None, limi
 
     age = _parse_age(older_than)
     archive = open_archive(ctx)
-    if source and archive.catalog.count_articles(source) == 0:
-        raise click.BadParameter(f"no articles from source {source!r} in this archive", param_hint="--source")
+    check_sources(archive, [source] if source else [])
     articles = select_articles(archive, source=source, older_than=age, limit=limit)
     recorder = recorder_for(archive)
     with Progress("checking") as bar:
@@ -136,6 +135,7 @@ def deleted(ctx: click.Context, source: str | None, as_json: bool) -> None:
     from ..preserve.checks import deleted_articles, last_conclusive
 
     archive = open_archive(ctx)
+    check_sources(archive, [source] if source else [])
     gone = deleted_articles(archive)
     latest = last_conclusive(archive.root)
     items = []

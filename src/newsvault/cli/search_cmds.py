@@ -6,25 +6,13 @@ import re
 
 import click
 
-from ..errors import QueryError
-from ._app import Progress, QueryCommand, emit_json, fmt_time, is_tty, main, open_archive
+from ._app import Progress, QueryCommand, check_sources, emit_json, fmt_time, is_tty, main, open_archive, parse_date
 
 # newsvault.search is imported inside the commands: it compiles regexes that other commands
 # need not pay for at start-up. (Equal to newsvault.search.MAX_LIMIT; a test checks.)
 MAX_LIMIT = 200
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
-
-
-def _day_option(value: str | None, param: str, end: bool) -> int | None:
-    from ..search import parse_day
-
-    if value is None:
-        return None
-    try:
-        return parse_day(value, end=end, what=param)
-    except QueryError as e:
-        raise click.BadParameter(str(e), param_hint=param) from None
 
 
 def _terminal(html_text: str) -> str:
@@ -52,14 +40,14 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
     Simplified and Traditional Chinese find each other (臺灣 finds 台湾). The query may be one
     quoted argument or several words; a word starting with '-' excludes it (search 加沙 -香港).
     """
-    from ..search import index_for, parse_query, search_archive
+    from ..search import count_matches, index_for, parse_query, search_archive
 
     text = " ".join(query)
 
-    since_ms = _day_option(since, "--since", end=False)
-    until_ms = _day_option(until, "--until", end=True)
+    since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until", end=True)
     parse_query(text)  # a bad query is refused before any work
     archive = open_archive(ctx)
+    check_sources(archive, sources)
     idx = index_for(archive)
     pending = idx.pending_count()
     if idx.read_only and pending:
@@ -88,7 +76,8 @@ def search_cmd(ctx: click.Context, query: tuple[str, ...], sources: tuple[str, .
                 "snippet_html": h.snippet_html,
                 "title_html": h.title_html,
             })
-        emit_json({"query": text, "count": len(results), "results": results})
+        total = count_matches(archive, text, sources=list(sources), since=since_ms, until=until_ms)
+        emit_json({"query": text, "count": total, "returned": len(results), "results": results})
         return
     if not hits:
         click.echo("no matches", err=True)

@@ -17,7 +17,9 @@ from ._app import Progress, main, open_archive
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, allowed_hosts: tuple[str, ...]) -> None:
     """Serve the archive to a browser: the site's pages, live search and a JSON API (read-only)."""
+    import signal
     import socket
+    from types import FrameType
 
     import uvicorn
 
@@ -45,7 +47,18 @@ def serve_cmd(ctx: click.Context, host: str, port: int, allowed_hosts: tuple[str
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"serving {root} at http://{shown}:{port}/ (Ctrl-C to stop)")
     GuardedH11Protocol.limit = connection_limit(raise_open_files_limit())
-    uvicorn.run(
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that SIGTERM or Ctrl-C is a clean shutdown (exit 0, as for
+        ``watch``): uvicorn re-raises the signal once it has stopped, which would end in 143/130."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True  # a second Ctrl-C: stop without waiting for connections
+            self.should_exit = True
+
+    config = uvicorn.Config(
         create_app(root, catch_up=False, allowed_hosts=allowed_hosts), host=host, port=port, log_level="warning", access_log=False,
         timeout_keep_alive=KEEP_ALIVE_SECONDS, http=GuardedH11Protocol, backlog=BACKLOG,
     )
+    Server(config).run()
+    click.echo("stopped")

@@ -4,7 +4,8 @@ One pass: collect, regenerate the lists and README of what changed, one commit, 
 push is replayed onto the new remote commit, see :mod:`newsvault.collect.gitops`). With
 ``pages``, the static site is built and deployed to GitHub Pages. newsvault is installed from
 the source the user names at ``init`` (a PyPI requirement or a git URL): there is no default,
-since a guessed address could install anything.
+since a guessed address could install anything. newsvault is not on PyPI: the hint names the git
+URL of a newsvault repository at this version's tag, or a wheel committed to the archive.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import __version__
 from ..archive import write_atomic
 from ..errors import ConfigError
 
@@ -22,7 +24,10 @@ if TYPE_CHECKING:
 __all__ = ["write_workflow", "render_workflow", "check_install", "WORKFLOW_PATH", "INSTALL_HINT"]
 
 WORKFLOW_PATH = ".github/workflows/collect.yml"
-INSTALL_HINT = "--install 'newsvault==0.2.0' or --install 'git+https://github.com/YOU/newsvault@v0.2.0'"
+INSTALL_HINT = (
+    f"--install 'git+https://github.com/OWNER/newsvault@v{__version__}' (the newsvault repository, at this version's tag)"
+    f" or --install ./newsvault-{__version__}-py3-none-any.whl (a wheel committed to the archive)"
+)
 
 _HEAD = """\
 # Written by 'newsvault init --github-actions'. Every hour: collect, update lists/ and README.md,
@@ -46,13 +51,13 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 30
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@v6
         with:
           python-version: "3.12"
       # Derived state (catalog, ETags) is git-ignored; caching it makes unchanged feeds cost a
       # 304 and spares rebuilding the catalog (newsvault brings a cached one up to HEAD itself).
-      - uses: actions/cache@v4
+      - uses: actions/cache@v5
         with:
           path: .newsvault
           key: newsvault-${{{{ github.run_id }}}}
@@ -94,7 +99,7 @@ _PAGES = """\
       - name: build the static site
         run: |
           newsvault build --site "$RUNNER_TEMP/site"
-      - uses: actions/upload-pages-artifact@v3
+      - uses: actions/upload-pages-artifact@v4
         with:
           path: ${{ runner.temp }}/site
 
@@ -106,7 +111,7 @@ _PAGES = """\
       url: ${{ steps.deployment.outputs.page_url }}
     steps:
       - id: deployment
-        uses: actions/deploy-pages@v4
+        uses: actions/deploy-pages@v5
 """
 
 

@@ -261,7 +261,10 @@ def changes_feed_for(
     name = archive.config.name
     title = f"改动与删除 · {name if slug is None else archive.source_display_name(slug) + ' · ' + name}"
     entries = list(events[:FEED_SIZE])
-    updated = max((e.when for e in entries), default=0)
+    # No change yet: the feed is as fresh as the newest article it watches (a time from the
+    # material, not the moment of the build; not 1970 either).
+    newest = archive.catalog.list_articles(source=slug, limit=1) if not entries else []
+    updated = max((e.when for e in entries), default=(newest[0].published or 0) if newest else 0)
     out = [
         f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{detect_lang(title)}">\n',
         f"<title>{_x(title)}</title>\n<id>{_x(feed_id(name, 'changes/' + (slug or 'all')))}</id>\n<updated>{_time(updated)}</updated>\n",

@@ -9,6 +9,7 @@ Public API::
 
 * :mod:`.tokens` - bigram tokens (folding and CJK ranges: :mod:`newsvault.chinese`);
 * :mod:`.index`  - ``.newsvault/search.sqlite`` (documents, texts, queue) and the archive listener;
+* :mod:`.rows`   - row ids (publication time) and source tokens, shared by the index and engines;
 * :mod:`.engine` - the narrow interface to the full-text engine, and the FTS5 engine;
 * :mod:`.tantivy_engine` - the tantivy engine (the default), with word-aware ranking;
 * :mod:`.query`  - the query language, its safe translation, and snippets.
@@ -22,12 +23,12 @@ from typing import TYPE_CHECKING
 
 from ..errors import IndexBusy, QueryError
 from .index import SearchIndex, _sqlite_errors, index_for, update_index
-from .query import MAX_LIMIT, Hit, parse_day, parse_query, search
+from .query import MAX_LIMIT, Hit, count, parse_day, parse_query, search
 
 if TYPE_CHECKING:
     from ..archive import Archive
 
-__all__ = ["search_archive", "index_for", "update_index", "SearchIndex", "Hit", "QueryError", "parse_query", "parse_day", "MAX_LIMIT"]
+__all__ = ["search_archive", "count_matches", "index_for", "update_index", "SearchIndex", "Hit", "QueryError", "parse_query", "parse_day", "MAX_LIMIT"]
 
 
 def search_archive(
@@ -62,3 +63,13 @@ def search_archive(
         if gone and not idx.read_only:
             idx.remove(gone)
     return [h for h in hits if h.id in present]
+
+
+def count_matches(
+    archive: Archive, q: str, *, sources: list[str] | None = None, since: int | None = None, until: int | None = None,
+) -> int:
+    """How many indexed articles match ``q``, exactly: the total that ``search_archive`` pages
+    through (call it after a search, which brings the index up to date first)."""
+    idx = index_for(archive)
+    with _sqlite_errors(idx.path):
+        return count(idx, q, sources=sources, since=since, until=until)

@@ -17,10 +17,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from .rows import ROWID_SCALE, source_token
 from .tokens import fold, index_tokens
 
 if TYPE_CHECKING:
-    from .query import Query
+    from .query import Query, Term
 
 __all__ = ["Engine", "Row", "Fts5Engine", "Filters"]
 
@@ -116,7 +117,6 @@ class Fts5Engine:
         self.db.execute(self.CREATE)
 
     def add(self, rows: list[Row], replace: bool = True) -> None:
-        from .index import source_token
 
         # FTS5 writes its in-memory buffer out as a new segment whenever a row id is not above
         # the previous one in the transaction: unsorted inserts made one segment per document,
@@ -127,7 +127,6 @@ class Fts5Engine:
         )
 
     def delete(self, rows: list[tuple[int, str, str, str]]) -> None:
-        from .index import source_token
 
         for rowid, title, body, source in sorted(rows):  # ascending: see add()
             self.db.execute(
@@ -160,17 +159,12 @@ class Fts5Engine:
         self.db.execute("INSERT INTO fts(fts) VALUES('optimize')")
 
     def _expr(self, query: Query, filters: Filters) -> str:
-        from .index import source_token
-        from .query import to_match
-
         expr = to_match(query)
         if filters.sources:
             expr = f"({expr}) AND (" + " OR ".join(f'src : "{source_token(s)}"' for s in filters.sources) + ")"
         return expr
 
     def top(self, query: Query, filters: Filters, need: int, now: int) -> list[tuple[float, int]]:
-        from .index import ROWID_SCALE
-
         # The recency factor from the row id (= publication time; undated ids are so low that
         # their factor is 1). Equal scores: the newer (higher row id) first.
         rows = self.db.execute(
@@ -191,3 +185,32 @@ class Fts5Engine:
 
     def close(self) -> None:
         pass
+
+
+# -- the FTS5 MATCH expression (every token quoted: no user syntax reaches FTS5's parser) ----------
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _fts_term(term: Term) -> str:
+    col = "title : " if term.title_only else ""
+    if term.prefix:
+        return f"{col}{_quote(term.tokens[0])} *"
+    if term.phrase or len(term.tokens) == 1:
+        # One FTS5 phrase: its tokens must be adjacent and in order.
+        return col + " + ".join(_quote(t) for t in term.tokens)
+    # An unquoted word that tokenises into several tokens: all of them, anywhere.
+    return "(" + " AND ".join(col + _quote(t) for t in term.tokens) + ")"
+
+
+def to_match(query: Query) -> str:
+    """The FTS5 MATCH expression for ``query`` (every token quoted: no user syntax gets through)."""
+    groups = []
+    for group in query.groups:
+        parts = [_fts_term(t) for t in group]
+        groups.append(parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
+    expr = " AND ".join(groups)
+    if query.excluded:
+        expr = f"({expr}) NOT (" + " OR ".join(_fts_term(t) for t in query.excluded) + ")"
+    return expr

@@ -30,7 +30,6 @@ CPU-bound, and none of them releases the GIL) while the main process writes earl
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pickle
 import queue
@@ -51,6 +50,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from ..chinese import index_words
 from ..errors import CatalogError, IndexBusy, RecordError
 from .engine import Engine, Fts5Engine, Row
+from .rows import ROWID_SCALE, rowid_base
 from .tokens import TOKENIZER_VERSION, extract_text, fold, index_tokens
 
 if TYPE_CHECKING:
@@ -100,25 +100,6 @@ SCHEMA_VERSION = f"4/{TOKENIZER_VERSION}"  # + "/" + the engine's name
 # The full-text engine behind the index (see engine.py): "tantivy" or "fts5".
 DEFAULT_ENGINE = "tantivy"
 ENGINE_DIR = "search.tantivy"
-# Row ids: published ms × ROWID_SCALE + n; undated articles count up from UNDATED.
-ROWID_SCALE = 1000
-UNDATED = -(2**62)
-_MAX_MS = 10**15  # clamp absurd dates so that row ids stay in range
-
-
-def rowid_base(published: int | None) -> int:
-    if published is None:
-        return UNDATED
-    return max(-_MAX_MS, min(_MAX_MS, published)) * ROWID_SCALE
-
-
-def published_of(rowid: int) -> int | None:
-    return None if rowid < -_MAX_MS * ROWID_SCALE else rowid // ROWID_SCALE
-
-
-def source_token(slug: str) -> str:
-    """The one token standing for a source in the ``src`` column (any slug, even 泡泡 or nei.st)."""
-    return "s" + hashlib.blake2b(slug.encode("utf-8"), digest_size=6).hexdigest()
 
 
 def pack(text: str) -> bytes:
@@ -185,7 +166,7 @@ class SearchIndex:
         if self.engine_name == "fts5":
             return Fts5Engine(self.db)
         if self.engine_name == "tantivy":
-            from .tantivy_engine import TantivyEngine
+            from .tantivy_engine import TantivyEngine  # (here: loading tantivy costs start-up, and an FTS5 index never needs it)
 
             return TantivyEngine(self.path.parent / ENGINE_DIR, read_only=read_only)
         raise CatalogError(f"unknown search engine {self.engine_name!r} (known: tantivy, fts5)")

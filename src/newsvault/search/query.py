@@ -9,7 +9,7 @@ Query language (what ``newsvault search`` and ``/api/search?q=`` accept)::
     title:加沙              only in titles (also title:"a phrase")
     source:rfi              only this source (repeat for several)
     since:2023-11-01        published on or after this day (UTC)
-    until:2023-11-30        published on or before this day (a full timestamp is exact)
+    until:2023-11-30        published on or before this day (a full timestamp is exact; see dates.py)
     climat*                 a Latin word prefix
 
 Simplified and Traditional match each other (臺灣 = 台灣 = 台湾), Latin case does not matter.
@@ -25,13 +25,13 @@ import html
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..dates import parse_day
 from ..errors import QueryError
-from .engine import Filters
-from .index import rowid_base
+from .engine import Filters, to_match
+from .rows import rowid_base
 from .tokens import fold, is_cjk, query_tokens
 
 if TYPE_CHECKING:
@@ -81,22 +81,6 @@ class Hit:
     snippet: str  # plain text
     snippet_html: str  # escaped, matches in <mark>
     title_html: str
-
-
-def parse_day(value: str, end: bool = False, what: str = "date") -> int:
-    """A date as epoch ms (UTC unless an offset is given). ``end``: a bare day means its end."""
-    text = value.strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-            ms = int(day.timestamp() * 1000)
-            return ms + 86_400_000 if end else ms  # (no datetime arithmetic: 9999-12-31 + 1 day overflows)
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, OverflowError):
-        raise QueryError(f"{what} {value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
 
 
 def _term(text: str, phrase: bool, title_only: bool) -> Term | None:
@@ -173,33 +157,6 @@ def _check(query: Query, q: str) -> None:
         if query.excluded:
             raise QueryError("a query cannot only exclude: add a word to look for")
         raise QueryError(f"nothing to search for in {q.strip()[:80]!r}: use words, not only punctuation or filters")
-
-
-def _quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
-
-
-def _fts_term(term: Term) -> str:
-    col = "title : " if term.title_only else ""
-    if term.prefix:
-        return f"{col}{_quote(term.tokens[0])} *"
-    if term.phrase or len(term.tokens) == 1:
-        # One FTS5 phrase: its tokens must be adjacent and in order.
-        return col + " + ".join(_quote(t) for t in term.tokens)
-    # An unquoted word that tokenises into several tokens: all of them, anywhere.
-    return "(" + " AND ".join(col + _quote(t) for t in term.tokens) + ")"
-
-
-def to_match(query: Query) -> str:
-    """The FTS5 MATCH expression for ``query`` (every token quoted: no user syntax gets through)."""
-    groups = []
-    for group in query.groups:
-        parts = [_fts_term(t) for t in group]
-        groups.append(parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
-    expr = " AND ".join(groups)
-    if query.excluded:
-        expr = f"({expr}) NOT (" + " OR ".join(_fts_term(t) for t in query.excluded) + ")"
-    return expr
 
 
 # -- running a query ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..chinese import words as dictionary_words
 from ..errors import CatalogError, IndexBusy
 from .engine import RECENCY, Filters, Row
+from .rows import published_of
 from .tokens import fold, is_cjk
 
 if TYPE_CHECKING:
@@ -69,8 +70,6 @@ class TantivyEngine:
 
     def __init__(self, directory: Path, read_only: bool = False):
         import tantivy
-
-        from .index import published_of
 
         self.published_of = published_of
         self.tantivy = tantivy

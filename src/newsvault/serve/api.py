@@ -13,7 +13,7 @@ from ..catalog import Article, Version
 from ..errors import NewsvaultError, NotFound, QueryError
 from ..preserve.history import article_history
 from ..publish.render import publish_body
-from ..search import MAX_LIMIT, search_archive
+from ..search import MAX_LIMIT, count_matches, search_archive
 from ..search.query import MAX_QUERY
 from .openapi import openapi_document
 from .pages import readers
@@ -113,7 +113,8 @@ def api_search(request: Request) -> Response:
         }
         for h in hits
     ]
-    return JSONResponse({"query": q, "results": results, "limit": limit, "offset": offset})
+    total = count_matches(archive, q, sources=[source] if source else None, since=since, until=until)
+    return JSONResponse({"query": q, "total": total, "results": results, "limit": limit, "offset": offset})
 
 
 _DOCUMENT = openapi_document()

@@ -168,9 +168,10 @@ _COMPONENTS: dict[str, Any] = {
         },
         "SearchResults": {
             "type": "object",
-            "required": ["query", "results", "limit", "offset"],
+            "required": ["query", "total", "results", "limit", "offset"],
             "properties": {
                 "query": {"type": "string"},
+                "total": {"type": "integer", "minimum": 0, "description": "Every match, exactly; page through them with offset."},
                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
                 "limit": {"type": "integer"},
                 "offset": {"type": "integer"},

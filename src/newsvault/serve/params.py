@@ -6,8 +6,8 @@ import re
 
 from starlette.requests import Request
 
+from ..dates import parse_day
 from ..errors import NotFound, QueryError
-from ..search import parse_day
 from .openapi import MAX_INT
 
 __all__ = ["int_param", "whole_param", "day_param", "source_param", "page_param", "article_id", "ID"]
@@ -40,9 +40,13 @@ def day_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
+    refused = QueryError(f"{name} {raw[:40]!r} is not a date; use YYYY-MM-DD")  # (no other form is offered: the API takes none)
     if not _DAY.fullmatch(raw):
-        raise QueryError(f"{name} {raw[:40]!r} is not a date; use YYYY-MM-DD")
-    return parse_day(raw, end=name == "until", what=name)
+        raise refused
+    try:
+        return parse_day(raw, end=name == "until", what=name)
+    except QueryError:
+        raise refused from None
 
 
 def source_param(request: Request) -> str | None:
