@@ -27,6 +27,7 @@ def _last_live(checks: list[Row]) -> int | None:
 
 
 def _article(archive: Archive, a: Article, checks: dict[str, list[Row]], deleted: dict[str, int]) -> tuple[Row, list[Row]]:
+    from ..boilerplate import strip_boilerplate
     from ..publish.lang import detect_lang
     from ..text import html_to_text
 
@@ -35,7 +36,8 @@ def _article(archive: Archive, a: Article, checks: dict[str, list[Row]], deleted
     previous = ""
     text = html = ""
     for v in versions:
-        html = archive.read(v.path).body
+        # What readers see: the publisher's footers left out (the record keeps them).
+        html = strip_boilerplate(archive.read(v.path).body, a.url)
         text = html_to_text(html)
         added, removed = _edit_sizes(previous, text) if v.rev > 0 else (0, 0)
         previous = text

@@ -258,7 +258,7 @@ def changes_feed_for(
     links = FeedLinks.for_server(base_url) if mode == "live" else FeedLinks.for_site(base_url)
     name = archive.config.name
     title = f"改动与删除 · {name if slug is None else archive.source_display_name(slug) + ' · ' + name}"
-    entries = list(events[:FEED_SIZE])
+    entries = [e for e in events if not e.minor][:FEED_SIZE]  # minor changes are kept, not announced
     updated = max((e.when for e in entries), default=0)
     out = [
         f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{detect_lang(title)}">\n',

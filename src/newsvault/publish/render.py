@@ -50,6 +50,7 @@ from urllib.parse import quote
 import jinja2
 
 from ..archive import Archive, write_atomic
+from ..boilerplate import strip_boilerplate
 from ..catalog import Article, Version
 from ..errors import NotFound, RecordError
 from ..preserve.diff import render_diff_html
@@ -111,7 +112,7 @@ def site_version() -> str:
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
-    for module in ("render.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../preserve/diff.py"):
+    for module in ("render.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../boilerplate.py", "../preserve/diff.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
@@ -195,11 +196,13 @@ def _extract_main(page: str) -> str:
 
 
 def publish_body(record: Record, extractor: ExtractCache | None = None, media: MediaLookup | None = None) -> str:
-    """The body as published: main content of scraped pages, then sanitised. ``media``: image
-    URL → href of its local copy (images without one become placeholders; see sanitize_html)."""
+    """The body as published: main content of scraped pages, the publisher's footers dropped,
+    then sanitised. ``media``: image URL → href of its local copy (images without one become
+    placeholders; see sanitize_html)."""
     body = record.body
     if record.variant == "jekyll-page":
         body = (extractor or ExtractCache(None)).extract(record)
+    body = strip_boilerplate(body, record.url)
     return sanitize_html(body, record.url, media)
 
 
