@@ -128,3 +128,32 @@ def test_changes_config_is_validated(tmp_path, cli):
     proc = cli("-C", str(root), "ls")
     assert proc.returncode == 1
     assert proc.stderr.startswith("newsvault: error:") and "changes.minor" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_each_article_page_links_its_own_change_feed(replayed, changes, tmp_path):
+    import httpx
+    from lxml import etree
+
+    from newsvault.publish.render import article_changes_path, article_path
+    from newsvault.publish.site import build_site
+    from search_helpers import live_server
+
+    site = tmp_path / "site"
+    build_site(replayed, site, workers=1)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    majors = Counter(a.id for a, c, _, _ in changes if not c.minor)
+    for a in replayed.catalog.list_articles():
+        page = (site / article_path(a.id)).read_text(encoding="utf-8")
+        href = "../../" + article_changes_path(a.id)
+        assert page.count(f'href="{href}"') == 2  # <link rel="alternate"> and the visible link
+        feed_file = site / "articles" / a.id[:2] / href
+        feed = etree.parse(str(feed_file.resolve()))
+        entries = feed.findall("a:entry", ns)
+        assert len(entries) == majors[a.id], a.id
+        alternate = feed.find("a:link[@rel='alternate']", ns).get("href")
+        assert (feed_file.resolve().parent / alternate).resolve() == (site / article_path(a.id)).resolve()
+    edited = majors.most_common(1)[0][0]
+    with live_server(replayed.root) as url:
+        r = httpx.get(f"{url}/{article_changes_path(edited)}", timeout=30)
+        assert r.status_code == 200 and r.text.count("</entry>") == majors[edited]
+        assert httpx.get(f"{url}/feeds/changes/articles/nosuch.xml", timeout=30).status_code == 404

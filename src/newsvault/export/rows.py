@@ -36,9 +36,10 @@ def _article(archive: Archive, a: Article, checks: dict[str, list[Row]], deleted
     previous = ""
     text = html = ""
     for v in versions:
-        # What readers see: the publisher's footers left out (the record keeps them).
-        html = strip_boilerplate(archive.read(v.path).body, a.url)
-        text = html_to_text(html)
+        # ``html`` is the record's body as archived; ``text`` is what readers see, the
+        # publisher's footers left out (boilerplate.py).
+        html = archive.read(v.path).body
+        text = html_to_text(strip_boilerplate(html, a.url))
         added, removed = _edit_sizes(previous, text) if v.rev > 0 else (0, 0)
         previous = text
         version_rows.append({

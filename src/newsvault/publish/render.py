@@ -64,7 +64,7 @@ from .lang import detect_lang
 if TYPE_CHECKING:
     from ..health import SourceHealth
 
-__all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
+__all__ = ["article_changes_path", "PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -268,6 +268,11 @@ class Links:
         name = f"feeds/{slug or 'all'}.xml"
         return "/" + quote(name) if self.live else self._static(name)
 
+    def article_changes_feed(self, aid: str) -> str:
+        """One article's own change feed (``article_changes_path``)."""
+        name = article_changes_path(aid)
+        return "/" + quote(name) if self.live else self._static(name)
+
     def static(self, name: str) -> str:
         return f"/static/{name}" if self.live else self._static(f"static/{name}")
 
@@ -287,6 +292,11 @@ def changes_path(slug: str | None = None) -> str:
 
 def day_path(day: str) -> str:
     return f"days/{day}.html"
+
+
+def article_changes_path(aid: str) -> str:
+    """Where an article's own change feed is, on the site and on the server."""
+    return f"feeds/changes/articles/{aid}.xml"
 
 
 def article_path(aid: str, rev: int | None = None) -> str:
