@@ -97,11 +97,18 @@ def test_the_changes_and_health_pages_read_on_a_phone_and_a_desktop(site, browse
         page.goto((root / "changes.html").as_uri(), wait_until="load")
         entries = page.query_selector_all(".changelist li")
         assert entries[0].get_attribute("class") == "deleted"  # the deletion is the newest change
-        assert len([e for e in entries if e.get_attribute("class") == "edit"]) == 7
+        edits = [e for e in entries if e.get_attribute("class").startswith("edit")]
+        minor = [e for e in edits if "minor" in e.get_attribute("class")]
+        assert len(edits) == 7 and 0 < len(minor) < 7
+        # Minor changes are hidden until the reader asks for them (CSS only, no script).
+        assert not any(e.is_visible() for e in minor) and all(e.is_visible() for e in edits if e not in minor)
+        page.click('label[for="show-minor"]')
+        assert all(e.is_visible() for e in minor)
+        page.click('label[for="show-minor"]')
         assert _one_line(page, ".changelist time")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(shots_dir / f"changes-{label}.png"))
-        page.click('.changelist li.edit >> nth=0 >> a:has-text("和改动")')
+        page.click('.changelist li.edit:not(.minor) >> nth=0 >> a:has-text("和改动")')
         assert page.query_selector(".changes") is not None  # the link leads to the version's diff
 
         page.goto((root / "health.html").as_uri(), wait_until="load")

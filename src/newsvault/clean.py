@@ -10,6 +10,9 @@ handlers and styles. The result is passed through nh3 (an allow-list sanitiser),
 can be republished anywhere. Cleaning is deterministic: the same input always gives the same
 bytes, which is what makes a second pass over an unchanged feed archive nothing.
 
+Publisher boilerplate (footers a feed appends to every item) is *not* removed here: a record
+keeps the bytes as received. :mod:`newsvault.boilerplate` drops it from what readers see.
+
 Dates (:func:`item_time`): the item's own time; when it is missing or unreadable, the time the
 item was first seen; when it is in the future, now (a clock or timezone error at the source
 must not sort an article above everything else for days).
@@ -188,3 +191,4 @@ def clean_html(html: str, base_url: str | None = None) -> str:
     _fix_links(root, base_url)
     _drop_empty(root)
     return _ingest_nh3(inner_html(root))
+

@@ -18,7 +18,7 @@ from .errors import ConfigError
 
 CONFIG_NAME = "newsvault.toml"
 
-__all__ = ["Config", "MediaConfig", "Source", "SourceError", "DEFAULT_SOURCES", "slugify", "CONFIG_NAME"]
+__all__ = ["Config", "MediaConfig", "ChangesConfig", "DigestConfig", "MailConfig", "Source", "SourceError", "DEFAULT_SOURCES", "slugify", "CONFIG_NAME"]
 
 
 def slugify(text: str) -> str:
@@ -33,7 +33,7 @@ def slugify(text: str) -> str:
 # Validation: one problem, named by its key (``sources[2].feeds: expected a list of URLs, got 5``)
 # ---------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "sources")
+_TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "sources", "changes", "digest", "mail")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private", "proxy")
 _CAPTURE_KEYS = ("warc",)
@@ -405,6 +405,9 @@ class Config:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     # ``[git] remotes``: where ``collect --push`` pushes, in order; None: every configured remote
     git_remotes: list[str] | None = None
+    changes: ChangesConfig = field(default_factory=lambda: ChangesConfig())
+    digest: DigestConfig = field(default_factory=lambda: DigestConfig())
+    mail: MailConfig | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -446,6 +449,7 @@ class Config:
             media=_media(data),
             evidence=_evidence(data),
             git_remotes=_remotes(git),
+            **_reach(data),
         )
         _check_config(config)
         return config
@@ -471,6 +475,7 @@ class Config:
             data["media"] = self.media.to_toml()
         if self.git_remotes is not None:
             data["git"] = {"remotes": list(self.git_remotes)}
+        data.update(_reach_toml(self))
         if self.sources:
             data["sources"] = [s.to_toml() for s in self.sources]
         return tomli_w.dumps(data)
@@ -505,3 +510,103 @@ class Config:
         s = self.source(slug) or next((d for d in DEFAULT_SOURCES if d.slug == slug), None)
         return s.name if s else slug
 
+
+
+# ---------------------------------------------------------------------------------------------
+# [changes], [digest], [mail]: which edits are announced, the daily digest and where it is sent
+# (docs/reach.md)
+# ---------------------------------------------------------------------------------------------
+
+MINOR_WAYS = ("boilerplate", "markup", "whitespace", "punctuation")  # preserve/significance.py
+_CHANGES_KEYS = ("minor", "minor_chars")
+_DIGEST_KEYS = ("timezone",)
+_MAIL_KEYS = ("host", "port", "sender", "to", "starttls", "user", "password_env", "timeout")
+
+
+@dataclass
+class ChangesConfig:
+    """``[changes]``: the ways of differing that make a change minor (kept, not announced), and
+    how many characters of real text edit still count as minor (0: none)."""
+
+    minor: tuple[str, ...] = MINOR_WAYS
+    minor_chars: int = 0
+
+
+@dataclass
+class DigestConfig:
+    """``[digest]``: the zone whose calendar day a digest covers (None: the archive's)."""
+
+    timezone: str | None = None
+
+
+@dataclass
+class MailConfig:
+    """``[mail]``: the SMTP server ``digest --mail`` sends through. The password is never in the
+    file: ``password_env`` names the environment variable that holds it."""
+
+    host: str
+    sender: str
+    to: list[str]
+    port: int = 25
+    starttls: bool = False
+    user: str | None = None
+    password_env: str | None = None
+    timeout: int = 30
+
+
+def _reach(data: dict[str, Any]) -> dict[str, Any]:
+    changes = _table(data, "changes")
+    _no_unknown_keys(changes, _CHANGES_KEYS, "changes.")
+    minor = changes.get("minor", list(MINOR_WAYS))
+    if not isinstance(minor, list) or not all(isinstance(w, str) and w in MINOR_WAYS for w in minor):
+        raise _Invalid("changes.minor", f"expected a list of {', '.join(MINOR_WAYS)}, got {_shown(minor)}")
+    digest = _table(data, "digest")
+    _no_unknown_keys(digest, _DIGEST_KEYS, "digest.")
+    tz = _optional_string(digest, "timezone", "digest.")
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _Invalid("digest.timezone", f"unknown time zone {tz!r} (use an IANA name such as 'Asia/Shanghai')") from None
+    out: dict[str, Any] = {
+        "changes": ChangesConfig(tuple(minor), _megabytes(changes, "minor_chars", "changes.", 0)),
+        "digest": DigestConfig(tz),
+    }
+    if "mail" in data:
+        out["mail"] = _mail(_table(data, "mail"))
+    return out
+
+
+def _mail(table: dict[str, Any]) -> MailConfig:
+    _no_unknown_keys(table, _MAIL_KEYS, "mail.")
+    for required in ("host", "sender", "to"):
+        if required not in table:
+            raise _Invalid("mail." + required, "missing")
+    to = table["to"]
+    if isinstance(to, str):
+        to = [to]
+    if not isinstance(to, list) or not to or not all(isinstance(t, str) and "@" in t for t in to):
+        raise _Invalid("mail.to", f"expected an address or a list of addresses, got {_shown(to)}")
+    port = table.get("port", 25)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise _Invalid("mail.port", f"expected a port number, got {_shown(port)}")
+    timeout = table.get("timeout", 30)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 0 < timeout <= 600:
+        raise _Invalid("mail.timeout", f"expected seconds (1–600), got {_shown(timeout)}")
+    return MailConfig(
+        host=_string(table, "host", "mail.", ""), sender=_string(table, "sender", "mail.", ""), to=list(to), port=port,
+        starttls=_boolean(table, "starttls", "mail.", False), user=_optional_string(table, "user", "mail."),
+        password_env=_optional_string(table, "password_env", "mail."), timeout=timeout,
+    )
+
+
+def _reach_toml(config: Config) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if config.changes != ChangesConfig():
+        data["changes"] = {"minor": list(config.changes.minor), "minor_chars": config.changes.minor_chars}
+    if config.digest.timezone:
+        data["digest"] = {"timezone": config.digest.timezone}
+    if config.mail is not None:
+        m = config.mail
+        data["mail"] = {k: v for k, v in asdict(m).items() if v is not None}
+    return data

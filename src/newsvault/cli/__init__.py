@@ -9,6 +9,7 @@ from . import (  # noqa: F401,E402
     media_cmds,
     preserve_cmds,
     publish_cmds,
+    reach_cmds,
     save_cmd,
     search_cmds,
     serve_cmd,

@@ -45,7 +45,8 @@ def show_evidence(archive: Archive, article: Article, as_json: bool) -> None:
 
 @main.command("export")
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True, help="Dataset format.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl", "zim"]), default="parquet", show_default=True,
+              help="Dataset format, or zim: the site as one file for Kiwix (DIRECTORY/<archive name>.zim).")
 @click.option("--wacz", type=click.Path(path_type=Path, dir_okay=False), help="Instead: package the WARC captures as a WACZ file for replay.")
 @click.option("--sign", "sign_key", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="With --wacz: sign it with this PEM EC private key (WACZ signing, publicKey form).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -66,6 +67,12 @@ def export_cmd(ctx: click.Context, directory: Path | None, fmt: str, wacz: Path 
         raise click.UsageError("--sign signs a WACZ: give --wacz FILE too")
     if directory is None:
         raise click.UsageError("give a DIRECTORY to export to (or --wacz FILE)")
+    if fmt == "zim":
+        from ..export.zim import export_zim
+
+        zim = export_zim(archive, directory)
+        _say(as_json, zim.as_dict(), zim.summary())
+        return
     from ..export import export_dataset
 
     report = export_dataset(archive, directory, fmt=fmt)

@@ -54,6 +54,10 @@ def history(ctx: click.Context, ref: str, as_json: bool, context: int) -> None:
     for c in h.changes:
         click.echo("")
         kind = "  [HTML only]" if c.markup_only else ""
+        if c.significance is not None and c.significance.minor and c.significance.ways:
+            kind += f"  [minor: {', '.join(c.significance.ways)}]"  # kept, left out of change feeds
+        elif c.significance is not None and c.significance.title:
+            kind += "  [title changed]"
         click.echo(f"── v{c.old.rev} → v{c.new.rev}  seen {fmt_time(c.new.seen)} UTC{kind} ──")
         if c.title_segments is not None:
             click.echo("title: " + render_diff(c.title_segments, context=0, style=style))

@@ -27,6 +27,7 @@ def _last_live(checks: list[Row]) -> int | None:
 
 
 def _article(archive: Archive, a: Article, checks: dict[str, list[Row]], deleted: dict[str, int]) -> tuple[Row, list[Row]]:
+    from ..boilerplate import strip_boilerplate
     from ..publish.lang import detect_lang
     from ..text import html_to_text
 
@@ -35,15 +36,18 @@ def _article(archive: Archive, a: Article, checks: dict[str, list[Row]], deleted
     previous = ""
     text = html = ""
     for v in versions:
+        # ``html`` is the record's body as archived and the edit sizes measure the record's
+        # edits; ``text`` is what readers see, the publisher's footers left out (boilerplate.py).
         html = archive.read(v.path).body
-        text = html_to_text(html)
-        added, removed = _edit_sizes(previous, text) if v.rev > 0 else (0, 0)
-        previous = text
+        raw = html_to_text(html)
+        added, removed = _edit_sizes(previous, raw) if v.rev > 0 else (0, 0)
+        previous = raw
         version_rows.append({
             "article_id": a.id, "source": a.source, "rev": v.rev, "path": v.path, "seen": v.seen,
             "title": v.title, "content_hash": v.content_hash, "size": v.size,
             "chars_added": added, "chars_removed": removed,
         })
+    text = html_to_text(strip_boilerplate(html, a.url)) if versions else ""
     seen = [v.seen for v in versions if v.seen is not None]
     live = _last_live(checks.get(a.id, []))
     last = max([*seen, *([live] if live is not None else [])], default=None)

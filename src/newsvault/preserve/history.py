@@ -17,6 +17,7 @@ from ..catalog import Article, Version
 from ..text import html_to_text
 from .checks import deleted_articles
 from .diff import Segment, diff_stats, diff_text
+from .significance import Significance, Thresholds, classify
 
 __all__ = ["Change", "History", "article_history"]
 
@@ -33,6 +34,11 @@ class Change:
     deleted: int
 
     markup_only: bool = False  # the readable text is the same: ``segments`` diff the HTML itself
+    significance: Significance | None = None  # minor or major, and how (preserve/significance.py)
+
+    @property
+    def minor(self) -> bool:
+        return self.significance is not None and self.significance.minor
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +48,8 @@ class Change:
             "inserted": self.inserted,
             "deleted": self.deleted,
             "markup_only": self.markup_only,
+            "minor": self.minor,
+            "ways": list(self.significance.ways) if self.significance else [],
             "title": None if self.title_segments is None else {"old": self.old.title, "new": self.new.title},
             "diff": [{"op": s.op, "text": s.text} for s in self.segments],
         }
@@ -81,10 +89,17 @@ def article_history(archive: Archive, article: Article | str, *, diffs: bool = T
     if not diffs:
         return history
     texts: dict[str, str] = {}
+    bodies: dict[str, str] = {}
+    thresholds = Thresholds(archive.config.changes.minor, archive.config.changes.minor_chars)
+
+    def body_of(v: Version) -> str:
+        if v.path not in bodies:
+            bodies[v.path] = archive.read(v.path).body
+        return bodies[v.path]
 
     def text_of(v: Version) -> str:
         if v.path not in texts:
-            texts[v.path] = html_to_text(archive.read(v.path).body)
+            texts[v.path] = html_to_text(body_of(v))
         return texts[v.path]
 
     for old, new in zip(versions, versions[1:], strict=False):
@@ -97,13 +112,15 @@ def article_history(archive: Archive, article: Article | str, *, diffs: bool = T
         if markup_only:
             # The readable text is the same but for spacing or paragraph breaks: the HTML changed
             # (a link, emphasis, an image, an embed). Show that, one tag a line.
-            segments = diff_text(_tag_lines(archive.read(old.path).body), _tag_lines(archive.read(new.path).body))
+            segments = diff_text(_tag_lines(body_of(old)), _tag_lines(body_of(new)))
             stats = diff_stats(segments)
         if title is not None:
             tstats = diff_stats(title)
             stats = {k: stats[k] + tstats[k] for k in stats}
-        history.changes.append(Change(old, new, title, segments, stats["inserted"], stats["deleted"], markup_only))
-        texts.pop(old.path, None)  # keep at most two texts in memory
+        significance = classify(old.title, body_of(old), new.title, body_of(new), article.url, thresholds)
+        history.changes.append(Change(old, new, title, segments, stats["inserted"], stats["deleted"], markup_only, significance))
+        texts.pop(old.path, None)  # keep at most two texts and bodies in memory
+        bodies.pop(old.path, None)
     return history
 
 

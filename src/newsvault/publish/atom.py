@@ -27,17 +27,18 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ..catalog import Article
 from ..errors import NotFound, RecordError
+from ..preserve.checks import deleted_articles
 from ..preserve.diff import render_diff_html
 from ..sanitize import remove_bad_chars
 from ..text import without_invisible
-from .changes import ChangeEvent, recent_changes
+from .changes import ChangeEvent, change_events, describe, recent_changes
 from .lang import detect_lang
-from .render import ExtractCache, article_path, changes_path, publish_body, safe_link, source_path
+from .render import ExtractCache, article_changes_path, article_path, changes_path, publish_body, safe_link, source_path
 
 if TYPE_CHECKING:
     from ..archive import Archive
 
-__all__ = ["FeedEntry", "FeedLinks", "feed_xml", "feed_for", "changes_feed_for", "feed_id", "entry_id", "FEED_SIZE"]
+__all__ = ["FeedEntry", "FeedLinks", "feed_xml", "feed_for", "changes_feed_for", "article_changes_feed", "feed_id", "entry_id", "FEED_SIZE"]
 
 FEED_SIZE = 50
 TAG_AUTHORITY = "tag:newsvault,2024:"
@@ -260,7 +261,7 @@ def changes_feed_for(
     links = FeedLinks.for_server(base_url) if mode == "live" else FeedLinks.for_site(base_url)
     name = archive.config.name
     title = f"改动与删除 · {name if slug is None else archive.source_display_name(slug) + ' · ' + name}"
-    entries = list(events[:FEED_SIZE])
+    entries = [e for e in events if not e.minor][:FEED_SIZE]  # minor changes are kept, not announced
     # No change yet: the feed is as fresh as the newest article it watches (a time from the
     # material, not the moment of the build; not 1970 either).
     newest = archive.catalog.list_articles(source=slug, limit=1) if not entries else []
@@ -270,6 +271,38 @@ def changes_feed_for(
         f"<title>{_x(title)}</title>\n<id>{_x(feed_id(name, 'changes/' + (slug or 'all')))}</id>\n<updated>{_time(updated)}</updated>\n",
         f'<link rel="self" type="application/atom+xml" href={_a(links.changes_feed(slug))}/>\n',
         f'<link rel="alternate" type="text/html" href={_a(links.changes(slug))}/>\n',
+        "<generator>newsvault</generator>\n",
+    ]
+    out.extend(_change_entry_xml(e, archive.source_display_name(e.article.source), links) for e in entries)
+    out.append("</feed>\n")
+    return "".join(out)
+
+
+def article_changes_feed(
+    archive: Archive,
+    article: Article,
+    *,
+    mode: str = "live",
+    base_url: str | None = None,
+    deleted: dict[str, int] | None = None,
+) -> str:
+    """The Atom feed of one article's edits and its deletion, newest first (minor edits left
+    out, as in every change feed): how a reader follows one article. ``deleted``: the
+    archive's deletions, if the caller has them (the site build)."""
+    if deleted is None:
+        deleted = deleted_articles(archive)
+    events = [] if article.versions < 2 and article.id not in deleted else describe(archive, change_events(archive, [article], deleted))
+    # A static feed sits three folders down (feeds/changes/articles/); the server's are absolute.
+    links = FeedLinks.for_server(base_url) if mode == "live" else FeedLinks(base_url.rstrip("/") + "/" if base_url else "../../../")
+    name = archive.config.name
+    entries = [e for e in events if not e.minor][:FEED_SIZE]
+    updated = max((e.when for e in entries), default=article.published or 0)
+    out = [
+        f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{detect_lang(article.title or name)}">\n',
+        f"<title>{_x('改动与删除 · ' + (article.title or article.id))}</title>\n<id>{_x(entry_id(article.id, 'changes'))}</id>\n"
+        f"<updated>{_time(updated)}</updated>\n",
+        f'<link rel="self" type="application/atom+xml" href={_a(links.url(article_changes_path(article.id)))}/>\n',
+        f'<link rel="alternate" type="text/html" href={_a(links.article(article.id))}/>\n',
         "<generator>newsvault</generator>\n",
     ]
     out.extend(_change_entry_xml(e, archive.source_display_name(e.article.source), links) for e in entries)

@@ -7,6 +7,10 @@ it was seen; a deletion is a ``gone`` or soft-deleted re-check (``checks/*.jsonl
 was noticed. Listing them is cheap (catalog rows and the checks); describing one (its +N −M and
 first changed words) reads and diffs the versions, so only the newest :data:`CHANGES_SIZE` are
 described.
+
+A minor change (:mod:`newsvault.preserve.significance`: only boilerplate, markup, whitespace or
+full/half-width punctuation) is listed with ``minor`` set: the changes pages hide it unless the
+reader asks, and the change feeds leave it out.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from ..preserve.checks import deleted_articles
 from ..preserve.diff import Segment
 from ..preserve.history import Change, article_history
 
-__all__ = ["ChangeEvent", "CHANGES_SIZE", "change_events", "change_label", "describe", "recent_changes"]
+__all__ = ["ChangeEvent", "CHANGES_SIZE", "change_events", "change_label", "minor_label", "describe", "recent_changes"]
 
 CHANGES_SIZE = 100
 _EXCERPT = 40  # characters of the first deleted and the first inserted text
@@ -41,6 +45,19 @@ class ChangeEvent:
     change: Change | None = None
 
     @property
+    def minor(self) -> bool:
+        """Kept as a version, not announced (known once described; a deletion never is)."""
+        return self.change is not None and self.change.minor
+
+    @property
+    def minor_note(self) -> str:
+        return minor_label(self.change)
+
+    @property
+    def title_changed(self) -> bool:
+        return self.change is not None and self.change.title_segments is not None
+
+    @property
     def is_latest(self) -> bool:
         return self.rev is not None and self.rev == self.article.versions - 1
 
@@ -52,6 +69,17 @@ def change_label(c: Change | None) -> str:
     if c.markup_only:
         return "仅标记改动"
     return f"+{c.inserted} −{c.deleted}"
+
+
+def minor_label(c: Change | None) -> str:
+    """How a minor change differs (``仅页脚样板改动``, ``仅空白、标记改动``…); "" for a major one."""
+    if c is None or not c.minor or c.significance is None or not c.significance.ways:
+        return ""
+    return "仅" + "、".join(_WAY_NAMES.get(w, w) for w in c.significance.ways) + "改动"
+
+
+# How ``change_label`` names the ways a minor change differs (preserve/significance.py).
+_WAY_NAMES = {"boilerplate": "页脚样板", "markup": "标记", "whitespace": "空白", "punctuation": "全半角标点", "small": "少量文字"}
 
 
 def change_events(archive: Archive, articles: Sequence[Article] | None = None, deleted: dict[str, int] | None = None,

@@ -50,6 +50,7 @@ from urllib.parse import quote
 import jinja2
 
 from ..archive import Archive, write_atomic
+from ..boilerplate import strip_boilerplate
 from ..catalog import Article, Version
 from ..errors import NotFound, RecordError
 from ..preserve.diff import render_diff_html
@@ -64,7 +65,7 @@ from .lang import detect_lang
 if TYPE_CHECKING:
     from ..health import SourceHealth
 
-__all__ = ["PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
+__all__ = ["article_changes_path", "PageRenderer", "STATIC_DIR", "TEMPLATE_DIR", "PAGE_SIZE", "publish_body", "site_version"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -113,7 +114,7 @@ def site_version() -> str:
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
-    for module in ("render.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../preserve/diff.py"):
+    for module in ("render.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../boilerplate.py", "../preserve/diff.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
@@ -197,11 +198,13 @@ def _extract_main(page: str) -> str:
 
 
 def publish_body(record: Record, extractor: ExtractCache | None = None, media: MediaLookup | None = None) -> str:
-    """The body as published: main content of scraped pages, then sanitised. ``media``: image
-    URL → href of its local copy (images without one become placeholders; see sanitize_html)."""
+    """The body as published: main content of scraped pages, the publisher's footers dropped,
+    then sanitised. ``media``: image URL → href of its local copy (images without one become
+    placeholders; see sanitize_html)."""
     body = record.body
     if record.variant == "jekyll-page":
         body = (extractor or ExtractCache(None)).extract(record)
+    body = strip_boilerplate(body, record.url)
     return sanitize_html(body, record.url, media)
 
 
@@ -267,6 +270,11 @@ class Links:
         name = f"feeds/{slug or 'all'}.xml"
         return "/" + quote(name) if self.live else self._static(name)
 
+    def article_changes_feed(self, aid: str) -> str:
+        """One article's own change feed (``article_changes_path``)."""
+        name = article_changes_path(aid)
+        return "/" + quote(name) if self.live else self._static(name)
+
     def static(self, name: str) -> str:
         return f"/static/{name}" if self.live else self._static(f"static/{name}")
 
@@ -286,6 +294,11 @@ def changes_path(slug: str | None = None) -> str:
 
 def day_path(day: str) -> str:
     return f"days/{day}.html"
+
+
+def article_changes_path(aid: str) -> str:
+    """Where an article's own change feed is, on the site and on the server."""
+    return f"feeds/changes/articles/{aid}.xml"
 
 
 def article_path(aid: str, rev: int | None = None) -> str:

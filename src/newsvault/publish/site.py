@@ -32,7 +32,7 @@ from ..health import source_health
 from ..preserve.checks import deleted_articles
 from ..record import Record
 from . import render as R
-from .atom import FEED_SIZE, changes_feed_for, feed_for
+from .atom import FEED_SIZE, article_changes_feed, changes_feed_for, feed_for
 from .changes import CHANGES_SIZE, ChangeEvent, change_events, describe
 from .search_index import Doc, SearchIndex, hash_text, segment, text_of_html
 
@@ -488,6 +488,9 @@ class SiteBuild:
             fh = _h(self.common, self.base_url, slug, [(self.keys[a.id], a.content_hash, a.latest_path) for a in newest])
             self.put(f"feeds/{slug or 'all'}.xml", fh, lambda slug=slug, newest=newest: feed_for(  # type: ignore[misc]
                 self.archive, slug, mode="static", base_url=self.base_url, articles=newest, extractor=self.renderer.extractor))
+        for a in self.articles:  # each article's own change feed, linked from its page
+            self.put(R.article_changes_path(a.id), _h(self.common, self.base_url, a.id, a.title, a.versions, a.latest_path, self.deleted.get(a.id)),
+                     lambda a=a: article_changes_feed(self.archive, a, mode="static", base_url=self.base_url, deleted=self.deleted))  # type: ignore[misc]
         self.phase("feeds")
 
     def static_assets(self) -> None:

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from ..boilerplate import strip_boilerplate
 from ..chinese import index_words
 from ..errors import CatalogError, IndexBusy, RecordError
 from .engine import Engine, Fts5Engine, Row
@@ -719,13 +720,14 @@ def tokenise_worker() -> None:
 
 
 def documents(archive: Archive, article_ids: list[str]) -> Iterator[Doc]:
-    """The latest version of each article as a :class:`Doc` (articles that cannot be read are skipped)."""
+    """The latest version of each article as a :class:`Doc`, its publisher's footers left out
+    (articles that cannot be read are skipped)."""
     for article in archive.catalog.list_articles(ids=article_ids):
         try:
             record = archive.read(article.latest_path)
         except (OSError, RecordError):
             continue
-        yield Doc(article.id, article.source, record.title, extract_text(record.body), article.published)
+        yield Doc(article.id, article.source, record.title, extract_text(strip_boilerplate(record.body, record.url)), article.published)
 
 
 def _texts_of(archive_ref: weakref.ref[Archive]) -> Callable[[list[str]], dict[str, str]]:

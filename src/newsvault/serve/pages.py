@@ -11,13 +11,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from ..errors import NotFound, QueryError
+from ..publish.atom import article_changes_feed as article_feed
 from ..publish.atom import changes_feed_for, feed_for
 from ..search import search_archive
 from .params import article_id, int_param, page_param, source_param
 from .readers import Readers
 
 __all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed", "media_file",
-           "changes_page", "changes_feed", "health_page"]
+           "changes_page", "changes_feed", "article_changes_feed", "health_page"]
 
 # The static site's article files, ``articles/<id[:2]>/<id>.html`` and ``<id>.rN.html``: the
 # server answers them too, so a link copied from the static mirror works here.
@@ -136,3 +137,15 @@ def changes_feed(request: Request) -> Response:
 def health_page(request: Request) -> Response:
     """``/health`` (and the static ``/health.html``): every source's collection health."""
     return HTMLResponse(readers(request).renderer().health())
+
+
+def article_changes_feed(request: Request) -> Response:
+    """``/feeds/changes/articles/<id>.xml``: one article's edits and deletion."""
+    name = request.path_params["name"]
+    r = readers(request)
+    article = r.archive().catalog.get(name.removesuffix(".xml")) if name.endswith(".xml") else None
+    if article is None:
+        raise NotFound(f"no article {name.removesuffix('.xml')[:40]!r} in this archive")
+    r.renderer()  # brings the deletion state up to date
+    xml = article_feed(r.archive(), article, mode="live", base_url=str(request.base_url))
+    return Response(xml, media_type="application/atom+xml; charset=utf-8")
