@@ -75,7 +75,9 @@ def order_versions(observations: Iterable[Version]) -> Ordered:
     for rev, run in enumerate(runs):
         dated = [v for v in run if v.evidence is not None]
         if dated:
-            first = min(dated, key=lambda v: (v.evidence or 0, v.path))
+            # Of sightings in one second, a file whose name says the time (a revision) is
+            # the one a rebuild from the files also finds.
+            first = min(dated, key=lambda v: (v.evidence or 0, _is_record_file(v), v.path))
             seen: int | None = first.evidence
         else:
             first = min(run, key=lambda v: (not _is_record_file(v), v.path))
