@@ -26,7 +26,19 @@ from pathlib import Path
 from typing import Any
 
 from .. import record as recordfmt
-from ..archive import ARTICLES, CATALOG_FILE, JOURNAL_FILE, REVISIONS, STATE_DIR, TEMP_PREFIX, TEMP_SUFFIX, Archive, Skipped, _writer_alive, is_revision_name
+from ..archive import (
+    ARTICLES,
+    CATALOG_FILE,
+    JOURNAL_FILE,
+    REVISIONS,
+    STATE_DIR,
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    Archive,
+    Skipped,
+    _writer_alive,
+    is_revision_name,
+)
 from ..catalog import open_catalog
 from ..catalog.sqlite import connect_read_only
 from ..errors import ArchiveError, CatalogError, RecordError
