@@ -169,15 +169,3 @@ def test_two_texts_claiming_one_time_are_both_kept_in_the_same_order_either_way(
     assert orders[0] == orders[1]
     assert [s for _h, s in orders[0]] == [second * 1000, second * 1000]
 
-
-def test_a_collected_history_with_a_revert_survives_a_rebuild(tmp_path: Path) -> None:
-    archive = Archive.init(tmp_path / "a")
-    with archive:
-        t0 = PUBLISHED + 600_000
-        for n, body in enumerate(["first", "edited", "first"]):  # A, B, A as a collector sees them
-            archive.add(recordfmt.parse(_record("t", body, PUBLISHED)), "rfi", seen=t0 + n * 3_600_000)
-        [article] = archive.catalog.list_articles()
-        before = [(v.content_hash, v.seen) for v in archive.catalog.versions(article.id)]
-        assert [s for _h, s in before] == [t0, t0 + 3_600_000, t0 + 7_200_000]  # v0 keeps when it was collected
-        archive.reindex()
-        assert [(v.content_hash, v.seen) for v in archive.catalog.versions(article.id)] == before

@@ -624,32 +624,10 @@ class Archive:
             else:
                 stem = existing.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
                 folder = self.root / REVISIONS / existing.source / stem
-                self._file_first_sighting(b, existing.path, folder)
                 name = f"{seen // 1000}.md" if seen is not None else f"{UNDATED}.md"
                 final = self._free_name(folder, name, data)
                 written.append(self._stage(b, final, record, existing.source, key, data))
         return AddResult(status, aid, written[0].path)
-
-    def _file_first_sighting(self, b: _Batch, record_path: str, folder: Path) -> None:
-        """Before an article's first other version is filed, file the time its record was
-        collected (known to the catalog only) as a sighting ``<seen>.md``, so that the history
-        a rebuild derives from the files alone starts where this one does. Unedited articles
-        cost no second file."""
-        row = self.catalog.version_at(record_path)
-        if row is None or row.evidence is None:
-            return
-        second = row.evidence // 1000
-        if any(v.evidence is not None and v.evidence // 1000 == second and v.content_hash == row.content_hash
-               for v in self.catalog.files(row.article_id) if v.path != record_path):
-            return
-        staged = {final: tmp for tmp, final in b.staged}
-        path = self.root / record_path
-        data = (staged[path] if path in staged else self.safe_path(record_path)).read_bytes()
-        record = recordfmt.parse(data)
-        if recordfmt.front_matter_date(record) == row.evidence:
-            return  # the record says it itself
-        final = self._free_name(folder, f"{second}.md", data)
-        self._stage(b, final, record, row.source, row.canonical_url, data)
 
     def _stage(self, b: _Batch, final: Path, record: Record, source: str, key: str, data: bytes, evidence: int | None = None) -> Version:
         if not final.exists():  # else: identical bytes a crashed run left there; adopt them
