@@ -116,8 +116,11 @@ def _version(rel: str, record: Record, source: str, key: str, data: bytes, evide
     except ``evidence`` of a record under articles/, which the caller may know (a fetch time)."""
     name = rel.rsplit("/", 1)[-1]
     if rel.startswith(REVISIONS + "/"):
-        # A revision's name says when it was seen; undated ones fall back on what the text says.
-        evidence = revision_seen(name)
+        # A revision's name says when it was seen (to the second; the writer may know the
+        # millisecond, which orders two versions of one second); undated ones fall back on
+        # what the text says.
+        named = revision_seen(name)
+        evidence = evidence if evidence is not None and named is not None and evidence // 1000 * 1000 == named else named
     if evidence is None:
         evidence = recordfmt.front_matter_date(record)  # a Jekyll post: when the mirror posted it
     return Version(
@@ -568,9 +571,11 @@ class Archive:
         text = record.text_hash
         if seen is None:
             return ("unchanged", False) if any(v.content_hash == text for v in files) else ("revision", True)
-        second = seen // 1000 * 1000
-        if any(v.content_hash == text and v.evidence is not None and v.evidence // 1000 * 1000 == second for v in files):
-            return "unchanged", False  # this very sighting is archived (a rerun)
+        # This very sighting is archived (a rerun): to the second for imported names, to the
+        # millisecond for a collector, which may see A, B, A within one second.
+        grain = 1000 if every_sighting else 1
+        if any(v.content_hash == text and v.evidence is not None and v.evidence // grain == seen // grain for v in files):
+            return "unchanged", False
         versions = sorted((v for v in files if v.rev >= 0), key=lambda v: v.rev)
         current = current_at(versions, seen)
         if current is not None and current.content_hash == text and not every_sighting:
@@ -626,7 +631,7 @@ class Archive:
                 folder = self.root / REVISIONS / existing.source / stem
                 name = f"{seen // 1000}.md" if seen is not None else f"{UNDATED}.md"
                 final = self._free_name(folder, name, data)
-                written.append(self._stage(b, final, record, existing.source, key, data))
+                written.append(self._stage(b, final, record, existing.source, key, data, evidence=seen))
         return AddResult(status, aid, written[0].path)
 
     def _stage(self, b: _Batch, final: Path, record: Record, source: str, key: str, data: bytes, evidence: int | None = None) -> Version:
