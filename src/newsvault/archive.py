@@ -34,12 +34,13 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from . import record as recordfmt
 from .catalog import Article, Catalog, Version, open_catalog
+from .catalog.timeline import current_at, order_versions
 from .config import CONFIG_NAME, Config, slugify
 from .errors import ArchiveError, CatalogError, NotFound, RecordError
 from .record import Record
@@ -53,6 +54,7 @@ JOURNAL_FILE = "journal.json"
 TEMP_PREFIX = ".nv-"
 TEMP_SUFFIX = ".tmp"
 _NAME_MAX = 9_999_999_999
+UNDATED = "undated"  # name of a revision whose sighting time is unknown
 
 __all__ = ["Archive", "AddResult", "Listener", "Skipped", "Status", "record_name", "is_archive", "write_atomic"]
 
@@ -92,12 +94,35 @@ def record_key(record: Record, source: str) -> str:
     return f"nolink:{source}:{digest}"
 
 
-def _version(rel: str, record: Record, source: str, key: str, data: bytes) -> Version:
-    """The catalog row of one record file: everything in it comes from the file and its path."""
-    name = rel.rsplit("/", 1)[-1][:-3]
-    # A revision's file name is when it was seen (epoch seconds); version 0's first sighting is
-    # not recorded anywhere in the files, so it is unknown.
-    seen = int(name) * 1000 if rel.startswith(REVISIONS + "/") and name.isdigit() else None
+def revision_seen(name: str) -> int | None:
+    """When a revision file's name says its text was seen (epoch ms): ``<seen epoch
+    seconds>.md``, or ``<seen>-<n>.md`` for another text claiming the same second. None for
+    ``undated.md`` / ``undated-<n>.md`` (a text of unknown sighting time) and anything else."""
+    stem = name[:-3] if name.endswith(".md") else name
+    seconds, _, n = stem.partition("-")
+    if seconds.isdigit() and (not n or n.isdigit()):
+        return int(seconds) * 1000
+    return None
+
+
+def is_revision_name(name: str) -> bool:
+    stem = name[:-3] if name.endswith(".md") else name
+    base, _, n = stem.partition("-")
+    return name.endswith(".md") and (base.isdigit() or base == UNDATED) and (not n or n.isdigit())
+
+
+def _version(rel: str, record: Record, source: str, key: str, data: bytes, evidence: int | None = None) -> Version:
+    """The catalog row of one record file: everything in it comes from the file and its path,
+    except ``evidence`` of a record under articles/, which the caller may know (a fetch time)."""
+    name = rel.rsplit("/", 1)[-1]
+    if rel.startswith(REVISIONS + "/"):
+        # A revision's name says when it was seen (to the second; the writer may know the
+        # millisecond, which orders two versions of one second); undated ones fall back on
+        # what the text says.
+        named = revision_seen(name)
+        evidence = evidence if evidence is not None and named is not None and evidence // 1000 * 1000 == named else named
+    if evidence is None:
+        evidence = recordfmt.front_matter_date(record)  # a Jekyll post: when the mirror posted it
     return Version(
         path=rel,
         article_id=article_id(key),
@@ -107,11 +132,12 @@ def _version(rel: str, record: Record, source: str, key: str, data: bytes) -> Ve
         canonical_url=key,
         title=record.title,
         published=record.published,
-        seen=seen,
+        seen=evidence,
         content_hash=record.text_hash,
         file_hash=hashlib.sha256(data).hexdigest(),
         size=len(data),
         variant=record.variant,
+        evidence=evidence,
     )
 
 
@@ -244,15 +270,6 @@ class _Batch:
         paths = [tmp for tmp, _final in self.staged] + self.renamed + [self.archive.state_dir / JOURNAL_FILE]
         with _signals_deferred():
             _remove_all(paths)
-
-
-def _current_at(versions: list[Version], seen: int) -> Version:
-    """The version a reader would have seen at ``seen`` (epoch ms); versions are in rev order."""
-    current = versions[0]
-    for v in versions[1:]:
-        if v.seen is not None and v.seen <= seen:
-            current = v
-    return current
 
 
 def _writer_alive(temp_name: str) -> bool:
@@ -534,15 +551,41 @@ class Archive:
     def classify(self, record: Record, source: str, *, seen: int | None = None) -> Status:
         """What :meth:`add` would make of ``record``: "new", "revision" or "unchanged".
 
-        The one revision rule of newsvault. A text seen at a known time ``seen`` (epoch ms:
-        collect, recheck, ``<unix time>.md`` histories) is unchanged only if it equals the version
-        current at that time, so an edit later reverted (A, B, A) keeps three versions and
-        replaying an observation is a no-op. A text of unknown sighting time (``seen=None``, a
-        plain import) is unchanged if any kept version has it, so re-importing adds nothing."""
+        The one revision rule of newsvault, applied to the article's files as evidence
+        (:mod:`newsvault.catalog.timeline`): a text is a revision when adding it gives the
+        article another version. A text seen at a known time ``seen`` (epoch ms: collect,
+        recheck, ``<unix time>.md`` histories, Jekyll posts) is unchanged when it equals the
+        version current at that time, so an edit later reverted (A, B, A) keeps three versions
+        and replaying an observation is a no-op. A text of unknown sighting time
+        (``seen=None``, a plain import) is unchanged when any file of the article has it."""
+        return self._plan(record, source, seen)[0]
+
+    def _plan(self, record: Record, source: str, seen: int | None, every_sighting: bool = False) -> tuple[Status, bool]:
+        """(status, whether a file is written). An "unchanged" text is still written when it
+        dates a text the archive holds only undated, or only from a later time: the version
+        then takes the earlier time the material gives."""
         aid = article_id(record_key(record, source))
         if self.catalog.get(aid) is None:
-            return "new"
-        return "unchanged" if self._is_unchanged(aid, record.text_hash, seen) else "revision"
+            return "new", True
+        files = self.catalog.files(aid)
+        text = record.text_hash
+        if seen is None:
+            return ("unchanged", False) if any(v.content_hash == text for v in files) else ("revision", True)
+        # This very sighting is archived (a rerun): to the second for imported names, to the
+        # millisecond for a collector, which may see A, B, A within one second.
+        grain = 1000 if every_sighting else 1
+        if any(v.content_hash == text and v.evidence is not None and v.evidence // grain == seen // grain for v in files):
+            return "unchanged", False
+        versions = sorted((v for v in files if v.rev >= 0), key=lambda v: v.rev)
+        current = current_at(versions, seen)
+        if current is not None and current.content_hash == text and not every_sighting:
+            # A collector sees in time order: a sighting of the current text adds nothing.
+            # Imported material arrives in any order, so each dated sighting is kept: an
+            # earlier edit found later may sit between it and the one before.
+            return "unchanged", False
+        candidate = replace(files[0], path=f"{REVISIONS}/?", content_hash=text, evidence=seen, rev=-1)
+        grows = len(order_versions([*files, candidate]).versions) > len(versions)
+        return ("revision" if grows else "unchanged"), True
 
     def add(
         self,
@@ -551,47 +594,57 @@ class Archive:
         *,
         raw: bytes | None = None,
         seen: int | None = None,
+        keep_seen: bool = False,
     ) -> AddResult:
         """Archive one version of an article: new record, revision, or unchanged (see
         :meth:`classify`).
 
         ``raw`` is the file content to keep (imports keep bytes as they came); by default the
-        record is rendered in canonical form. ``seen`` (epoch ms) is when the text was seen;
-        None means unknown (a revision file is then named by the current time).
+        record is rendered in canonical form. ``seen`` (epoch ms) is when the text was seen
+        (None: unknown; the version is then dated by nothing but its publication). A revision
+        is named by it (``<seen seconds>.md``, ``undated.md`` when unknown). A new article's
+        record under ``articles/`` cannot carry it in its name: the catalog keeps it, and with
+        ``keep_seen`` (imports, whose material must survive a rebuild) a copy is also filed as
+        the sighting ``revisions/…/<seen>.md`` unless the text itself says it (a Jekyll date),
+        and every dated sighting not yet archived is kept, in whatever order it arrives.
         """
         key = record_key(record, source)
         aid = article_id(key)
-        when = seen if seen is not None else int(time.time() * 1000)
         with self.batch() as b:
-            status = self.classify(record, source, seen=seen)
-            if status == "unchanged":
+            status, write = self._plan(record, source, seen, every_sighting=keep_seen)
+            if not write:
                 return AddResult("unchanged", aid, None)
             data = raw if raw is not None else recordfmt.render(record).encode("utf-8")
             existing = self.catalog.get(aid)
+            written: list[Version] = []
             if existing is None:
                 folder = self.root / ARTICLES / source
+                when = seen if seen is not None else int(time.time() * 1000)  # only names the file
                 published = record.published if record.published is not None else when
                 final = self._free_name(folder, record_name(published, aid), data)
+                written.append(self._stage(b, final, record, source, key, data, evidence=seen))
+                if keep_seen and seen is not None and recordfmt.front_matter_date(record) != seen:
+                    sighting = self._free_name(self.root / REVISIONS / source / final.name[:-3], f"{seen // 1000}.md", data)
+                    written.append(self._stage(b, sighting, record, source, key, data))
             else:
                 stem = existing.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
                 folder = self.root / REVISIONS / existing.source / stem
-                final = self._free_name(folder, f"{when // 1000}.md", data, bump_seconds=True)
-                source = existing.source
-            if not final.exists():  # else: identical bytes a crashed run left there; adopt them
-                b.stage(final, data)
-            version = _version(self.rel(final), record, source, key, data)
-            self.catalog.put_version(version)
-            b.versions.append(version)
-        return AddResult(status, aid, version.path)
+                name = f"{seen // 1000}.md" if seen is not None else f"{UNDATED}.md"
+                final = self._free_name(folder, name, data)
+                written.append(self._stage(b, final, record, existing.source, key, data, evidence=seen))
+        return AddResult(status, aid, written[0].path)
 
-    def _is_unchanged(self, aid: str, content_hash: str, seen: int | None) -> bool:
-        versions = self.catalog.versions(aid)
-        if seen is None:
-            return any(v.content_hash == content_hash for v in versions)
-        return _current_at(versions, seen).content_hash == content_hash
+    def _stage(self, b: _Batch, final: Path, record: Record, source: str, key: str, data: bytes, evidence: int | None = None) -> Version:
+        if not final.exists():  # else: identical bytes a crashed run left there; adopt them
+            b.stage(final, data)
+        version = _version(self.rel(final), record, source, key, data, evidence=evidence)
+        self.catalog.put_version(version)
+        b.versions.append(version)
+        return version
 
-    def _free_name(self, folder: Path, name: str, data: bytes, bump_seconds: bool = False) -> Path:
-        """``folder/name``, or the next free variant; an existing file with the same bytes is reused."""
+    def _free_name(self, folder: Path, name: str, data: bytes) -> Path:
+        """``folder/name``, or the next free variant ``<stem>-<n>``; an existing file with the
+        same bytes is reused. A revision's variant keeps its second: never an invented time."""
         stem, ext = name.rsplit(".", 1)
         candidate = folder / name
         for n in range(2, 1000):
@@ -600,7 +653,7 @@ class Archive:
                 return candidate
             if not reserved and self._is_leftover(candidate, data):
                 return candidate
-            candidate = folder / (f"{int(stem) + n - 1}.{ext}" if bump_seconds else f"{stem}-{n}.{ext}")
+            candidate = folder / f"{stem}-{n}.{ext}"
         raise ArchiveError(f"no free file name for {name} in {folder}")
 
     def _is_leftover(self, path: Path, data: bytes) -> bool:

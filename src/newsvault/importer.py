@@ -14,10 +14,13 @@ line that does not exist is an error, not an empty import.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +47,8 @@ class ImportReport:
     rejected: int = 0
     rejects: list[dict[str, str]] = field(default_factory=list)
     bytes: int = 0
+    # Files kept, but with a claim about their time that the material contradicts.
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     def reject(self, path: Path | str, reason: str) -> None:
         self.rejected += 1
@@ -58,6 +63,7 @@ class ImportReport:
             "rejected": self.rejected,
             "bytes": self.bytes,
             "rejects": self.rejects,
+            "warnings": self.warnings,
         }
 
 
@@ -129,12 +135,43 @@ def _source_for(path: Path, rec: recordfmt.Record, archive: Archive, explicit: s
     return slugify(parent) if parent else archive.fallback_source
 
 
+_JEKYLL_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})-")
+# A history name may run a little ahead of a publication date given in another time zone.
+_SLACK_MS = 24 * 3600 * 1000
+
+
 def _seen_from_name(path: Path) -> int | None:
-    # Version histories are often kept as <unix time>.md (see corpus/cdt-history).
+    """When the file's name says its text was seen (epoch ms), or None.
+
+    Version histories are kept as ``<unix time>.md`` (see corpus/cdt-history), Jekyll posts as
+    ``YYYY-MM-DD-<title>.md`` (the day the mirror posted them)."""
     stem = path.stem
     if stem.isdigit() and 9 <= len(stem) <= 10:
         return int(stem) * 1000
+    m = _JEKYLL_NAME.match(path.name)
+    if m and path.parent.name == "_posts":
+        try:
+            return int(datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=UTC).timestamp() * 1000)
+        except ValueError:
+            return None
     return None
+
+
+def _sighting(path: Path, rec: recordfmt.Record, now: int) -> tuple[int | None, str | None]:
+    """(when the material says the text was seen, or None; why a claimed time was set aside).
+
+    A time in the future, or well before the article's own publication date, is not evidence
+    of anything: the file is kept, undated, with a warning."""
+    seen = recordfmt.front_matter_date(rec) or _seen_from_name(path)
+    if seen is None:
+        return None, None
+    shown = datetime.fromtimestamp(seen / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if seen > now + _SLACK_MS:
+        return None, f"claims to have been seen {shown}, in the future; kept with an unknown time"
+    if rec.published is not None and seen < rec.published - _SLACK_MS:
+        published = datetime.fromtimestamp(rec.published / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return None, f"claims to have been seen {shown}, before its publication ({published}); kept with an unknown time"
+    return seen, None
 
 
 def import_paths(
@@ -200,7 +237,14 @@ def _import_one(archive: Archive, path: Path, source: str | None, report: Import
         report.reject(path, str(e))
         return
     raw = data if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else text.encode("utf-8")
-    result = archive.add(rec, _source_for(path, rec, archive, source), raw=raw, seen=_seen_from_name(path))
+    seen, doubt = _sighting(path, rec, int(time.time() * 1000))
+    if doubt:
+        report.warnings.append({"path": str(path), "reason": doubt})
+    result = archive.add(rec, _source_for(path, rec, archive, source), raw=raw, seen=seen, keep_seen=True)
+    if result.path is not None and seen is not None:
+        second = seen // 1000
+        if any(v.evidence is not None and v.evidence // 1000 == second and v.content_hash != rec.text_hash for v in archive.catalog.files(result.article_id)):
+            report.warnings.append({"path": str(path), "reason": f"another text of this article claims the same time; both kept (as {result.path}), ordered by content"})
     if result.status == "new":
         report.imported += 1
     elif result.status == "revision":

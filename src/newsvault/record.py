@@ -39,6 +39,7 @@ from .errors import RecordError
 __all__ = [
     "Record",
     "parse",
+    "front_matter_date",
     "render",
     "escape_title",
     "unescape_title",
@@ -353,6 +354,12 @@ def _rfc2822_ms(value: str) -> int | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
+
+
+def front_matter_date(record: Record) -> int | None:
+    """The ``date`` of a Jekyll post's front matter (epoch ms): when the mirror posted it."""
+    value = record.meta.get("date")
+    return _meta_date_ms(value) if value is not None else None
 
 
 def _meta_date_ms(value: Any) -> int | None:

@@ -4,8 +4,10 @@ Everything outside this package talks to the catalog through :class:`Catalog`, s
 backend (PostgreSQL, for many collectors sharing one catalog) is one new module. The SQLite
 backend lives in :mod:`newsvault.catalog.sqlite`.
 
-Model: an *article* (one canonical URL, one short id) has one or more *versions*; version 0 is
-the record file under ``articles/``, later versions are revisions (files under ``revisions/``).
+Model: an *article* (one canonical URL, one short id) has one or more *versions*, ordered by
+when the material says each text was seen (:mod:`newsvault.catalog.timeline`); the record file
+under ``articles/`` is the text archived first, other files are under ``revisions/``. A file
+whose text repeats a version (a later or undated sighting of it) is listed with ``rev`` -1.
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ class Version:
     canonical_url: str
     title: str
     published: int | None  # epoch ms
-    seen: int | None  # epoch ms: when this version was first seen (None: unknown)
+    seen: int | None  # epoch ms: when this version's text was first seen (None: unknown)
     content_hash: str  # Record.text_hash: what a reader sees
     file_hash: str  # sha256 of the file's bytes
     size: int
     variant: str
+    # epoch ms: when this file says its text was seen (a revision's name, a Jekyll post's date,
+    # a collector's fetch); ``seen`` and ``rev`` are derived from it (catalog.timeline).
+    evidence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class Catalog(Protocol):
     def get(self, article_id: str) -> Article | None: ...
     def find_prefix(self, prefix: str, limit: int = 2) -> list[Article]: ...
     def versions(self, article_id: str) -> list[Version]: ...
+    def files(self, article_id: str) -> list[Version]: ...  # every file, repeats included
     def version_at(self, path: str) -> Version | None: ...
     def paths(self) -> Iterator[str]: ...
     def list_articles(

@@ -12,8 +12,10 @@ from typing import Any
 
 from ..errors import CatalogError
 from . import Article, Version
+from .timeline import Ordered, order_versions
 
-SCHEMA_VERSION = 1
+# 2: versions ordered by evidence (the ``evidence`` column, repeats at rev -1).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions(
@@ -29,7 +31,8 @@ CREATE TABLE IF NOT EXISTS versions(
     content_hash TEXT NOT NULL,
     file_hash TEXT NOT NULL,
     size INTEGER NOT NULL,
-    variant TEXT NOT NULL
+    variant TEXT NOT NULL,
+    evidence INTEGER
 );
 CREATE INDEX IF NOT EXISTS versions_article ON versions(article_id, rev);
 CREATE TABLE IF NOT EXISTS articles(
@@ -49,14 +52,30 @@ CREATE INDEX IF NOT EXISTS articles_published ON articles(published DESC, id);
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source, published DESC, id);
 """
 
-_VERSION_COLS = "path, article_id, rev, source, url, canonical_url, title, published, seen, content_hash, file_hash, size, variant"
+_VERSION_COLS = "path, article_id, rev, source, url, canonical_url, title, published, seen, content_hash, file_hash, size, variant, evidence"
+_VERSION_SLOTS = ",".join("?" * 14)
 _ARTICLE_COLS = "id, source, url, canonical_url, title, published, path, latest_path, content_hash, size, versions"
 
 
-def _order_key(v: Version) -> tuple[int, int, str]:
-    # Version 0 is the record under articles/; revisions follow in the order they were seen.
-    when = v.seen if v.seen is not None else (v.published or 0)
-    return (0 if v.path.startswith("articles/") else 1, when, v.path)
+def _row(v: Version) -> tuple[Any, ...]:
+    return (
+        v.path, v.article_id, v.rev, v.source, v.url, v.canonical_url, v.title, v.published, v.seen,
+        v.content_hash, v.file_hash, v.size, v.variant, v.evidence,
+    )
+
+
+def _article_row(article_id: str, ordered: Ordered) -> tuple[Any, ...]:
+    """The article's row: its record is the file under articles/ (whatever version it holds),
+    its title and text those of the latest version."""
+    versions = ordered.versions
+    first, latest = versions[0], versions[-1]
+    every = versions + ordered.repeats
+    record = min((v for v in every if v.path.startswith("articles/")), key=lambda v: v.path, default=first)
+    published = next((v.published for v in versions if v.published is not None), None)
+    return (
+        article_id, first.source, first.url, first.canonical_url, latest.title, published,
+        record.path, latest.path, latest.content_hash, sum(v.size for v in every), len(versions),
+    )
 
 
 def _writable(directory: Path) -> bool:
@@ -130,7 +149,11 @@ class SQLiteCatalog:
         try:
             self.db.execute("PRAGMA synchronous=NORMAL")
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
+            if version == 1:
+                # Derived data in the older order (by arrival): dropped, so that recovery
+                # rebuilds it from the files.
+                self.db.executescript("DROP TABLE IF EXISTS versions; DROP TABLE IF EXISTS articles;")
+            elif version not in (0, SCHEMA_VERSION):
                 raise CatalogError(f"{path}: catalog schema {version} is not supported; run 'newsvault reindex'")
             self.db.executescript(_SCHEMA)
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -175,39 +198,26 @@ class SQLiteCatalog:
     # -- writing ------------------------------------------------------------------------------
     def put_version(self, version: Version) -> None:
         with self.transaction():
-            self.db.execute(
-                f"INSERT OR REPLACE INTO versions({_VERSION_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    version.path, version.article_id, version.rev, version.source, version.url,
-                    version.canonical_url, version.title, version.published, version.seen,
-                    version.content_hash, version.file_hash, version.size, version.variant,
-                ),
-            )
+            self.db.execute(f"INSERT OR REPLACE INTO versions({_VERSION_COLS}) VALUES ({_VERSION_SLOTS})", _row(version))
             self._refresh_article(version.article_id)
 
     def _refresh_article(self, article_id: str) -> None:
-        versions = sorted(self._versions(article_id), key=_order_key)
-        if not versions:
+        ordered = order_versions(self._versions(article_id))
+        if not ordered.versions:
             self.db.execute("DELETE FROM articles WHERE id=?", (article_id,))
             return
-        for rev, v in enumerate(versions):
-            if v.rev != rev:
-                self.db.execute("UPDATE versions SET rev=? WHERE path=?", (rev, v.path))
-        first, latest = versions[0], versions[-1]
-        self.db.execute(
-            f"INSERT OR REPLACE INTO articles({_ARTICLE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                article_id, first.source, first.url, first.canonical_url, latest.title,
-                first.published if first.published is not None else latest.published,
-                first.path, latest.path, latest.content_hash, sum(v.size for v in versions), len(versions),
-            ),
+        self.db.executemany(
+            "UPDATE versions SET rev=?, seen=? WHERE path=?",
+            [(v.rev, v.seen, v.path) for v in ordered.versions + ordered.repeats],
         )
+        self.db.execute(f"INSERT OR REPLACE INTO articles({_ARTICLE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", _article_row(article_id, ordered))
 
     def bulk_put(self, versions: Iterable[Version]) -> list[Version]:
-        """Add many versions at once (a rebuild from the files): revision numbers and article
-        rows are computed here, then written with two ``executemany`` calls, instead of a
-        query per file. A version whose article is known under another source takes that
-        source, as :meth:`put_version` callers do. Returns the versions as stored."""
+        """Add many versions at once (a rebuild from the files): versions are ordered here
+        (:func:`order_versions`, as :meth:`put_version` does one article at a time), then
+        written with two ``executemany`` calls, instead of a query per file. A version whose
+        article is known under another source takes that source, as :meth:`put_version`
+        callers do. Returns the versions as stored (repeats, rev -1, included)."""
         groups: dict[str, list[Version]] = {}
         for v in versions:
             group = groups.setdefault(v.article_id, [])
@@ -217,24 +227,11 @@ class SQLiteCatalog:
         stored: list[Version] = []
         articles = []
         for article_id, group in groups.items():
-            group.sort(key=_order_key)
-            ranked = [replace(v, rev=rev) for rev, v in enumerate(group)]
-            stored += ranked
-            first, latest = ranked[0], ranked[-1]
-            articles.append((
-                article_id, first.source, first.url, first.canonical_url, latest.title,
-                first.published if first.published is not None else latest.published,
-                first.path, latest.path, latest.content_hash, sum(v.size for v in ranked), len(ranked),
-            ))
+            ordered = order_versions(group)
+            stored += ordered.versions + ordered.repeats
+            articles.append(_article_row(article_id, ordered))
         with self.transaction():
-            self.db.executemany(
-                f"INSERT OR REPLACE INTO versions({_VERSION_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (v.path, v.article_id, v.rev, v.source, v.url, v.canonical_url, v.title, v.published, v.seen,
-                     v.content_hash, v.file_hash, v.size, v.variant)
-                    for v in stored
-                ],
-            )
+            self.db.executemany(f"INSERT OR REPLACE INTO versions({_VERSION_COLS}) VALUES ({_VERSION_SLOTS})", [_row(v) for v in stored])
             self.db.executemany(f"INSERT OR REPLACE INTO articles({_ARTICLE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", articles)
         return stored
 
@@ -260,7 +257,10 @@ class SQLiteCatalog:
         return [Version(*r) for r in rows]
 
     def versions(self, article_id: str) -> list[Version]:
-        return sorted(self._versions(article_id), key=lambda v: v.rev)
+        return sorted((v for v in self._versions(article_id) if v.rev >= 0), key=lambda v: v.rev)
+
+    def files(self, article_id: str) -> list[Version]:
+        return self._versions(article_id)
 
     def version_at(self, path: str) -> Version | None:
         row = self.db.execute(f"SELECT {_VERSION_COLS} FROM versions WHERE path=?", (path,)).fetchone()

@@ -81,6 +81,8 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], source: str | None, 
     )
     for r in report.rejects:
         click.echo(f"rejected {r['path']}: {r['reason']}")
+    for w in report.warnings:
+        click.echo(f"warning {w['path']}: {w['reason']}")
 
 
 def _article_json(archive: Archive, article: Article, rev: int | None = None) -> dict[str, Any]:

@@ -308,8 +308,11 @@ def drop_repeats(archive: Archive, article_ids: set[str]) -> list[str]:
     edit at different seconds): the earliest sighting is kept. Returns the paths removed."""
     removed: list[str] = []
     for aid in sorted(article_ids):
-        versions = archive.catalog.versions(aid)
-        removed += [v.path for prev, v in zip(versions, versions[1:], strict=False) if v.content_hash == prev.content_hash and v.rev > 0]
+        # Files repeating a version's text (rev -1) from a later second than its first sighting.
+        removed += [
+            v.path for v in archive.catalog.files(aid)
+            if v.rev < 0 and v.path.startswith("revisions/") and v.evidence is not None and v.seen is not None and v.evidence > v.seen
+        ]
     for rel in removed:
         (archive.root / rel).unlink(missing_ok=True)
     archive.catalog.remove_paths(removed)

@@ -26,7 +26,19 @@ from pathlib import Path
 from typing import Any
 
 from .. import record as recordfmt
-from ..archive import ARTICLES, CATALOG_FILE, JOURNAL_FILE, REVISIONS, STATE_DIR, TEMP_PREFIX, TEMP_SUFFIX, Archive, Skipped, _writer_alive
+from ..archive import (
+    ARTICLES,
+    CATALOG_FILE,
+    JOURNAL_FILE,
+    REVISIONS,
+    STATE_DIR,
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    Archive,
+    Skipped,
+    _writer_alive,
+    is_revision_name,
+)
 from ..catalog import open_catalog
 from ..catalog.sqlite import connect_read_only
 from ..errors import ArchiveError, CatalogError, RecordError
@@ -47,7 +59,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "article-row": ("an article the catalog's article table lacks or describes unlike its versions", True),
     "orphan-revision": ("a revision whose article (version 0) is missing", False),
     "misplaced-revision": ("a revision filed under another article", False),
-    "bad-revision-name": ("a revision not named <seen epoch seconds>.md", False),
+    "bad-revision-name": ("a revision not named <seen epoch seconds>[-n].md or undated[-n].md", False),
     "odd-entry": ("a symbolic link or special file among the records (never followed or read)", False),
     "index-missing": ("an article the search index neither holds nor has queued", True),
     "index-stale": ("a search index entry for an article not in the catalog", True),
@@ -214,8 +226,8 @@ def _revision_problems(archive: Archive, rel: str, owner: str | None) -> list[Pr
         return [Problem("bad-revision-name", rel, "expected revisions/<source>/<stem>/<seen>.md")]
     stem, name = parts[2], parts[3]
     problems = []
-    if not name[:-3].isdigit():
-        problems.append(Problem("bad-revision-name", rel, f"{name!r} is not <seen epoch seconds>.md"))
+    if not is_revision_name(name):
+        problems.append(Problem("bad-revision-name", rel, f"{name!r} is not <seen epoch seconds>[-n].md or undated[-n].md"))
     source = parts[1]
     first = archive.root / ARTICLES / source / f"{stem}.md"
     flat = archive.root / ARTICLES / f"{stem}.md"  # single-outlet archives (old CDT layout)
