@@ -233,3 +233,30 @@ def test_a_file_where_the_state_folder_belongs_is_moved_aside_and_everything_reb
         assert snapshot(reopened) == before and len(reopened.catalog.list_articles()) == count
     finally:
         reopened.close()
+
+
+def test_a_revision_under_another_articles_folder_is_reported_and_never_grafted(archive):
+    """A clone may carry revisions/<source>/<B's stem>/<seen>.md whose URL names article A: it
+    would add a "version" to A. fsck reports it; neither --repair nor reindex adds it to A."""
+    from dataclasses import replace
+
+    from newsvault.record import parse, render
+
+    a, b = [x for x in archive.catalog.list_articles() if x.versions == 1][:2]
+    history_before = [(v.rev, v.content_hash) for v in archive.catalog.versions(a.id)]
+    forged = replace(parse(archive.read_bytes(a.path)), body="<p>伪造的版本：从未发表过的文字。</p>")
+    b_stem = b.path.rsplit("/", 1)[-1].removesuffix(".md")
+    rel = f"revisions/{b.source}/{b_stem}/1700000000.md"
+    (archive.root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (archive.root / rel).write_text(render(forged), encoding="utf-8")
+
+    found = check(archive)
+    assert ("misplaced-revision", rel) in kinds(found) and ("not-in-catalog", rel) not in kinds(found)
+    report = fsck(archive, repair=True)
+    assert ("misplaced-revision", rel) in kinds(report)  # still there: only a person may move or remove it
+    assert [(v.rev, v.content_hash) for v in archive.catalog.versions(a.id)] == history_before
+    result = archive.reindex()
+    assert [(v.rev, v.content_hash) for v in archive.catalog.versions(a.id)] == history_before
+    assert {"path": rel, "reason": result["errors"][-1]["reason"]} in result["errors"]
+    assert "not added to it" in result["errors"][-1]["reason"]
+    assert (archive.root / rel).is_file()  # reported, never deleted

@@ -312,6 +312,18 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     _write_atomic(path, data.encode("utf-8") if isinstance(data, str) else data)
 
 
+def stray_revision(rel: str, first_path: str | None) -> str | None:
+    """Why the revision file ``rel`` must not join the article whose record file is
+    ``first_path`` (its URL names that article, its folder another), or None."""
+    if not rel.startswith(REVISIONS + "/") or first_path is None:
+        return None
+    folder = rel.rsplit("/", 2)[-2]
+    stem = first_path.rsplit("/", 1)[-1].removesuffix(".md")
+    if folder == stem:
+        return None
+    return f"a revision filed under {folder}/ whose URL names the article of {first_path}: not added to it"
+
+
 def _odd_entry(entry: os.DirEntry[str]) -> str | None:
     """Why a directory entry is not walked or read (None: a regular file or a folder)."""
     if entry.is_symlink():
@@ -727,6 +739,8 @@ class Archive:
     def _index_file(self, path: Path) -> Version:
         _rec, version = self.read_version(path)
         existing = self.catalog.lookup_url(version.canonical_url)
+        if existing is not None and (why := stray_revision(version.path, existing.path)):
+            raise RecordError(why)  # never grafted onto the article its URL names
         if existing is not None and existing.source != version.source:
             version = Version(**{**version.__dict__, "source": existing.source})
         self.catalog.put_version(version)
@@ -780,7 +794,13 @@ class Archive:
                     errors.append({"path": self.rel(path), "reason": str(e)})
                 if progress:
                     progress(n)
-            added = catalog.bulk_put(read)  # one batch of inserts, not queries per file
+            # A revision sits in the folder of its article's record file; one found under
+            # another article's folder (a hostile clone can add such a file) is not grafted
+            # onto whichever article its URL names: fsck reports it.
+            first = {v.article_id: v.path for v in read if v.path.startswith(ARTICLES + "/")}
+            strays = {v.path: why for v in read if (why := stray_revision(v.path, first.get(v.article_id)))}
+            errors.extend({"path": path, "reason": why} for path, why in strays.items())
+            added = catalog.bulk_put(v for v in read if v.path not in strays)  # one batch of inserts, not queries per file
         errors.extend({"path": s.path, "reason": s.reason} for s in skipped)
         (self.state_dir / JOURNAL_FILE).unlink(missing_ok=True)
         self._tell_listeners(added, rebuild=True)

@@ -38,6 +38,7 @@ from ..archive import (
     Skipped,
     _writer_alive,
     is_revision_name,
+    stray_revision,
 )
 from ..catalog import open_catalog
 from ..catalog.sqlite import connect_read_only
@@ -185,8 +186,12 @@ def _catalog_state(archive: Archive) -> tuple[dict[str, tuple[str, str, str, str
         catalog.close()
 
 
+# As the catalog derives an article's row (catalog/sqlite.py, _article_row): versions are the
+# rows with rev >= 0 (rev -1: a file repeating a version); the record is the first file under
+# articles/ by path, else version 0; the latest is the highest rev.
 _ARTICLE_ROWS = """
-SELECT v.article_id, a.id, a.versions, COUNT(*), a.path, MIN(CASE WHEN v.rev = 0 THEN v.path END),
+SELECT v.article_id, a.id, a.versions, SUM(v.rev >= 0), a.path,
+       COALESCE(MIN(CASE WHEN v.path LIKE 'articles/%' THEN v.path END), MIN(CASE WHEN v.rev = 0 THEN v.path END)),
        a.latest_path, (SELECT w.path FROM versions w WHERE w.article_id = v.article_id ORDER BY w.rev DESC LIMIT 1)
 FROM versions v LEFT JOIN articles a ON a.id = v.article_id GROUP BY v.article_id
 """
@@ -237,6 +242,36 @@ def _revision_problems(archive: Archive, rel: str, owner: str | None) -> list[Pr
     if owner is not None and not owner.startswith(REVISIONS + "/") and owner.rsplit("/", 1)[-1][:-3] != stem:
         problems.append(Problem("misplaced-revision", rel, f"its text belongs to the article of {owner}"))
     return problems
+
+
+def _unlisted_or_changed(archive: Archive, path: Path, data: bytes, row: tuple[str, str, str, str | None] | None, listed: bool) -> Problem | None:
+    """What is wrong with a record file the catalog does not list, or lists with other bytes."""
+    rel = archive.rel(path)
+    try:
+        recordfmt.parse(data, name=path.name)
+    except RecordError as e:
+        return Problem("unparseable", rel, f"{e} ({len(data)} bytes); {_git_hint(archive.root, rel)}")
+    if listed and row is None:
+        stray = _stray(archive, path, rel)
+        if stray:
+            return Problem("misplaced-revision", rel, stray)
+        return Problem("not-in-catalog", rel, "a record the catalog does not list")
+    if row is not None:
+        return Problem("hash-mismatch", rel, f"edited since it was catalogued (records are never rewritten); {_git_hint(archive.root, rel)}")
+    return None
+
+
+def _stray(archive: Archive, path: Path, rel: str) -> str | None:
+    """For a revision the catalog does not list: why it is one the archive never grafts (its
+    URL names an article whose record file is elsewhere), or None."""
+    if not rel.startswith(REVISIONS + "/"):
+        return None
+    try:
+        version = archive.read_version(path)[1]
+    except (RecordError, OSError):
+        return None
+    owner = archive.catalog.lookup_url(version.canonical_url)
+    return stray_revision(rel, owner.path) if owner is not None else None
 
 
 def _index_problems(archive: Archive, article_ids: set[str]) -> list[Problem]:
@@ -298,15 +333,11 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
         row = rows.get(rel) if rows is not None else None
         digest = hashlib.sha256(data).hexdigest()
         if row is None or row[0] != digest:
-            try:
-                recordfmt.parse(data, name=path.name)
-            except RecordError as e:
-                problems.append(Problem("unparseable", rel, f"{e} ({len(data)} bytes); {_git_hint(archive.root, rel)}"))
+            changed = _unlisted_or_changed(archive, path, data, row, listed=rows is not None)
+            if changed is not None:
+                problems.append(changed)
+            if changed is not None and changed.kind in ("unparseable", "misplaced-revision"):
                 continue
-            if rows is not None and row is None:
-                problems.append(Problem("not-in-catalog", rel, "a record the catalog does not list"))
-            elif row is not None:
-                problems.append(Problem("hash-mismatch", rel, f"edited since it was catalogued (records are never rewritten); {_git_hint(archive.root, rel)}"))
         if rel.startswith(REVISIONS + "/"):
             problems.extend(_revision_problems(archive, rel, row[2] if row else None))
         if progress:
