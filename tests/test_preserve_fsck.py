@@ -57,6 +57,7 @@ def test_clean_archive_is_clean(archive):
 def test_each_damage_found_and_repaired(archive):
     root = archive.root
     versions = {v: archive.catalog.version_at(v) for v in archive.catalog.paths()}
+    before_hashes = {p: v.file_hash for p, v in versions.items() if v is not None}
     revisions = [p for p in versions if p.startswith("revisions/")]
     firsts = [p for p in versions if p.startswith("articles/") and not any(r.split("/")[2] == Path(p).stem for r in revisions)]
     # 1. A record truncated to nothing (unreadable: reported, never "repaired" away).
@@ -119,6 +120,14 @@ def test_each_damage_found_and_repaired(archive):
     assert {k for k, _ in ((p.kind, p.path) for p in repaired.repaired)} >= {"hash-mismatch", "temp-file", "journal", "missing-file"}
     assert archive.catalog.version_at(edited).file_hash == hashlib.sha256((root / edited).read_bytes()).hexdigest()
     assert archive.catalog.version_at(final) is not None
+    # What the repair took as the new truth is on record, with the digests before and after.
+    (log,) = (root / "repairs").glob("*.jsonl")
+    accepted = {e["path"]: e for e in map(json.loads, log.read_text().splitlines())}
+    assert set(accepted) == {half, edited, gone, f"articles/cdt/{stem}.md"}
+    assert accepted[edited]["kind"] == "hash-mismatch" and accepted[edited]["catalogued_sha256"] == before_hashes[edited]
+    assert accepted[edited]["found_sha256"] == hashlib.sha256((root / edited).read_bytes()).hexdigest()
+    assert accepted[gone]["kind"] == "missing-file" and accepted[gone]["found_sha256"] is None
+    assert any(a.startswith("recorded 4 changed or deleted record file(s) in repairs/") for a in repaired.actions)
     # Putting the moved record back (what the hint says to do) makes the archive clean again.
     os.replace(moved_to, moved)
     (root / empty).unlink()  # (or restore it from git)

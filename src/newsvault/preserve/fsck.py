@@ -364,6 +364,39 @@ def _warc_problems(archive: Archive) -> list[Problem]:
     return [Problem("warc", path, what) for path, what in verify_warcs(archive.root).problems or []]
 
 
+REPAIRS_DIR = "repairs"
+
+
+def _log_repair(archive: Archive, accepted: list[Problem]) -> str:
+    """Append-only evidence of what a repair took as the new truth: ``repairs/<UTC time>.jsonl``,
+    one line a file, with the digest the catalog had and the one found (null: deleted). The time
+    is when the repair found it, which is all that is known of when the change happened."""
+    rows, _ = _catalog_state(archive)
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    lines = []
+    for p in accepted:
+        assert p.path is not None
+        path = archive.root / p.path
+        found = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        before = rows.get(p.path, ("",))[0] if rows else ""
+        lines.append(json.dumps({"detected": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "kind": p.kind, "path": p.path,
+                                 "catalogued_sha256": before or None, "found_sha256": found}, ensure_ascii=False))
+    folder = archive.root / REPAIRS_DIR
+    folder.mkdir(exist_ok=True)
+    n = 0
+    while True:
+        target = folder / (f"{stamp}.jsonl" if n == 0 else f"{stamp}-{n}.jsonl")
+        try:
+            with open(target, "x", encoding="utf-8") as f:  # never overwrites an earlier repair's file
+                f.write("\n".join(lines) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            return target.relative_to(archive.root).as_posix()
+        except FileExistsError:
+            n += 1
+
+
 def _refuse_read_only(archive: Archive) -> None:
     """Repair writes derived data; on a read-only disk say so before touching anything."""
     try:
@@ -424,6 +457,11 @@ def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None]
         for suffix in ("", "-wal", "-shm"):
             Path(f"{ipath}{suffix}").unlink(missing_ok=True)
         actions.append(f"removed the damaged search index {STATE_DIR}/{ipath.name}")
+    # A record edited or deleted by hand becomes the truth the rebuild derives from: say so, in
+    # a file of its own that nothing rewrites, before the catalog forgets the old digest.
+    accepted = [p for p in found if p.kind in ("hash-mismatch", "missing-file") and p.path]
+    if accepted:
+        actions.append(f"recorded {len(accepted)} changed or deleted record file(s) in {_log_repair(archive, accepted)}")
     # 3. Opening the catalog rolls an interrupted write forward (the journal), or rebuilds a
     # missing catalog from the files; then whatever else is derived is rebuilt from the files.
     if kinds & {"journal", "catalog-missing", "catalog-damaged", "state-not-folder"}:
