@@ -6,6 +6,7 @@
 #
 #   scripts/lock.sh            # writes constraints.txt at the repository root
 #   LOCK_VENV=/tmp/v scripts/lock.sh   # keep the venv somewhere known (default: a temp dir)
+#   LOCK_KEEP=1 scripts/lock.sh        # keep every existing pin; pin only packages new to the lock
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +21,17 @@ python3 -m venv "$venv"
     echo "# Use: python3 -m pip install -c constraints.txt -e '.[test]'   (or '.[test,bench]')"
     "$venv/bin/python" -m pip freeze --exclude-editable --all | grep -viE '^(pip|setuptools|wheel)==' | LC_ALL=C sort -f
 } > constraints.txt.new
+if [ -n "${LOCK_KEEP:-}" ] && [ -f constraints.txt ]; then
+    # Adding a dependency should not move every other pin: keep the old pins, add the new names.
+    python3 - <<'PY'
+import re
+def pins(path):
+    return {re.split("==", l)[0].lower().replace("_", "-"): l for l in open(path).read().splitlines() if "==" in l}
+old, new = pins("constraints.txt"), pins("constraints.txt.new")
+header = [l for l in open("constraints.txt.new").read().splitlines() if l.startswith("#")]
+kept = [old.get(k, v) for k, v in new.items()]
+open("constraints.txt.new", "w").write("\n".join(header + sorted(kept, key=str.lower)) + "\n")
+PY
+fi
 mv constraints.txt.new constraints.txt
 echo "wrote constraints.txt ($(grep -vc '^#' constraints.txt) pins) from $venv"
