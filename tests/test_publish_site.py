@@ -64,7 +64,8 @@ def test_article_page_shows_everything_a_reader_needs(built):
     v0 = site / article_path(sid, 0)
     assert f'href="../../articles/{sid[:2]}/{sid}.r0.html"' in html and v0.is_file()
     old = v0.read_text(encoding="utf-8")
-    assert "这是本文存档的版本 v0（共 v0–v1，<span class=\"when\">2023-11-07 20:15 北京时间</span> 存档）" in old and "安东尼-美国国务卿布林肯" not in old
+    # v0 was collected at SEEN_BASE (2023-11-15 06:13 Beijing): it says so, not its publication time.
+    assert "这是本文存档的版本 v0（共 v0–v1，<span class=\"when\">2023-11-15 06:13 北京时间</span> 存档）" in old and "安东尼-美国国务卿布林肯" not in old
     assert "个版本" not in old and "已删除" not in old  # the article page carries those
     # sanitised: share bar and promo placeholders gone, images lazy
     assert "分享 :" not in html and "selfpromo" not in html

@@ -135,7 +135,9 @@ def test_eight_legal_7000_by_7000_images_are_decoded_within_the_memory_limit(srv
     root = archive_for(tmp_path, cli, srv.url("/feed.xml"), media=True)
     proc, peak = collect_measured(root, tmp_path)
     assert "Traceback" not in proc.stderr and proc.returncode == 0, proc.stderr
-    assert peak < PEAK_LIMIT_MB, f"collect peaked at {peak} MB"
+    # One such image is 196 MB decoded; ~290 MB is typical here, ~480 MB was seen once under a
+    # loaded suite. Eight decoded at once took 1,224 MB: the bound allows two, never eight.
+    assert peak < 3 * 196 + 100, f"collect peaked at {peak} MB"
     assert all(srv.hits[f"/big{n}.png"] == 1 for n in range(8))
     assert len(list((root / "media").rglob("*.png"))) == 1  # decoded, checked and kept
 
