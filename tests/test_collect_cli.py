@@ -212,3 +212,18 @@ def test_watch_stops_cleanly_on_sigterm(root, srv, recs):
     with Archive.open(root) as a:
         assert a.catalog.count_articles() == 3
     assert not list(root.rglob(".nv-*"))
+
+
+def test_every_generated_workflow_uses_actions_on_a_supported_runtime():
+    """checkout@v4, setup-python@v5, cache@v4, upload-pages-artifact@v3 and deploy-pages@v4 run on
+    the deprecated node20; every workflow newsvault writes names a release past them."""
+    import re
+
+    from newsvault.collect.save_workflow import render_save_workflow
+    from newsvault.collect.workflow import render_workflow
+
+    oldest = {"actions/checkout": 5, "actions/setup-python": 6, "actions/cache": 5, "actions/upload-pages-artifact": 4, "actions/deploy-pages": 5}
+    texts = [render_workflow("newsvault", pages=True), render_save_workflow("newsvault")]
+    used = [(name, int(major)) for text in texts for name, major in re.findall(r"uses:\s*([\w-]+/[\w-]+)@v(\d+)", text)]
+    assert {name for name, _ in used} >= {"actions/checkout", "actions/setup-python"}
+    assert [(name, major) for name, major in used if major < oldest.get(name, 0)] == []
