@@ -10,12 +10,11 @@ issue's number (an integer GitHub sets) reaches the shell, through ``env:``.
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..archive import write_atomic
-from .workflow import check_install
+from .workflow import PYTHON_STEPS, install_steps
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -77,18 +76,7 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 20
     steps:
-      - uses: actions/checkout@v5
-      - uses: actions/setup-python@v6
-        with:
-          python-version: "3.12"
-      - name: install newsvault
-        run: |
-          python -m pip install {install}
-      - name: git identity
-        run: |
-          git config user.name "newsvault"
-          git config user.email "newsvault@users.noreply.github.com"
-      - name: list the requests
+{python_steps}{install_steps}      - name: list the requests
         env:
           GH_TOKEN: ${{{{ github.token }}}}
           EVENT_NAME: ${{{{ github.event_name }}}}
@@ -125,7 +113,7 @@ def render_issue_form() -> str:
 
 
 def render_save_workflow(install: str) -> str:
-    return _WORKFLOW.format(install=shlex.quote(check_install(install)))
+    return _WORKFLOW.format(python_steps=PYTHON_STEPS, install_steps=install_steps(install))
 
 
 def write_save_files(archive: Archive, install: str) -> list[Path]:

@@ -51,25 +51,14 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 30
     steps:
-      - uses: actions/checkout@v5
-      - uses: actions/setup-python@v6
-        with:
-          python-version: "3.12"
-      # Derived state (catalog, ETags) is git-ignored; caching it makes unchanged feeds cost a
+{python_steps}      # Derived state (catalog, ETags) is git-ignored; caching it makes unchanged feeds cost a
       # 304 and spares rebuilding the catalog (newsvault brings a cached one up to HEAD itself).
       - uses: actions/cache@v5
         with:
           path: .newsvault
           key: newsvault-${{{{ github.run_id }}}}
           restore-keys: newsvault-
-      - name: install newsvault
-        run: |
-          python -m pip install {install}
-      - name: git identity
-        run: |
-          git config user.name "newsvault"
-          git config user.email "newsvault@users.noreply.github.com"
-      # Exit 3: some sources (or a mirror) failed while the rest was archived, committed and
+{install_steps}      # Exit 3: some sources (or a mirror) failed while the rest was archived, committed and
       # pushed; keep the run green for that, fail it for anything else.
       - name: collect, update lists, commit, push
         run: |
@@ -123,10 +112,35 @@ def check_install(spec: str) -> str:
     return spec
 
 
+# The steps every generated workflow starts with, in one place: action releases move together
+# (checkout@v4 and setup-python@v5 run on the deprecated node20).
+PYTHON_STEPS = """\
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@v6
+        with:
+          python-version: "3.12"
+"""
+_INSTALL_STEPS = """\
+      - name: install newsvault
+        run: |
+          python -m pip install {install}
+      - name: git identity
+        run: |
+          git config user.name "newsvault"
+          git config user.email "newsvault@users.noreply.github.com"
+"""
+
+
+def install_steps(install: str) -> str:
+    """Installing newsvault from ``install`` (checked, shell-quoted) and the committer's name."""
+    return _INSTALL_STEPS.format(install=shlex.quote(check_install(install)))
+
+
 def render_workflow(install: str, pages: bool = False) -> str:
     text = _HEAD.format(
         evidence="".join(f"          {line}\n" for line in EVIDENCE_STEP.splitlines()),
-        install=shlex.quote(check_install(install)),
+        python_steps=PYTHON_STEPS,
+        install_steps=install_steps(install),
         pages_permissions="\n  pages: write\n  id-token: write" if pages else "",
     )
     return text + (_PAGES if pages else "")
