@@ -266,11 +266,18 @@ def changes_feed_for(
     # material, not the moment of the build; not 1970 either).
     newest = archive.catalog.list_articles(source=slug, limit=1) if not entries else []
     updated = max((e.when for e in entries), default=(newest[0].published or 0) if newest else 0)
+    return _changes_xml(archive, links, entries, title=title, lang_of=title, ident=feed_id(name, "changes/" + (slug or "all")),
+                        updated=updated, self_href=links.changes_feed(slug), page_href=links.changes(slug))
+
+
+def _changes_xml(archive: Archive, links: FeedLinks, entries: list[ChangeEvent], *, title: str, lang_of: str, ident: str,
+                 updated: int, self_href: str, page_href: str) -> str:
+    """A change feed's document: the head every change feed has, then its entries."""
     out = [
-        f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{detect_lang(title)}">\n',
-        f"<title>{_x(title)}</title>\n<id>{_x(feed_id(name, 'changes/' + (slug or 'all')))}</id>\n<updated>{_time(updated)}</updated>\n",
-        f'<link rel="self" type="application/atom+xml" href={_a(links.changes_feed(slug))}/>\n',
-        f'<link rel="alternate" type="text/html" href={_a(links.changes(slug))}/>\n',
+        f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{detect_lang(lang_of)}">\n',
+        f"<title>{_x(title)}</title>\n<id>{_x(ident)}</id>\n<updated>{_time(updated)}</updated>\n",
+        f'<link rel="self" type="application/atom+xml" href={_a(self_href)}/>\n',
+        f'<link rel="alternate" type="text/html" href={_a(page_href)}/>\n',
         "<generator>newsvault</generator>\n",
     ]
     out.extend(_change_entry_xml(e, archive.source_display_name(e.article.source), links) for e in entries)
@@ -297,14 +304,6 @@ def article_changes_feed(
     name = archive.config.name
     entries = [e for e in events if not e.minor][:FEED_SIZE]
     updated = max((e.when for e in entries), default=article.published or 0)
-    out = [
-        f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{detect_lang(article.title or name)}">\n',
-        f"<title>{_x('改动与删除 · ' + (article.title or article.id))}</title>\n<id>{_x(entry_id(article.id, 'changes'))}</id>\n"
-        f"<updated>{_time(updated)}</updated>\n",
-        f'<link rel="self" type="application/atom+xml" href={_a(links.url(article_changes_path(article.id)))}/>\n',
-        f'<link rel="alternate" type="text/html" href={_a(links.article(article.id))}/>\n',
-        "<generator>newsvault</generator>\n",
-    ]
-    out.extend(_change_entry_xml(e, archive.source_display_name(e.article.source), links) for e in entries)
-    out.append("</feed>\n")
-    return "".join(out)
+    return _changes_xml(archive, links, entries, title="改动与删除 · " + (article.title or article.id), lang_of=article.title or name,
+                        ident=entry_id(article.id, "changes"), updated=updated,
+                        self_href=links.url(article_changes_path(article.id)), page_href=links.article(article.id))
