@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -22,6 +22,20 @@ REPO = Path(__file__).resolve().parents[2]
 ALLOWED = "mirror.example.org"
 
 
+
+def wait_listening(proc: subprocess.Popen, port: int, output: Callable[[], str]) -> None:
+    """Until ``newsvault serve`` accepts connections on ``port``; an error with its output if it
+    exits or takes over 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"newsvault serve did not start: {output()}") from None
+            time.sleep(0.05)
+
 @pytest.fixture(scope="module")
 def port(tmp_path_factory) -> Iterator[int]:
     root = tmp_path_factory.mktemp("hostile") / "archive"
@@ -33,15 +47,7 @@ def port(tmp_path_factory) -> Iterator[int]:
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"newsvault serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}") from None
-                time.sleep(0.05)
+        wait_listening(proc, port, lambda: proc.stderr.read().decode() if proc.stderr else "")
         yield port
     finally:
         proc.terminate()
@@ -144,14 +150,7 @@ def test_1100_half_open_connections_leave_the_server_answering_others(tmp_path):
                                 env=env, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=few_files)
     sockets: list[socket.socket] = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.05)
+        wait_listening(proc, port, log.read_text)
         for _ in range(1100):
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(b"GET /api/artic")
