@@ -283,8 +283,16 @@ def _is_commit(root: Path, sha: str) -> bool:
 
 
 def _re_add(archive: Archive, ours: list[tuple[str, bytes]], seen_ms: int) -> tuple[list[str], set[str], set[str]]:
-    """Add this side's record files again on top of the other side's (see :meth:`Archive.add`)."""
+    """Add this side's record files again on top of the other side's (see :meth:`Archive.add`).
+
+    A first version (a file under ``articles/``) whose text the other side already holds is not
+    written again, whichever collector saw it a second or two earlier: its name cannot carry
+    that time, both passes' manifests keep their own capture times, and a second file with the
+    same text would only show readers an edit that never happened. A revision is named by its
+    second, so there the earliest sighting wins (:func:`drop_repeats`)."""
+    from ..archive import record_key
     from ..record import parse
+    from ..urls import article_id
 
     written: list[str] = []
     sources: set[str] = set()
@@ -295,6 +303,9 @@ def _re_add(archive: Archive, ours: list[tuple[str, bytes]], seen_ms: int) -> tu
             seen = int(name) * 1000 if rel.startswith("revisions/") and name.isdigit() else seen_ms
             record = parse(data, name=rel.rsplit("/", 1)[-1])
             source = archive.source_of(rel)
+            held = archive.catalog.files(article_id(record_key(record, source)))
+            if rel.startswith("articles/") and any(v.content_hash == record.text_hash for v in held):
+                continue
             result = archive.add(record, source, raw=data, seen=seen)
             if result.path is not None:
                 written.append(result.path)
