@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .archive import Archive, Listener
 
-__all__ = ["open_archive", "init_archive", "attach", "default_listeners"]
+__all__ = ["open_archive", "init_archive", "attach", "default_listeners", "deferred_listeners"]
 
 
 def default_listeners() -> list[Listener]:
@@ -61,3 +61,11 @@ def init_archive(
 ) -> Archive:
     """Create an empty archive at ``path`` and return it opened with ``listeners``."""
     return attach(Archive.init(path, name=name, default_source=default_source), listeners)
+
+
+def deferred_listeners() -> list[Listener]:
+    """:func:`default_listeners` for short passes (``collect``): the search index is only
+    queued (:mod:`newsvault.index_queue`); the next search, ``serve`` or ``index`` drains it."""
+    from .index_queue import queue_for_index
+
+    return [queue_for_index]

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timezone
 from pathlib import Path
 from types import FrameType
@@ -30,7 +30,7 @@ from ..errors import QueryError
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from ..archive import Archive
+    from ..archive import Archive, Listener
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -280,11 +280,11 @@ def archive_dir(ctx: click.Context) -> Path:
     return Path(obj.get("archive_dir", Path(".")))
 
 
-def open_archive(ctx: click.Context, *, recover: bool = True) -> Archive:
+def open_archive(ctx: click.Context, *, recover: bool = True, listeners: Iterable[Listener] | None = None) -> Archive:
     """The archive of ``-C DIR``, opened through the composition root (listeners, recovery)."""
     from .. import compose
 
-    archive = compose.open_archive(archive_dir(ctx), recover=recover)
+    archive = compose.open_archive(archive_dir(ctx), recover=recover, listeners=listeners)
     ctx.call_on_close(archive.close)
     return archive
 

@@ -324,9 +324,11 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
     from ..archive import CATALOG_FILE, STATE_DIR
     from ..collect import run_pass, run_stoppable
     from ..collect.gitops import check_repo, sync_catalog
+    from ..compose import deferred_listeners
 
     cached = (archive_dir(ctx) / STATE_DIR / CATALOG_FILE).exists()
-    archive = open_archive(ctx)
+    # The pass queues its articles for the search index: the next search indexes them.
+    archive = open_archive(ctx, listeners=deferred_listeners())
     sources = _pick_sources(archive, slugs)
     if commit or push:
         check_repo(archive.root)
