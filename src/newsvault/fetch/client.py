@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -47,7 +48,7 @@ from urllib.request import url2pathname
 from ..encoding import decode
 from ..errors import FetchError, RecordError
 from ._address import GuardedBackend, PrivateAccess, RefusedError, Resolver
-from ._lean import httpx
+from ._lean import httpcore, httpx
 from ._proxy import DIRECT, target_refusal
 from .decoding import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
 
@@ -185,6 +186,12 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _tls_not_loaded() -> ssl.SSLContext:
+    """A client context that verifies certificates and trusts none: a stand-in until the real
+    one is loaded, which fails any TLS connection made without it rather than trusting it."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # (CERT_REQUIRED and hostname checks by default)
+
+
 def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
@@ -195,6 +202,8 @@ class Fetcher:
     def __init__(self, policy: FetchPolicy | None = None):
         self.policy = policy or FetchPolicy()
         self._clients: dict[tuple[PrivateAccess, str | None], httpx.AsyncClient] = {}
+        self._tls_pending: dict[int, httpcore.AsyncConnectionPool] = {}  # id(client): pools not yet given certificates
+        self._tls: ssl.SSLContext | None = None
         self._open = False
         self._all = asyncio.Semaphore(self.policy.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -216,6 +225,10 @@ class Fetcher:
         if client is None:
             p = self.policy
             transport = httpx.AsyncHTTPTransport(
+                # Loading the certificate bundle costs more than a small pass's fetching: a
+                # direct client starts with a context that trusts nothing and takes the real
+                # one before its first https hop (_load_tls).
+                verify=_tls_not_loaded() if proxy is None else True,
                 limits=httpx.Limits(max_connections=p.concurrency, max_keepalive_connections=p.concurrency),
                 proxy=proxy,
             )
@@ -232,7 +245,17 @@ class Fetcher:
                 headers={"User-Agent": p.user_agent, "Accept-Encoding": "gzip, deflate"},
                 trust_env=False,
             )
+            if proxy is None:
+                self._tls_pending[id(client)] = pool
         return client
+
+    def _load_tls(self, client: httpx.AsyncClient) -> None:
+        """Give ``client``'s pool the certificate-checking context (once), before an https hop."""
+        pool = self._tls_pending.pop(id(client), None)
+        if pool is not None:
+            if self._tls is None:
+                self._tls = httpx.create_ssl_context()  # httpx's default: certifi's bundle, or SSL_CERT_FILE
+            pool._ssl_context = self._tls
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
         sem = self._hosts.get(host)
@@ -337,7 +360,10 @@ class Fetcher:
         for hop in range(p.max_redirects + 1):
             if guard_urls is not None and (why := target_refusal(current, guard_urls)) is not None:
                 raise RefusedError(why)
-            host = (urlsplit(current).hostname or "").lower()
+            parts = urlsplit(current)
+            if parts.scheme.lower() == "https":
+                self._load_tls(client)
+            host = (parts.hostname or "").lower()
             # host slot first: tasks queued for one busy host must not hold global slots
             async with self._host_slot(host), self._all:
                 await self._pace(host)
