@@ -25,16 +25,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import multiprocessing
 import os
 import re
 import signal
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..archive import Archive
 from ..clean import clean_html, clean_title, fallback_title, is_teaser, item_time
@@ -55,6 +54,9 @@ from .work import (
     round_trip_problem,
     wants_page,
 )
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 
@@ -583,7 +585,11 @@ async def _cancel(tasks: set[asyncio.Task[_Prepared]]) -> None:
 
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     # forkserver: workers are forked from a clean single-threaded server that has imported
-    # newsvault once, never from this (threaded) process.
+    # newsvault once, never from this (threaded) process. (Imported here: a small pass never
+    # starts workers, and multiprocessing is a noticeable part of its start-up.)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     mp = multiprocessing.get_context("forkserver")
     mp.set_forkserver_preload(["newsvault.collect._workers"])  # imports work; workers ignore signals
     _start_forkserver()
