@@ -88,14 +88,15 @@ def test_a_damaged_index_is_started_over_by_the_pass(root, srv, recs):
 
 
 def test_a_pass_loads_neither_the_engine_nor_the_dictionary(root, srv, recs):
-    """The point of the queue: what the index costs to load is not paid every hour."""
+    """The point of the queue: what the index costs to load is not paid every hour (nor what
+    a small pass never uses: worker processes, httpx's own decoders)."""
     found(root, "无关")
     srv.static("/feed.xml", rss20([Item.of(r) for r in recs[:3]]))
     nv(root, "source", "add", "cdt", srv.url("/feed.xml"))
     code = (
         "import sys\nfrom newsvault.cli import main\n"
         "try:\n    main(['-C', sys.argv[1], 'collect'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-        "print(sorted(m for m in ('rjieba', 'opencc', 'tantivy') if m in sys.modules))\n"
+        "print(sorted(m for m in ('rjieba', 'opencc', 'tantivy', 'multiprocessing', 'zstandard') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=60, check=True).stdout
     assert "3 new" in out

@@ -2,8 +2,10 @@
 
 Every hourly pass is a fresh process, so import time is part of what a pass costs. Two imports
 dominate and buy nothing here: httpcore imports trio whenever it is installed (to support trio
-event loops; newsvault runs on asyncio only), and httpx imports its command-line tool (click,
-rich, pygments). Both are optional imports the libraries guard with ``except ImportError``; a
+event loops; newsvault runs on asyncio only), httpx imports its command-line tool (click,
+rich, pygments), and httpx loads brotli and zstandard for its response decoders, which
+newsvault never uses (it reads raw bodies and decodes them itself, bounded: see decoding.py).
+All are optional imports the libraries guard with ``except ImportError``; a
 ``None`` entry in ``sys.modules`` for the span of the import makes them take that path, and
 is removed straight after, so nothing else in the process is affected.
 """
@@ -28,7 +30,7 @@ def _without(*names: str) -> Iterator[None]:
                 del sys.modules[n]
 
 
-with _without("trio", "httpx._main"):
+with _without("trio", "httpx._main", "brotli", "brotlicffi", "zstandard"):
     import httpcore
     import httpx
 
