@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import platform
+import resource
 import shutil
 import sys
 import time
@@ -97,13 +98,15 @@ def main() -> None:
         t_cold = cold.seconds
         tot = cold.totals()
         assert cold.ok and tot["new"] == args.feeds * args.items, cold.totals()
-        print(f"cold: {t_cold:.2f} s for {tot['new']} new records, of which {cold.write_seconds:.2f} s archiving  (bare GETs: {base_cold:.2f} s)")
+        rss_cold = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"cold: {t_cold:.2f} s for {tot['new']} new records, of which {cold.write_seconds:.2f} s archiving  (bare GETs: {base_cold:.2f} s; {t_cold / base_cold:.1f}x, goal <= 3x)")
+        print(f"peak RSS after the cold pass: {rss_cold:.0f} MB (this process: the pass, the feed server and its feeds); workers {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
 
         base_warm, _ = asyncio.run(bare_gets(urls, policy, conditional=etags))
         warm = asyncio.run(run_pass(archive, sources, policy))
         wt = warm.totals()
         assert warm.ok and wt["not_modified"] == args.feeds and wt["new"] == 0, wt
-        print(f"warm: {warm.seconds:.2f} s, {wt['not_modified']} × 304  (bare conditional GETs: {base_warm:.2f} s)")
+        print(f"warm: {warm.seconds:.2f} s, {wt['not_modified']} × 304  (bare conditional GETs: {base_warm:.2f} s; {warm.seconds / base_warm:.2f}x, goal <= 1.5x)")
 
         # Every feed answers 200 without validators, same items in different bytes (a new
         # channel title): everything is parsed and cleaned again, and nothing is written.
@@ -137,6 +140,8 @@ the same number of bare httpx GETs in the same run, same limits.
 | cold: fetch, parse, clean, archive {tot['new']} records ({files} files) | {t_cold:.2f} s | {base_cold:.2f} s | < 30 s |
 | … of which archiving (files, catalog, search-index listener) | {cold.write_seconds:.2f} s | | |
 | warm: every feed answers 304 | {warm.seconds:.2f} s | {base_warm:.2f} s (conditional GETs) | < 3 s |
+| ratios, same run | cold {t_cold / base_cold:.1f}x, warm {warm.seconds / base_warm:.2f}x the bare GETs | | cold <= 3x, warm <= 1.5x |
+| peak RSS after the cold pass (this process: pass, feed server, feeds; `getrusage`) | {rss_cold:.0f} MB | | <= 400 MB |
 | unchanged: every feed answers 200 (new bytes, same items): re-parsed, entries recognised by fingerprint, nothing written | {same.seconds:.2f} s | {base_cold:.2f} s | – |
 | same bytes again, server without validators (digest match) | {again.seconds:.2f} s | {base_cold:.2f} s | – |
 

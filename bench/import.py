@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import hashlib
 import os
 import statistics
 import subprocess
@@ -51,6 +52,15 @@ def plain_read(corpus: Path) -> tuple[float, int]:
     return time.perf_counter() - t, total
 
 
+def read_and_hash(corpus: Path) -> float:
+    """The floor an import cannot go below: read every candidate file and SHA-256 it."""
+    t = time.perf_counter()
+    for path in iter_candidates([corpus]):
+        with open(path, "rb") as f:
+            hashlib.sha256(f.read()).digest()
+    return time.perf_counter() - t
+
+
 def one_import(corpus: Path) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         archive = init_archive(Path(tmp) / "archive")
@@ -61,12 +71,18 @@ def one_import(corpus: Path) -> tuple[float, dict]:
     return elapsed, report.as_dict()
 
 
-def cli_import(corpus: Path) -> float:
+def cli_import(corpus: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MB, the import process's own, from wait4) of ``newsvault import``."""
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         subprocess.run([sys.executable, "-m", "newsvault", "init", f"{tmp}/a"], check=True, capture_output=True, env=ENV)
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "newsvault", "-C", f"{tmp}/a", "import", str(corpus)], check=True, capture_output=True, env=ENV)
-        return time.perf_counter() - t
+        proc = subprocess.Popen([sys.executable, "-m", "newsvault", "-C", f"{tmp}/a", "import", str(corpus)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            raise SystemExit(f"newsvault import exited {proc.returncode}")
+        return took, usage.ru_maxrss / 1024
 
 
 def _records(start: int) -> list[Record]:
@@ -138,21 +154,29 @@ def main() -> None:
     args = ap.parse_args()
     args.corpus = args.corpus or default_corpus()
 
-    reads, imports, clis = [], [], []
+    reads, hashes, imports, clis, rss = [], [], [], [], []
     report: dict = {}
     for _ in range(args.runs):
         t_read, nbytes = plain_read(args.corpus)
         reads.append(t_read)
+        hashes.append(read_and_hash(args.corpus))
         t_imp, report = one_import(args.corpus)
         imports.append(t_imp)
-        clis.append(cli_import(args.corpus))
+        t_cli, peak = cli_import(args.corpus)
+        clis.append(t_cli)
+        rss.append(peak)
     mb = nbytes / 1e6
     r, i, c = statistics.median(reads), statistics.median(imports), statistics.median(clis)
+    h = statistics.median(hashes)
+    n = report["seen"]
     print(f"corpus: {report['seen']} files, {mb:.1f} MB "
           f"(imported {report['imported']}, revisions {report['revisions']}, unchanged {report['unchanged']}, rejected {report['rejected']})")
     print(f"plain read (baseline):     {r:7.3f} s  {mb / r:8.1f} MB/s")
     print(f"import, in process:        {i:7.3f} s  {mb / i:8.1f} MB/s  ({i / r:.1f}x the plain read)")
     print(f"newsvault import (CLI):    {c:7.3f} s  {mb / c:8.1f} MB/s  (with interpreter start-up)")
+    print(f"read + SHA-256 (baseline): {h:7.3f} s  {n / h:8.0f} files/s")
+    print(f"import, in process:                  {n / i:8.0f} files/s = {h / i:.3f} of the read-and-hash rate (goal >= 0.2)")
+    print(f"newsvault import (CLI):              {n / c:8.0f} files/s = {h / c:.3f} of it; peak RSS {max(rss):.0f} MB (the import process, wait4)")
     print(f"median of {args.runs} runs")
     if args.batches:
         print_batches(args.batches, "quiet filesystem")
