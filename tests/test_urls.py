@@ -55,3 +55,10 @@ def test_ids_are_short_and_stable():
 def test_garbage_does_not_raise():
     for junk in ["", "   ", "not a url", "http://[::1", "https://e.com:99999/", "国际"]:
         canonical_url(junk)
+
+
+def test_runs_of_lower_case_escapes_are_upper_cased_and_unreserved_ones_decoded():
+    # UTF-8 escapes in lower case (as CDT's links have them) beside escaped unreserved characters
+    assert canonical_url("https://h.example/%e4%b8%ad-%2d%41%e6%96%87%7e/%5b%c3%a9") == "https://h.example/%E4%B8%AD--A%E6%96%87~/%5B%C3%A9"
+    assert canonical_url("https://h.example/a?q=%e4%b8%ad%26%2e") == "https://h.example/a?q=%E4%B8%AD%26."
+    assert canonical_url("https://h.example/%E4%B8%AD%41") == "https://h.example/%E4%B8%ADA"

@@ -27,6 +27,9 @@ _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 # Only the escapes that normalisation changes: lower-case hex digits, or an escaped unreserved
 # character (- . 0-9 A-Z _ a-z ~). Matching just these keeps well-formed URLs on a C-speed path.
 _ESCAPE_TO_FIX = re.compile(r"%([a-f][0-9a-fA-F]|[0-9A-F][a-f]|2[DEde]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|7[Ee])")
+# A run of escapes of bytes 0x80-0xFF (UTF-8 of non-ASCII text) only ever changes case: one
+# call upper-cases the run (a Chinese path is dozens of lower-case escapes, one call each before).
+_HIGH_RUN = re.compile(r"(?:%[89a-fA-F][0-9a-fA-F])+")
 
 
 def is_tracking_param(name: str, value: str = "") -> bool:
@@ -58,7 +61,15 @@ def _fix_escape(m: re.Match[str]) -> str:
 def _normalise_escapes(text: str, safe: frozenset[str]) -> str:
     """Decode escapes of unreserved characters, upper-case the rest, encode raw non-ASCII."""
     text = _UNSAFE[id(safe)].sub(_encode, text)
-    return _ESCAPE_TO_FIX.sub(_fix_escape, text) if "%" in text else text
+    if "%" not in text:
+        return text
+    if not text.isupper():  # (no lower-case letter at all: no lower-case hex digit either)
+        text = _HIGH_RUN.sub(_upper, text)
+    return _ESCAPE_TO_FIX.sub(_fix_escape, text)
+
+
+def _upper(m: re.Match[str]) -> str:
+    return m.group(0).upper()
 
 
 def canonical_url(url: str) -> str:
