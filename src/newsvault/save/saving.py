@@ -101,7 +101,9 @@ async def _save_one(archive: Archive, fetcher: Fetcher, given: str, seen: int) -
         return SaveResult(given, "error", f"HTTP {resp.status}", site=site)
     if html is None:
         return SaveResult(given, "unsupported", f"not an HTML page ({resp.content_type or 'no Content-Type'}); not archived", site=site)
-    page = await asyncio.to_thread(read_page, html, resp.url, adapter)
+    # Read here, not in a worker thread: it is pure Python under the GIL, and threads only
+    # add switching to the fetches still running (a third of the time of a 100-page save).
+    page = read_page(html, resp.url, adapter)
     return _archive_page(archive, given, site, page, guess, seen)
 
 
