@@ -312,3 +312,23 @@ def test_weibo_status_every_url_form_and_the_json_endpoint(root: Path, proxy: Lo
     [gone] = _save(root, f"http://m.weibo.cn/status/{sid}")
     assert gone["status"] == "gone" and "该微博已被删除" in gone["message"]
     assert parse((root / r["path"]).read_bytes()).body == body
+
+
+def test_each_adapter_fetches_with_its_own_user_agent(root: Path, proxy: LoopbackServer) -> None:
+    from newsvault.fetch import USER_AGENT
+    from newsvault.save.adapters.wechat import MOBILE_WECHAT
+    from newsvault.save.adapters.zhihu import DESKTOP_CHROME
+
+    article = _page("wechat-article.html")
+    # WeChat gives its own app the post; any other client a page asking to open it in WeChat
+    proxy.route(f"http://mp.weixin.qq.com/s?{BIZ}", lambda req: Reply(200, article, HTML) if "MicroMessenger/" in req.headers.get("User-Agent", "")
+                else Reply(200, "<html><body><p>请在微信客户端打开链接</p></body></html>".encode(), HTML))
+    proxy.route("http://zhuanlan.zhihu.com/p/123456", Reply(200, _page("zhihu-post.html"), HTML))
+    proxy.route("http://news.example.org/2024/report", Reply(200, _page("default-page.html"), HTML))
+    wechat, zhihu, other = _save(root, f"http://mp.weixin.qq.com/s?{BIZ}", "http://zhuanlan.zhihu.com/p/123456", "http://news.example.org/2024/report")
+    assert wechat["status"] == "new" and wechat["title"] == "河南村镇银行储户的第三年"
+    seen = {r.path: r.headers.get("User-Agent") for r in proxy.requests}
+    assert seen["http://mp.weixin.qq.com/s"] == MOBILE_WECHAT
+    assert seen["http://zhuanlan.zhihu.com/p/123456"] == DESKTOP_CHROME
+    assert seen["http://news.example.org/2024/report"] == USER_AGENT  # any other site: newsvault's own
+    assert (zhihu["status"], other["status"]) == ("new", "new")

@@ -92,7 +92,8 @@ async def _save_one(archive: Archive, fetcher: Fetcher, given: str, seen: int) -
     if adapter.api and endpoint is None:
         return SaveResult(given, "unsupported", f"not a {adapter.name} article URL this adapter knows", site=site)
     accept = "application/json, text/plain;q=0.5" if endpoint else _ACCEPT
-    resp = await fetcher.get(endpoint or url, accept=accept, allow_private=private, any_status=True, proxy=config.proxy_for(site))
+    resp = await fetcher.get(endpoint or url, accept=accept, allow_private=private, any_status=True, proxy=config.proxy_for(site),
+                             user_agent=adapter.user_agent)
     guess = adapter.canonical(url) if adapter.canonical else url
     if endpoint is not None:
         return await _save_json(archive, given, site, guess, resp, adapter, seen)
