@@ -150,3 +150,50 @@ def test_the_generated_files_follow_githubs_schemas(tmp_path: Path) -> None:
     for step in workflow["jobs"]["save"]["steps"]:
         assert "github.event.issue" not in step.get("run", "")  # issue text never reaches a script
     assert workflow["permissions"] == {"contents": "write", "issues": "write"}
+
+
+def test_the_answer_links_the_articles_page_on_the_published_site(tmp_path: Path) -> None:
+    import re
+
+    from newsvault.archive import write_atomic
+    from newsvault.compose import init_archive
+    from newsvault.config import CONFIG_NAME
+
+    with LoopbackServer() as proxy:
+        proxy.route("http://zhuanlan.zhihu.com/p/42", Reply(200, PAGE, HTML))
+        archive = init_archive(tmp_path / "archive")
+        archive.config.proxy = proxy.base
+        write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+        archive.close()
+        root = archive.root
+        payload = tmp_path / "event.json"
+        payload.write_text(json.dumps(event("save", "http://zhuanlan.zhihu.com/p/42")))
+        answer = tmp_path / "answer"
+        run_cli("-C", str(root), "save", "--issue-event", str(payload), "--answer-dir", str(answer), check=True)
+        assert "on the site" not in (answer / "comment-1.md").read_text()  # no site configured: no such link
+        toml = root / CONFIG_NAME
+        toml.write_text(toml.read_text() + '\n[site]\nbase_url = "https://owner.github.io/archive/"\n', encoding="utf-8")
+        run_cli("-C", str(root), "save", "--issue-event", str(payload), "--answer-dir", str(answer), check=True)
+    comment = (answer / "comment-1.md").read_text()
+    [page] = re.findall(r"\[on the site\]\(https://owner\.github\.io/archive/([^)]+)\)", comment)
+    assert "blob/HEAD/articles/zhihu/" not in page and "articles/zhihu/" in comment  # the record file is still linked
+    site = tmp_path / "site"
+    run_cli("-C", str(root), "build", "--site", str(site), "--workers", "1", check=True)
+    assert "如何看待一则被删除的新闻" in (site / page).read_text(encoding="utf-8")  # the link leads to the article's page
+
+
+def test_site_base_url_is_checked_and_kept(tmp_path: Path) -> None:
+    from newsvault.config import CONFIG_NAME, Config
+
+    root = tmp_path / "archive"
+    run_cli("init", str(root), check=True)
+    toml = root / CONFIG_NAME
+    plain = toml.read_text()
+    toml.write_text(plain + '\n[site]\nbase_url = "javascript:alert(1)"\n', encoding="utf-8")
+    proc = run_cli("-C", str(root), "save", "http://127.0.0.1:9/")
+    assert proc.returncode != 0 and "site.base_url: expected an http(s):// address" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    toml.write_text(plain + '\n[site]\nbase_url = "https://owner.github.io/archive/"\n', encoding="utf-8")
+    config = Config.load(toml)
+    assert config.site_url == "https://owner.github.io/archive/"
+    toml.write_text(config.dump(), encoding="utf-8")
+    assert Config.load(toml).site_url == "https://owner.github.io/archive/"
