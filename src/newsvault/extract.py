@@ -45,13 +45,14 @@ def _document(html: str, url: str) -> etree._Element:
 _LAZY = ("data-src", "data-original", "data-lazy-src", "data-actualsrc")
 
 
-def _with_lazy_sources(html: str, url: str) -> str | etree._Element:
+def _with_lazy_sources(html: str, url: str, doc: etree._Element | None = None) -> str | etree._Element:
     """The page with each lazy-loaded image's real address in ``src``: trafilatura reads
     ``data-src`` but not ``data-original`` or ``data-lazy-src``, and an image left with its
     1-pixel placeholder ``src`` is dropped later (a real page lost 28 images that way)."""
     if not any(a in html for a in _LAZY[1:]):
-        return html
-    doc = _document(html, url)
+        return html if doc is None else doc
+    if doc is None:
+        doc = _document(html, url)
     for img in doc.iter("img"):
         src = img.get("src", "")
         if not src or src.startswith("data:"):
@@ -74,10 +75,13 @@ def page_title(html: str) -> str:
     return title.strip()
 
 
-def extract_main(html: str, url: str, selector: str | None = None) -> str:
-    """Article HTML from a whole page. Raises :class:`ExtractError` when nothing is found."""
+def extract_main(html: str, url: str, selector: str | None = None, doc: etree._Element | None = None) -> str:
+    """Article HTML from a whole page. Raises :class:`ExtractError` when nothing is found.
+
+    ``doc`` is the page already parsed (``lxml.html``), when the caller has read it too: it is
+    handed to trafilatura (which works on a copy) instead of the page being parsed again."""
     if selector:
-        doc = _document(html, url)
+        doc = doc if doc is not None else _document(html, url)
         try:
             found = doc.cssselect(selector)
         except Exception as e:  # cssselect's SelectorError and ExpressionError
@@ -90,7 +94,7 @@ def extract_main(html: str, url: str, selector: str | None = None) -> str:
     import trafilatura
 
     result = trafilatura.extract(
-        _with_lazy_sources(html, url),
+        _with_lazy_sources(html, url, doc),
         url=url,
         output_format="html",
         include_images=True,

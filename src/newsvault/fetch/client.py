@@ -285,6 +285,7 @@ class Fetcher:
         allow_file: bool = False,
         any_status: bool = False,
         proxy: str | None = None,
+        user_agent: str | None = None,
     ) -> Response:
         """Fetch ``url``; raise :class:`FetchError` (with the reason) once retries are spent.
 
@@ -292,7 +293,8 @@ class Fetcher:
         setting). ``allow_file``: a ``file://`` URL may be read (only for a source configured
         with a local feed). ``any_status``: return 4xx/5xx answers instead of raising (recheck
         wants to see a 404). ``proxy``: this fetch's proxy URL, ``"direct"`` for none (None:
-        the policy's).
+        the policy's). ``user_agent``: this fetch's User-Agent (None: the policy's), for a
+        site that answers only its own clients (``newsvault save``'s adapters).
         """
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
@@ -307,6 +309,8 @@ class Fetcher:
         via = _effective_proxy(self.policy.proxy, proxy)
         client = self._client(private, via)
         headers = _request_headers(etag, last_modified, accept)
+        if user_agent:
+            headers["User-Agent"] = user_agent
         guard: PrivateAccess | None = private if via is not None and private is not True else None
         attempt = 0
         while True:

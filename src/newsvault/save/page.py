@@ -7,11 +7,13 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import lxml.html
 from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from ..clean import clean_html, clean_title
 from ..extract import ExtractError, extract_main
@@ -37,9 +39,19 @@ def _text(el: etree._Element) -> str:
     return " ".join("".join(el.itertext()).split())
 
 
+@lru_cache(maxsize=256)
+def _css(selector: str) -> CSSSelector:
+    """A selector compiled once: compiling costs more than matching (the adapters' rules are few)."""
+    return CSSSelector(selector, translator="html")
+
+
+def _select(el: etree._Element, selector: str) -> list[etree._Element]:
+    return list(_css(selector)(el))
+
+
 def _first(doc: etree._Element, selectors: tuple[str, ...]) -> str:
     for sel in selectors:
-        for el in doc.cssselect(sel):
+        for el in _select(doc, sel):
             value = _text(el)
             if value:
                 return value
@@ -80,7 +92,7 @@ def _time(doc: etree._Element, html: str, adapter: Adapter, ld: dict[str, Any]) 
             if m:
                 return int(m.group("unix")) * 1000
     for sel in adapter.time:
-        for el in doc.cssselect(sel):
+        for el in _select(doc, sel):
             for raw in (el.get("datetime"), el.get("content"), _text(el)):
                 when = _parse_time(raw or "", adapter.tz)
                 if when is not None:
@@ -112,12 +124,12 @@ def notice_in(html: str, adapter: Adapter) -> str | None:
 
 def _body(doc: etree._Element, html: str, url: str, adapter: Adapter) -> str:
     if not adapter.body:
-        return clean_html(extract_main(html, url), url)
+        return clean_html(extract_main(html, url, doc=doc), url)
     for sel in adapter.body:
-        found = doc.cssselect(sel)
+        found = _select(doc, sel)
         if found:
             el = found[0]
-            for junk in [x for sel2 in adapter.drop for x in el.cssselect(sel2)]:
+            for junk in [x for sel2 in adapter.drop for x in _select(el, sel2)]:
                 if junk.getparent() is not None:
                     junk.drop_tree()
             for img in el.iter("img"):  # lazy images: the real address is in data-src

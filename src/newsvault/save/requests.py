@@ -114,7 +114,13 @@ def _section(archive: Archive, r: SaveResult, repo: str) -> str:
         day = datetime.fromtimestamp(r.published / 1000, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
         lines.append(f"**{day}** (UTC+8) · {r.site}")
     link = f"https://github.com/{repo}/blob/HEAD/{r.path}" if repo else r.path
-    lines += ["", html_to_text(record.body), "", f"Archived ({r.status}): [{r.path}]({link}) · original: <{record.url}>"]
+    links = [f"Archived ({r.status}): [{r.path}]({link})"]
+    if archive.config.site_url and r.id:  # the article's page on the published site (its versions, its images)
+        from ..publish.render import article_path
+
+        links.append(f"[on the site]({archive.config.site_url.rstrip('/')}/{article_path(r.id)})")
+    links.append(f"original: <{record.url}>")
+    lines += ["", html_to_text(record.body), "", " · ".join(links)]
     return "\n".join(lines)
 
 

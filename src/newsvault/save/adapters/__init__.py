@@ -2,7 +2,7 @@
 
 A rule says which URLs are the site's (hosts, a path pattern), where the title, author,
 publication time and body are on its pages (CSS selectors, tried in order; a ``meta`` element
-gives its ``content``), which notices mean the page was deleted or blocked, and how its URL
+gives its ``content``), the User-Agent its pages want, which notices mean the page was deleted or blocked, and how its URL
 forms map to one canonical URL. :func:`pick` finds the rule for a URL; the default rule (any
 other page) takes trafilatura's main text and the page's ``og:``/JSON-LD metadata.
 """
@@ -32,6 +32,9 @@ class Adapter:
     canonical: Callable[[str], str] | None = field(default=None, compare=False)  # URL form -> the one URL
     canonical_from_page: tuple[str, ...] = ()  # where the page names its own URL (``og:url``)
     tz: str = "Asia/Shanghai"  # times written without an offset are local to the site
+    # The User-Agent this site's pages are fetched with (None: newsvault's own): some sites
+    # answer only their own clients, or give a different page to others.
+    user_agent: str | None = None
     # Sites whose article comes as JSON (Weibo): the endpoint for a URL, and the fields of its
     # ``data`` object (dotted paths); ``json_pictures`` is a list of {"large": {"url": …}}.
     api: Callable[[str], str | None] | None = field(default=None, compare=False)

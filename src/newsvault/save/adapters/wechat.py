@@ -28,10 +28,20 @@ def canonical(url: str) -> str:
     return f"https://mp.weixin.qq.com{path}" + (f"?{parts.query}" if parts.query else "")
 
 
+# WeChat's own in-app browser on Android: the post as the app shows it (other clients may get a
+# "请在微信客户端打开链接" page or a reduced one).
+MOBILE_WECHAT = (
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
+    "Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 MicroMessenger/8.0.47.2560(0x28002F35) "
+    "WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+)
+
+
 WECHAT = Adapter(
     name="wechat",
     hosts=("mp.weixin.qq.com",),
     path=r"^/s(/|$)",
+    user_agent=MOBILE_WECHAT,
     title=("#activity-name", "meta[property='og:title']"),
     author=("#js_name", ".account_nickname_inner", "meta[name='author']"),
     time_script=r'(?:\bb\s*=\s*"|\bct\s*=\s*")(?P<unix>\d{9,11})"',

@@ -53,10 +53,18 @@ def api(url: str) -> str | None:
     return f"{scheme}://m.weibo.cn/statuses/show?id={sid}" if sid else None
 
 
+# The status endpoint answers a mobile browser (the reference archivers send one).
+MOBILE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.4 Mobile/15E148 Safari/604.1"
+)
+
+
 WEIBO = Adapter(
     name="weibo",
     hosts=("m.weibo.cn", "weibo.com", "www.weibo.com", "weibo.cn", "weibointl.api.weibo.com"),
     path=r"^/(status/|detail/|\d+/\w+|share/)",
+    user_agent=MOBILE_SAFARI,
     gone=("该微博已被删除", "该微博不存在", "由于博主设置，目前内容暂不可见", "抱歉，此微博已被作者删除", "该内容已被作者删除"),
     canonical=canonical,
     api=api,

@@ -13,10 +13,17 @@ def canonical(url: str) -> str:
     return f"https://zhuanlan.zhihu.com/p/{m.group(1)}" if m else url
 
 
+# Column pages are read from the desktop layout (the mobile one moves the article).
+DESKTOP_CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
+
+
 ZHIHU = Adapter(
     name="zhihu",
     hosts=("zhuanlan.zhihu.com",),
     path=r"^/p/\d+",
+    user_agent=DESKTOP_CHROME,
     title=("h1.Post-Title", "meta[property='og:title']"),
     author=(".AuthorInfo meta[itemprop='name']", "meta[itemprop='name']"),
     time=("meta[itemprop='datePublished']", ".ContentItem-time"),
