@@ -8,7 +8,11 @@ import gzip
 import httpx
 import pytest
 
+from collect_helpers import local_archive, no_dns
+from media_helpers import enable_media, image, reopen
 from newsvault.compose import open_archive
+from newsvault.fetch import FetchPolicy
+from newsvault.media import backfill
 from newsvault.record import Record
 from newsvault.serve.cache import accepts_gzip
 from publish_helpers import SEEN_BASE, make_archive
@@ -87,3 +91,24 @@ def test_errors_are_not_kept(served):
 ])
 def test_accept_encoding(value, allowed):
     assert accepts_gzip(value) is allowed
+
+
+def test_a_kept_article_page_shows_images_kept_after_it(tmp_path, loopback):
+    """`media backfill` writes only the media catalog: the page kept before it must still go."""
+    loopback.static("/shot.png", image("PNG", (60, 40), (10, 120, 200)), "image/png")
+    archive = local_archive(tmp_path / "archive")
+    enable_media(archive.root)
+    archive = reopen(archive)
+    try:
+        with archive.batch():
+            aid = archive.add(Record("有图", loopback.url("/a/1.html"), SEEN_BASE,
+                                     f'<p>正文</p><p><img src="{loopback.url("/shot.png")}" alt="截图"></p>'), "cdt", seen=SEEN_BASE).article_id
+        with live_server(archive.root) as base, httpx.Client(base_url=base, timeout=30) as c:
+            before = c.get(f"/articles/{aid}").text
+            assert 'src="/media/' not in before and "截图" in before
+            assert c.get(f"/articles/{aid}").text == before  # kept
+            report = backfill(archive, policy=FetchPolicy(timeout=0.5, deadline=2.0, retries=0, resolver=no_dns), now=SEEN_BASE)
+            assert report.fetched == 1
+            assert 'src="/media/' in c.get(f"/articles/{aid}").text
+    finally:
+        archive.close()

@@ -4,9 +4,10 @@ A crowd of readers asks for the same front page, the same popular articles and t
 searches; rendering each of them again (SQLite reads, templates, snippets) is what limited the
 server. :class:`PageCache` (ASGI middleware) keeps each successful GET answer, byte for byte,
 under its path, query, host and scheme, tagged with the archive's state
-(:meth:`~newsvault.serve.readers.Readers.state`: the catalog's and search index's SQLite
-``data_version``, the files checks and config live in). Any change to the archive — an import
-or collect in another process, a recheck, an edited config — moves the state and empties the
+(:meth:`~newsvault.serve.readers.Readers.state`: the catalog's, search index's and media
+catalog's SQLite ``data_version``, the files checks and config live in). Any change to the
+archive — an import or collect in another process, a media backfill, a recheck, an edited
+config — moves the state and empties the
 cache, so a kept answer is never older than what the handlers would render now.
 
 Each kept answer also carries an ``ETag`` (a hash of its bytes: ``If-None-Match`` gets a 304)

@@ -8,8 +8,9 @@ renderer caches is refreshed when the files it comes from change: deletion state
 ``newsvault.toml`` does. Files are looked at at most once a second, whatever the request rate.
 
 :meth:`Readers.state` sums all of it up in one value, for the page cache
-(:mod:`~newsvault.serve.cache`): it changes with any commit to the catalog or the search index
-(SQLite's ``data_version``, exact, whichever process wrote) and with the generations above.
+(:mod:`~newsvault.serve.cache`): it changes with any commit to the catalog, the search index
+or the media catalog (SQLite's ``data_version``, exact, whichever process wrote) and with the
+generations above.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..archive import CATALOG_FILE, STATE_DIR, Archive
 from ..catalog.sqlite import connect_read_only
 from ..compose import open_archive
 from ..errors import IndexBusy
+from ..media.store import CATALOG_NAME as MEDIA_CATALOG
 from ..preserve.checks import CHECKS_DIR
 from ..publish.render import PageRenderer
 from ..search import index_for
@@ -120,7 +122,9 @@ class Readers:
         self.local = threading.local()
         self.catch_up_lock = threading.Lock()
         self.watch = ChangeWatch(root, watch_interval)
-        self.versions = [DatabaseVersion(root / STATE_DIR / CATALOG_FILE), DatabaseVersion(root / STATE_DIR / SEARCH_FILE)]
+        # The media catalog too: `media backfill` keeps images without touching the catalog,
+        # and article pages then point at the kept copies.
+        self.versions = [DatabaseVersion(root / STATE_DIR / name) for name in (CATALOG_FILE, SEARCH_FILE, MEDIA_CATALOG)]
         self.state_lock = threading.Lock()
 
     def state(self) -> tuple[object, ...]:
