@@ -6,7 +6,8 @@ the catalog (only the derived search index catches up with imports made meanwhil
 Layout: handlers are module-level functions of the request — pages and feeds in
 :mod:`~newsvault.serve.pages`, the JSON API in :mod:`~newsvault.serve.api`, error answers in
 :mod:`~newsvault.serve.errors` — listed in one route table (:data:`ROUTES`); the middleware
-(:mod:`~newsvault.serve.middleware`: host check, security headers) is declared in
+(:mod:`~newsvault.serve.middleware`: host check, security headers; :mod:`~newsvault.serve.cache`:
+rendered answers kept while the archive is unchanged) is declared in
 :func:`create_app`; per-thread archive access and change watching live in
 :mod:`~newsvault.serve.readers`.
 """
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp
 from ..archive import Archive
 from ..publish.render import STATIC_DIR
 from . import api, pages
+from .cache import PageCache
 from .errors import EXCEPTION_HANDLERS
 from .middleware import SECURITY_HEADERS, HostCheck, SecurityHeaders
 from .readers import Readers
@@ -89,7 +91,8 @@ def create_app(root: Path | str, *, catch_up: bool = True, allowed_hosts: Iterab
         routes=ROUTES,
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
-        middleware=[Middleware(HostCheck, allowed_hosts=list(allowed_hosts))],
+        # The host check first: a refused name never reaches (or fills) the page cache.
+        middleware=[Middleware(HostCheck, allowed_hosts=list(allowed_hosts)), Middleware(PageCache, state=readers.state)],
     )
     app.state.readers = readers
     # Outermost, so the headers are on every answer: errors, and the host check's refusals.

@@ -6,23 +6,32 @@ parallel while Python renders. New catalog content is seen by the next query (SQ
 renderer caches is refreshed when the files it comes from change: deletion state when
 ``checks/*.jsonl`` change (``newsvault recheck`` run meanwhile), the whole archive when
 ``newsvault.toml`` does. Files are looked at at most once a second, whatever the request rate.
+
+:meth:`Readers.state` sums all of it up in one value, for the page cache
+(:mod:`~newsvault.serve.cache`): it changes with any commit to the catalog, the search index
+or the media catalog (SQLite's ``data_version``, exact, whichever process wrote) and with the
+generations above.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
 
-from ..archive import Archive
+from ..archive import CATALOG_FILE, STATE_DIR, Archive
+from ..catalog.sqlite import connect_read_only
 from ..compose import open_archive
 from ..errors import IndexBusy
+from ..media.store import CATALOG_NAME as MEDIA_CATALOG
 from ..preserve.checks import CHECKS_DIR
 from ..publish.render import PageRenderer
 from ..search import index_for
+from ..search.index import SEARCH_FILE
 
-__all__ = ["Readers", "ChangeWatch"]
+__all__ = ["Readers", "ChangeWatch", "DatabaseVersion"]
 
 CONFIG_FILE = "newsvault.toml"
 
@@ -72,6 +81,39 @@ class ChangeWatch:
             self.lock.release()
 
 
+class DatabaseVersion:
+    """Which committed state of one SQLite file is current: its ``PRAGMA data_version`` (which
+    changes when any other connection, in any process, commits) and the file's identity (a
+    file replaced by a rebuild is a new state too). None while the file does not exist."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db: sqlite3.Connection | None = None
+        self.ident: tuple[int, int] | None = None
+
+    def __call__(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            self.close()
+            return None
+        ident = (st.st_dev, st.st_ino)
+        try:
+            if self.db is None or ident != self.ident:
+                self.close()
+                self.db, self.ident = connect_read_only(self.path), ident
+            row = self.db.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            self.close()
+            return None
+        return (*ident, int(row[0]))
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+        self.db = self.ident = None
+
+
 class Readers:
     """One Archive (and page renderer) per worker thread, kept up to date by a :class:`ChangeWatch`."""
 
@@ -80,6 +122,17 @@ class Readers:
         self.local = threading.local()
         self.catch_up_lock = threading.Lock()
         self.watch = ChangeWatch(root, watch_interval)
+        # The media catalog too: `media backfill` keeps images without touching the catalog,
+        # and article pages then point at the kept copies.
+        self.versions = [DatabaseVersion(root / STATE_DIR / name) for name in (CATALOG_FILE, SEARCH_FILE, MEDIA_CATALOG)]
+        self.state_lock = threading.Lock()
+
+    def state(self) -> tuple[object, ...]:
+        """A value that changes whenever what the pages are rendered from changes (see the
+        module docstring): cheap, a few microseconds."""
+        with self.state_lock:
+            self.watch.poll()
+            return (self.watch.config_generation, self.watch.checks_generation, *(v() for v in self.versions))
 
     def _fresh(self) -> None:
         """Forget this thread's cached state that changed files made stale."""
