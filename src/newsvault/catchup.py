@@ -64,8 +64,10 @@ def work_tree_changes(root: str) -> tuple[str | None, dict[str, str]] | None:
                 "--untracked-files=all", "--no-renames", "--", ARTICLES, REVISIONS)
     if done is None or done.returncode != 0:
         return None
-    prefix = _run(root, "rev-parse", "--show-prefix")
-    strip = prefix.stdout.decode("utf-8", "surrogateescape").strip() if prefix is not None and prefix.returncode == 0 else ""
+    strip = ""
+    if not os.path.exists(os.path.join(root, ".git")):  # a folder inside a repository (rare: a second call)
+        prefix = _run(root, "rev-parse", "--show-prefix")
+        strip = prefix.stdout.decode("utf-8", "surrogateescape").strip() if prefix is not None and prefix.returncode == 0 else ""
     head: str | None = None
     changes: dict[str, str] = {}
     for entry in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
