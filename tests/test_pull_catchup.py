@@ -168,3 +168,25 @@ def listening(url: str, proc: subprocess.Popen) -> httpx.Response:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def test_records_written_without_a_commit_are_not_read_again(tmp_path):
+    """An import (or a collect without --commit) leaves records git does not know yet; the
+    catalog already holds them, so a read only hashes them once, and a later edit is seen."""
+    from newsvault.catchup import catch_up
+    from newsvault.compose import open_archive
+
+    root = tmp_path / "a"
+    run_cli("init", str(root), "--git", check=True)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "one.md").write_text("<!--1593000000000-->\n[一号](https://example.org/news/1)\n------\n\n<p>正文。</p>\n", encoding="utf-8")
+    run_cli("-C", str(root), "import", str(src), check=True)
+    with open_archive(root, catch_up=False) as archive:
+        assert catch_up(archive).uncommitted == []
+        (rel,) = archive.catalog.paths()
+        path = root / rel
+        path.write_text(path.read_text(encoding="utf-8").replace("一号", "二号"), encoding="utf-8")
+        assert catch_up(archive).uncommitted == [rel]
+        assert archive.catalog.list_articles()[0].title == "二号"
+        assert catch_up(archive).uncommitted == []

@@ -18,6 +18,7 @@ Outside git nothing can be known cheaply: ``newsvault reindex`` rebuilds after h
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .archive import ARTICLES, REVISIONS, write_atomic
+from .errors import RecordError
 
 if TYPE_CHECKING:
     from .archive import Archive
@@ -44,7 +46,7 @@ Stamp = tuple[str, int, int]  # git status letter, mtime_ns, size (0, 0 for a de
 class CatchUp:
     head: str | None = None  # HEAD's commit (None: not a git repository, or no commit yet)
     committed: list[str] = field(default_factory=list)  # record paths changed between noted and HEAD
-    uncommitted: list[str] = field(default_factory=list)  # record paths changed in the work tree
+    uncommitted: list[str] = field(default_factory=list)  # record paths the work tree holds unlike the catalog
     rebuilt: bool = False  # the catalog's commit was unknown: rebuilt from the files
     stale: bool = False  # changes were found but the catalog cannot be written
     seconds: float = 0.0
@@ -112,6 +114,27 @@ def _stamps(root: str, changes: dict[str, str], before: dict[str, Stamp]) -> dic
     return now
 
 
+def _unlike_catalog(archive: Archive, rels: list[str]) -> list[str]:
+    """Those of ``rels`` the catalog does not hold as they are: the records an import or a
+    collect without ``--commit`` wrote are new to git but not to the catalog (hashing a file
+    costs far less than reading it as a record again)."""
+    out = []
+    for rel in rels:
+        held = archive.catalog.version_at(rel)
+        try:
+            data = archive.read_bytes(rel)  # never follows a link out of the archive
+        except RecordError:
+            out.append(rel)  # a link or special file: refresh_paths leaves it to fsck
+            continue
+        except OSError:
+            if held is not None:
+                out.append(rel)  # deleted
+            continue
+        if held is None or held.file_hash != hashlib.sha256(data).hexdigest():
+            out.append(rel)
+    return out
+
+
 def _load_worktree(archive: Archive) -> dict[str, Stamp]:
     try:
         data = json.loads((archive.state_dir / WORKTREE_FILE).read_text(encoding="utf-8"))
@@ -166,6 +189,8 @@ def catch_up(archive: Archive, *, fresh: bool = False, work_tree: bool = True, w
     noted = read_head(archive)
     if head and noted != head and not fresh:
         committed = _committed(root, noted, head) if noted else None
+        if committed is None and not work_tree:
+            return result  # fsck: a rebuild would hide what it is there to find; it reports the differences
         if committed is None:
             result.rebuilt = True  # a catalog of unknown age: only a rebuild is sure
         else:
@@ -176,7 +201,8 @@ def catch_up(archive: Archive, *, fresh: bool = False, work_tree: bool = True, w
         now = before
     elif not fresh:
         # a file that changed since it was last looked at, or that is back to HEAD's text
-        result.uncommitted = sorted({p for p, s in now.items() if before.get(p) != s} | (before.keys() - now.keys()))
+        looked = sorted({p for p, s in now.items() if before.get(p) != s} | (before.keys() - now.keys()))
+        result.uncommitted = _unlike_catalog(archive, looked)
     if not (result.rebuilt or result.committed or result.uncommitted) and noted == (head or noted) and before == now:
         result.seconds = time.perf_counter() - started
         return result
