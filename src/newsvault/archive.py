@@ -753,6 +753,8 @@ class Archive:
         records = [r for r in rels if r.startswith((ARTICLES + "/", REVISIONS + "/"))]
         versions: list[Version] = []
         with self.catalog.transaction():
+            # the articles of dropped rows change too (a deleted file may end its article)
+            dropped = [v for r in records if (v := self.catalog.version_at(r)) is not None]
             self.catalog.remove_paths(records)
             for rel in records:
                 path = self.root / rel
@@ -761,7 +763,7 @@ class Archive:
                         versions.append(self._index_file(path))
                     except (RecordError, OSError):
                         continue  # not a record; fsck reports it
-        self._tell_listeners(versions, rebuild=False)
+        self._tell_listeners(versions + dropped, rebuild=False)
         return versions
 
     def reindex(self, progress: Callable[[int], None] | None = None) -> dict[str, Any]:

@@ -9,6 +9,9 @@ this module is the one place that wires them together, so dependencies point dow
     archive = open_archive(path, recover=False)    # e.g. fsck: look before anything changes
     archive = open_archive(path, listeners=[])     # no search index kept up to date
 
+Then the catalog and the search index catch up with git and the work tree (a pull, a
+checkout, a hand edit: :mod:`newsvault.catchup`), for about the cost of one ``git status``.
+
 Recovery (:meth:`Archive.recover`) is an explicit step here, not a side effect of reading
 ``archive.catalog``: it builds the catalog of an archive opened for the first time, rebuilds a
 damaged one, and finishes a batch that a killed writer left half-done.
@@ -16,10 +19,13 @@ damaged one, and finishes a batch that a killed writer left half-done.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .archive import Archive, Listener
+from . import catchup
+from .archive import CATALOG_FILE, Archive, Listener
+from .errors import CatalogError
 
 __all__ = ["open_archive", "init_archive", "attach", "default_listeners", "deferred_listeners"]
 
@@ -39,16 +45,33 @@ def attach(archive: Archive, listeners: Iterable[Listener] | None = None) -> Arc
     return archive
 
 
-def open_archive(path: Path | str = ".", *, listeners: Iterable[Listener] | None = None, recover: bool = True) -> Archive:
+def open_archive(
+    path: Path | str = ".",
+    *,
+    listeners: Iterable[Listener] | None = None,
+    recover: bool = True,
+    catch_up: bool = True,
+    work_tree: bool = True,
+    warn: Callable[[str], None] | None = None,
+) -> Archive:
     """Open the archive at ``path`` with ``listeners`` (default: :func:`default_listeners`)
-    and, unless ``recover`` is false, bring its derived data in line with its files."""
+    and, unless ``recover`` is false, bring its derived data in line with its files; then,
+    unless ``catch_up`` is false, with what git and the work tree hold now
+    (:func:`newsvault.catchup.catch_up`; ``work_tree`` false: committed changes only)."""
     archive = attach(Archive.open(path), listeners)
-    if recover:
-        try:
+    try:
+        existed = (archive.state_dir / CATALOG_FILE).is_file()
+        if recover:
             archive.recover()
-        except BaseException:
-            archive.close()
-            raise
+        if catch_up and recover:
+            catchup.catch_up(archive, fresh=not existed, work_tree=work_tree, warn=warn)
+        elif catch_up and existed:
+            # without recovery, a damaged catalog is left for the caller (fsck) to see
+            with contextlib.suppress(CatalogError):
+                catchup.catch_up(archive, work_tree=work_tree, warn=warn)
+    except BaseException:
+        archive.close()
+        raise
     return archive
 
 

@@ -280,11 +280,23 @@ def archive_dir(ctx: click.Context) -> Path:
     return Path(obj.get("archive_dir", Path(".")))
 
 
-def open_archive(ctx: click.Context, *, recover: bool = True, listeners: Iterable[Listener] | None = None) -> Archive:
-    """The archive of ``-C DIR``, opened through the composition root (listeners, recovery)."""
+def warn(message: str) -> None:
+    click.echo(f"newsvault: warning: {one_line(message)}", err=True)
+
+
+def open_archive(
+    ctx: click.Context,
+    *,
+    recover: bool = True,
+    listeners: Iterable[Listener] | None = None,
+    catch_up: bool = True,
+    work_tree: bool = True,
+) -> Archive:
+    """The archive of ``-C DIR``, opened through the composition root (listeners, recovery,
+    catching up with git and the work tree; ``work_tree`` false: committed changes only)."""
     from .. import compose
 
-    archive = compose.open_archive(archive_dir(ctx), recover=recover, listeners=listeners)
+    archive = compose.open_archive(archive_dir(ctx), recover=recover, listeners=listeners, catch_up=catch_up, work_tree=work_tree, warn=warn)
     ctx.call_on_close(archive.close)
     return archive
 
@@ -370,5 +382,5 @@ def iter_lines(rows: list[list[str]]) -> Iterator[str]:
 
 __all__ = [
     "main", "open_archive", "check_sources", "archive_dir", "emit_json", "is_tty", "fmt_time", "parse_date", "Progress", "iter_lines",
-    "count_option", "seconds_option", "fail", "describe_exception", "Stopped", "QueryCommand",
+    "count_option", "seconds_option", "fail", "warn", "describe_exception", "Stopped", "QueryCommand",
 ]

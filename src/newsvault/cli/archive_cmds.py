@@ -207,9 +207,12 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def reindex(ctx: click.Context, as_json: bool) -> None:
     """Rebuild the catalog and search index from the record files alone."""
-    archive = open_archive(ctx, recover=False)
+    from ..catchup import catch_up
+
+    archive = open_archive(ctx, recover=False, catch_up=False)
     with Progress("reindexing") as bar:
         result = archive.reindex(progress=bar.update)
+    catch_up(archive, fresh=True)  # note the commit and work tree the rebuilt catalog reflects
     if as_json:
         emit_json(result)
         return

@@ -177,7 +177,9 @@ def fsck(ctx: click.Context, repair: bool, as_json: bool) -> None:
     from ..preserve.fsck import fsck as run_fsck
     from ._app import Progress
 
-    archive = open_archive(ctx, recover=False)  # look before anything changes
+    # Look before anything changes; what git brought (a pull, a checkout) is not a problem and
+    # is taken in first; a hand edit or deletion is left for the check to report.
+    archive = open_archive(ctx, recover=False, work_tree=False)
     with Progress("checking") as bar:
         report = run_fsck(archive, repair=repair, progress=bar.update)
     if as_json:

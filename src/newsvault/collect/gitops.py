@@ -243,15 +243,10 @@ HEAD_FILE = "catalog-head"
 
 
 def mark_catalog(archive: Archive) -> None:
-    """Note the commit the catalog now reflects (for :func:`sync_catalog`)."""
-    from ..archive import write_atomic
+    """Note the commit (and work tree) the catalog now reflects (see :mod:`newsvault.catchup`)."""
+    from ..catchup import catch_up
 
-    try:
-        head = _git(archive.root, "rev-parse", "-q", "--verify", "HEAD")
-    except GitError:
-        return  # no commit yet
-
-    write_atomic(archive.state_dir / HEAD_FILE, head + "\n")
+    catch_up(archive, fresh=True)
 
 
 def sync_catalog(archive: Archive, fresh: bool) -> int:

@@ -347,6 +347,7 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
         report.catalogued = len(rows)
         for rel in sorted(set(rows) - seen_paths):
             problems.append(Problem("missing-file", rel, f"catalogued but not on disk; {_git_hint(archive.root, rel)}"))
+        problems.extend(_hand_changes(archive, {(p.kind, p.path) for p in problems}))
         problems.extend(_article_row_problems(archive))
         problems.extend(_index_problems(archive, {r[1] for r in rows.values()}))
     from ..media.check import media_problems
@@ -355,6 +356,30 @@ def check(archive: Archive, progress: Callable[[int], None] | None = None) -> Fs
     problems.extend(_warc_problems(archive))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _hand_changes(archive: Archive, reported: set[tuple[str, str | None]]) -> list[Problem]:
+    """Committed records edited or deleted by hand that an earlier command already took into
+    the catalog (so the digests agree): git still says they differ from HEAD."""
+    from ..catchup import hand_changes
+
+    problems = []
+    for rel, status in sorted(hand_changes(archive).items()):
+        if status == "M" and ("hash-mismatch", rel) not in reported:
+            problems.append(Problem("hash-mismatch", rel, f"edited by hand since it was committed (records are never rewritten); {_git_hint(archive.root, rel)}"))
+        elif status == "D" and ("missing-file", rel) not in reported:
+            problems.append(Problem("missing-file", rel, f"deleted by hand since it was committed; {_git_hint(archive.root, rel)}"))
+    return problems
+
+
+def _note_tree(archive: Archive, accepted: list[str]) -> None:
+    """After a repair: the catalog reflects HEAD and the work tree as they are, hand changes
+    in ``accepted`` included (fsck no longer reports them)."""
+    from ..catchup import accept_hand_changes, catch_up
+
+    catch_up(archive, fresh=True)
+    if accepted:
+        accept_hand_changes(archive, accepted)
 
 
 def _warc_problems(archive: Archive) -> list[Problem]:
@@ -471,6 +496,7 @@ def fsck(archive: Archive, repair: bool = False, progress: Callable[[int], None]
     if not rebuilt and kinds & {"not-in-catalog", "missing-file", "hash-mismatch", "article-row", "index-missing", "index-stale", "index-damaged"}:
         result = archive.reindex()
         actions.append(f"rebuilt the catalog and search index from {result['versions']} record files")
+    _note_tree(archive, [p.path for p in accepted if p.path])
     if kinds & {"media-missing", "media-corrupt"}:
         from ..media.check import refetch
 
