@@ -646,6 +646,28 @@ class Archive:
                 written.append(self._stage(b, final, record, existing.source, key, data, evidence=seen))
         return AddResult(status, aid, written[0].path)
 
+    def add_sighting(self, record: Record, source: str, *, raw: bytes, seen: int, stem: str) -> AddResult:
+        """File ``raw``, a text seen at ``seen`` (epoch ms) that has no record file of its own (a
+        version recovered from git), as the revision ``revisions/<source>/<stem>/<seen>.md``.
+
+        ``stem`` names the folder when the article has no record file here (the repository
+        deleted it): the sightings then are the article. Otherwise the revision goes beside the
+        article's other versions, as :meth:`add` files it. A sighting already filed adds nothing."""
+        key = record_key(record, source)
+        aid = article_id(key)
+        with self.batch() as b:
+            status, write = self._plan(record, source, seen, every_sighting=True)
+            if not write:
+                return AddResult("unchanged", aid, None)
+            existing = self.catalog.get(aid)
+            if existing is not None:
+                source = existing.source
+                parts = existing.path.split("/")
+                stem = parts[-2] if parts[0] == REVISIONS else parts[-1].rsplit(".", 1)[0]
+            final = self._free_name(self.root / REVISIONS / source / stem, f"{seen // 1000}.md", raw)
+            version = self._stage(b, final, record, source, key, raw, evidence=seen)
+        return AddResult(status, aid, version.path)
+
     def _stage(self, b: _Batch, final: Path, record: Record, source: str, key: str, data: bytes, evidence: int | None = None) -> Version:
         if not final.exists():  # else: identical bytes a crashed run left there; adopt them
             b.stage(final, data)
