@@ -12,8 +12,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from newsvault.compose import init_archive, open_archive
+from newsvault.continuing import open_in_place
 from newsvault.importer import import_paths
+from publish_helpers import CHROMIUM, chromium
 
 URL = "https://chinadigitaltimes.net/chinese/2020/06/650001.html"
 T0 = 1_592_000_000  # commit times (epoch seconds), an hour apart
@@ -80,8 +84,6 @@ def test_a_file_overwritten_in_three_commits_gives_three_versions_dated_by_the_c
 def test_a_second_run_reads_only_new_commits_and_adds_nothing_for_old_ones(tmp_path):
     repo = overwritten_repo(tmp_path / "repo")
     with open_archive(repo) as archive:
-        from newsvault.continuing import open_in_place
-
         first = open_in_place(archive)
         assert (first.commits, first.revisions) == (3, 2)
         files = sorted(p.relative_to(repo) for p in repo.rglob("*.md"))
@@ -102,7 +104,8 @@ def test_a_second_run_reads_only_new_commits_and_adds_nothing_for_old_ones(tmp_p
         assert len(versions(archive)) == 4
 
 
-def test_a_deleted_file_comes_back_with_every_text_marked_removed_by_its_commit(tmp_path, cli):
+def deleted_repo(tmp_path: Path) -> tuple[Path, str, str]:
+    """A repository where one article was edited, then its file deleted: (repo, its URL, the commit)."""
     repo = tmp_path / "repo"
     git(tmp_path, "init", "-q", "repo")
     gone_url = "https://chinadigitaltimes.net/chinese/2020/06/650003.html"
@@ -110,7 +113,13 @@ def test_a_deleted_file_comes_back_with_every_text_marked_removed_by_its_commit(
                   "articles/1002_删除.md": record("删除", "原文", gone_url)}, T0)
     commit(repo, {"articles/1002_删除.md": record("删除", "改过", gone_url)}, T0 + 3600)
     removal = commit(repo, {"articles/1002_删除.md": None}, T0 + 7200)
-    cli("-C", str(repo), "open", check=True)
+    return repo, gone_url, removal
+
+
+def test_a_deleted_file_comes_back_with_every_text_marked_removed_by_its_commit(tmp_path, cli):
+    repo, gone_url, removal = deleted_repo(tmp_path)
+    with open_archive(repo) as archive:
+        open_in_place(archive)
     assert not (repo / "articles/1002_删除.md").exists()  # the repository's deletion stands
     with open_archive(repo) as archive:
         assert versions(archive, gone_url) == [(T0 * 1000, "<p>原文</p>"), ((T0 + 3600) * 1000, "<p>改过</p>")]
@@ -120,13 +129,32 @@ def test_a_deleted_file_comes_back_with_every_text_marked_removed_by_its_commit(
     shown = cli("-C", str(repo), "show", aid, check=True).stdout
     assert f"removed   from the repository by commit {removal[:12]}" in shown
     assert "removed" not in cli("-C", str(repo), "show", "https://chinadigitaltimes.net/chinese/2020/06/650004.html", check=True).stdout
+    fsck = cli("-C", str(repo), "fsck")
+    assert fsck.returncode == 0, fsck.stdout  # its revisions are the article: not orphans
     # a rebuild from the files alone (no git) keeps the deleted article and its versions
     shutil.rmtree(repo / ".git")
-    cli("-C", str(repo), "reindex", check=True)
     with open_archive(repo) as archive:
+        archive.reindex()
         assert len(versions(archive, gone_url)) == 2
-    # opening again does not mark it twice
+        # opening again does not mark it twice
+        open_in_place(archive)
     assert len((repo / "checks/removed.jsonl").read_text().splitlines()) == 1
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+def test_the_site_page_of_an_article_removed_from_the_repository_says_by_which_commit(tmp_path, cli):
+    repo, gone_url, removal = deleted_repo(tmp_path)
+    with open_archive(repo) as archive:
+        open_in_place(archive)
+        aid = archive.catalog.lookup_url(gone_url).id
+    site = tmp_path / "site"
+    cli("-C", str(repo), "build", "--site", str(site), "--workers", "1", check=True)
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto((site / f"articles/{aid[:2]}/{aid}.html").as_uri(), wait_until="load")
+        assert page.locator(".banner.removed").inner_text() == f"已从本仓库删除（2020-06-13，提交 {removal[:12]}）；以下是删除前存档的文本"
+        assert "改过" in page.locator("article").inner_text()
 
 
 def test_a_shallow_clone_says_so_once_and_keeps_what_the_tree_has(tmp_path, cli):
@@ -174,8 +202,6 @@ def test_opening_in_place_and_importing_the_tree_give_the_same_articles_and_vers
     report = import_paths(imported, [repo])
     assert report.history is not None and report.history.removed == 1
     with open_archive(repo) as archive:
-        from newsvault.continuing import open_in_place
-
         open_in_place(archive)
 
         def histories(a) -> dict[str, list[tuple[int | None, str]]]:
