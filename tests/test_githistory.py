@@ -210,3 +210,55 @@ def test_opening_in_place_and_importing_the_tree_give_the_same_articles_and_vers
         assert histories(archive) == histories(imported)
         assert len(histories(archive)) == 2
     imported.close()
+
+
+def cdt_repo(tmp_path: Path, corpus: Path, n: int = 3) -> Path:
+    """A flat CDT-form repository (the duty-machine CDT archive's own files), folder named
+    unlike its outlet."""
+    repo = tmp_path / "copied-elsewhere"
+    (repo / "articles").mkdir(parents=True)
+    git(repo, "init", "-q")
+    for path in sorted((corpus / "cdt" / "articles").iterdir())[:n]:
+        shutil.copyfile(path, repo / "articles" / path.name)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "update", when=T0)
+    return repo
+
+
+def test_continuing_a_flat_cdt_repository_writes_the_new_record_like_its_neighbours(tmp_path, corpus):
+    from newsvault import record as recordfmt
+    from newsvault.config import Config
+    from newsvault.layout import Layout
+
+    repo = cdt_repo(tmp_path, corpus)
+    names = sorted(p.name for p in (repo / "articles").iterdir())
+    with open_archive(repo) as archive:
+        open_in_place(archive)
+        config = Config.load(repo / "newsvault.toml")
+        assert config.layout == Layout(folders="flat", names="counting-down", titled=True, form="cdt")
+        assert config.default_source == "cdt"  # from the records' URLs, not the folder's name
+        assert {a.source for a in archive.catalog.list_articles()} == {"cdt"}
+        new = recordfmt.Record("新文章｜标题", "https://chinadigitaltimes.net/chinese/2020/07/650100.html", 1_593_800_000_000, "<p>正文</p>")
+        result = archive.add(new, "cdt", seen=1_593_800_100_000)  # as a collect pass adds it
+    lowest = min(int(n.split("_", 1)[0]) for n in names)
+    assert result.path == f"articles/{lowest - 1}_新文章｜标题.md"
+    written = (repo / result.path).read_text(encoding="utf-8")
+    assert written == "[新文章｜标题](https://chinadigitaltimes.net/chinese/2020/07/650100.html)\n------\n日期：Fri, 03 Jul 2020 18:13:20 +0000\n\n<p>正文</p>\n"
+    assert recordfmt.parse(written).variant == "cdt" == recordfmt.parse((repo / "articles" / names[0]).read_bytes()).variant
+    assert sorted(p.name for p in (repo / "articles").iterdir())[0] == result.path.split("/")[1]  # sorts first: newest
+    assert git(repo, "diff", "--stat") == ""  # no file of the repository changed
+    assert "/.newsvault/" in (repo / ".gitignore").read_text().splitlines()
+
+
+def test_show_of_a_record_path_shows_that_file(tmp_path, cli):
+    repo = overwritten_repo(tmp_path / "repo")
+    with open_archive(repo) as archive:
+        open_in_place(archive)
+        files = [v.path for v in archive.catalog.versions(archive.catalog.lookup_url(URL).id)]
+    assert len(files) == 3
+    for path, body in zip(files, ["第一版", "第二版", "第三版"], strict=True):
+        shown = cli("-C", str(repo), "show", path, check=True).stdout
+        assert f"file      {path}" in shown and body in shown
+    # the current file holds the newest text (which git dates by its commit): that file is shown
+    shown = cli("-C", str(repo), "show", "articles/1000_标题.md", check=True).stdout
+    assert "file      articles/1000_标题.md" in shown and "第三版" in shown and "(version 2 of 3)" in shown

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomli_w
 
 from .errors import ConfigError
+from .layout import FOLDERS, FORMS, NAMES, Layout
 
 CONFIG_NAME = "newsvault.toml"
 
@@ -33,7 +34,8 @@ def slugify(text: str) -> str:
 # Validation: one problem, named by its key (``sources[2].feeds: expected a list of URLs, got 5``)
 # ---------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "sources", "changes", "digest", "mail")
+_TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "layout", "sources", "changes", "digest", "mail")
+_LAYOUT_KEYS = ("folders", "names", "titled", "form")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private", "proxy")
 _CAPTURE_KEYS = ("warc",)
@@ -94,6 +96,23 @@ def _optional_string(table: dict[str, Any], key: str, prefix: str) -> str | None
     if key not in table:
         return None
     return _string(table, key, prefix, default="")
+
+
+def _choice(table: dict[str, Any], key: str, prefix: str, choices: tuple[str, ...]) -> str:
+    value = table.get(key, choices[0])
+    if value not in choices:
+        raise _Invalid(prefix + key, f"expected one of {', '.join(map(repr, choices))}, got {_shown(value)}")
+    return str(value)
+
+
+def _layout(table: dict[str, Any]) -> Layout:
+    """``[layout]``: how a continued repository names and writes its records (docs/continuing.md)."""
+    return Layout(
+        folders=_choice(table, "folders", "layout.", FOLDERS),
+        names=_choice(table, "names", "layout.", NAMES),
+        titled=_boolean(table, "titled", "layout.", default=False),
+        form=_choice(table, "form", "layout.", FORMS),
+    )
 
 
 def _boolean(table: dict[str, Any], key: str, prefix: str, default: bool) -> bool:
@@ -405,6 +424,8 @@ class Config:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     # ``[git] remotes``: where ``collect --push`` pushes, in order; None: every configured remote
     git_remotes: list[str] | None = None
+    # A continued repository's own layout (newsvault.layout); None: newsvault's.
+    layout: Layout | None = None
     changes: ChangesConfig = field(default_factory=lambda: ChangesConfig())
     digest: DigestConfig = field(default_factory=lambda: DigestConfig())
     mail: MailConfig | None = None
@@ -438,6 +459,8 @@ class Config:
         _no_unknown_keys(capture, _CAPTURE_KEYS, "capture.")
         git = _table(data, "git")
         _no_unknown_keys(git, _GIT_KEYS, "git.")
+        layout = _table(data, "layout")
+        _no_unknown_keys(layout, _LAYOUT_KEYS, "layout.")
         config = cls(
             name=_string(archive, "name", "archive.", default=cls.name),
             default_source=_optional_string(archive, "default_source", "archive."),
@@ -449,6 +472,7 @@ class Config:
             media=_media(data),
             evidence=_evidence(data),
             git_remotes=_remotes(git),
+            layout=_layout(layout) if layout else None,
             **_reach(data),
         )
         _check_config(config)
@@ -475,6 +499,8 @@ class Config:
             data["media"] = self.media.to_toml()
         if self.git_remotes is not None:
             data["git"] = {"remotes": list(self.git_remotes)}
+        if self.layout is not None:
+            data["layout"] = self.layout.to_toml()
         data.update(_reach_toml(self))
         if self.sources:
             data["sources"] = [s.to_toml() for s in self.sources]

@@ -2,16 +2,27 @@
 
 ``newsvault open`` makes such a repository a newsvault archive without rewriting any of its
 files: ``.newsvault/`` (derived data) is git-ignored so that the original's ``git add .`` never
-commits it, the catalog is built from the record files, and the texts git holds from before
-are recovered as dated versions (:mod:`newsvault.githistory`).
+commits it; the repository's layout (newsvault.layout) and, for a single-outlet repository,
+the source of its records are recorded in newsvault.toml, so new records are written like
+their neighbours; the catalog is built from the record files, and the texts git holds from
+before are recovered as dated versions (:mod:`newsvault.githistory`).
 """
 
 from __future__ import annotations
 
-from .archive import STATE_DIR, TEMP_PREFIX, TEMP_SUFFIX, Archive, write_atomic
-from .githistory import HistoryReport, recover_history
+from collections import Counter
+from urllib.parse import urlsplit
 
-__all__ = ["open_in_place", "ignore_state"]
+from . import record as recordfmt
+from .archive import ARTICLES, STATE_DIR, TEMP_PREFIX, TEMP_SUFFIX, Archive, write_atomic
+from .config import CONFIG_NAME, slugify
+from .errors import RecordError
+from .githistory import HistoryReport, recover_history
+from .layout import detect
+
+__all__ = ["open_in_place", "ignore_state", "records_source"]
+
+_SAMPLE = 200  # records read to name the source of a single-outlet repository
 
 
 def ignore_state(archive: Archive) -> bool:
@@ -26,7 +37,39 @@ def ignore_state(archive: Archive) -> bool:
     return True
 
 
+def records_source(archive: Archive) -> str | None:
+    """The source of the records directly under articles/ (a single-outlet repository), from
+    what they say (their URLs' host), never from the folder's name. None when there are none."""
+    hosts: Counter[str] = Counter()
+    folder = archive.root / ARTICLES
+    files = sorted(p for p in folder.glob("*.md") if p.is_file() and not p.is_symlink())[:_SAMPLE] if folder.is_dir() else []
+    for path in files:
+        try:
+            host = urlsplit(recordfmt.parse(path.read_bytes(), name=path.name).url).hostname
+        except (OSError, RecordError, ValueError):
+            continue
+        if host:
+            hosts[host] += 1
+    if not hosts:
+        return None
+    host = hosts.most_common(1)[0][0]
+    return archive.config.source_for_host(host) or slugify(host.removeprefix("www.").split(".")[0])
+
+
 def open_in_place(archive: Archive) -> HistoryReport:
     """Make the repository at ``archive.root`` ready to continue, and recover its history."""
     ignore_state(archive)
+    config = archive.config
+    changed = False
+    if config.layout is None:
+        config.layout = detect(archive.root)
+        changed = True
+    named = False
+    if config.default_source is None and (source := records_source(archive)) is not None:
+        config.default_source = source
+        changed = named = True
+    if changed or not (archive.root / CONFIG_NAME).is_file():
+        write_atomic(archive.root / CONFIG_NAME, config.dump())
+    if named:
+        archive.reindex()  # the catalog was built with the folder's name as the records' source
     return recover_history(archive)

@@ -164,8 +164,13 @@ def show(ctx: click.Context, ref: str, as_json: bool, raw: bool, evidence: bool)
         show_evidence(archive, article, as_json)
         return
     data = _article_json(archive, article, rev)
+    # A record path shows that very file (its text is the version chosen above).
+    named = ref.strip() if ref.strip().endswith(".md") and archive.catalog.version_at(ref.strip()) is not None else None
+    path = named or data["versions"][data["rev"]]["path"]
+    if named:
+        data["body_html"] = archive.read(named).body
     if raw:
-        click.echo((archive.root / data["versions"][data["rev"]]["path"]).read_text(encoding="utf-8"), nl=False)
+        click.echo(archive.read_bytes(path).decode("utf-8"), nl=False)
         return
     if as_json:
         emit_json(data)
@@ -177,7 +182,7 @@ def show(ctx: click.Context, ref: str, as_json: bool, raw: bool, evidence: bool)
     config = archive.config
     click.echo(f"published {fmt_time(article.published, with_seconds=True)} UTC  ({fmt_time(article.published, config.zone)} {config.timezone})")
     click.echo(f"url       {data['url']}")
-    click.echo(f"file      {data['versions'][data['rev']]['path']}")
+    click.echo(f"file      {path}")
     if removed := data["removed_from_repository"]:
         click.echo(f"removed   from the repository by commit {removed['commit'][:12]} ({fmt_time(removed['removed'])} UTC, was {removed['path']})")
     click.echo("")
