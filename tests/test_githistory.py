@@ -262,3 +262,20 @@ def test_show_of_a_record_path_shows_that_file(tmp_path, cli):
     # the current file holds the newest text (which git dates by its commit): that file is shown
     shown = cli("-C", str(repo), "show", "articles/1000_标题.md", check=True).stdout
     assert "file      articles/1000_标题.md" in shown and "第三版" in shown and "(version 2 of 3)" in shown
+
+
+def test_a_record_the_original_wrote_with_a_line_break_in_its_title_is_read_and_fsck_is_clean(tmp_path, cli):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    # as duty-machine/news wrote it: the title trimmed at its ends only
+    text = "<!--1593714504000-->\n[两行的\n标题](https://www.rfi.fr/cn/20200702-two-lines)\n------\n\n<p>正文</p>\n"
+    commit(repo, {"articles/rfi/1048000.md": text}, T0)
+    with open_archive(repo) as archive:
+        open_in_place(archive)
+        article = archive.catalog.lookup_url("https://www.rfi.fr/cn/20200702-two-lines")
+        assert article is not None and article.title == "两行的\n标题"
+        assert archive.read("articles/rfi/1048000.md").body == "<p>正文</p>"
+    fsck = cli("-C", str(repo), "fsck")
+    assert fsck.returncode == 0, fsck.stdout
+    assert (repo / "articles/rfi/1048000.md").read_text(encoding="utf-8") == text
