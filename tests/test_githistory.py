@@ -131,6 +131,13 @@ def test_a_deleted_file_comes_back_with_every_text_marked_removed_by_its_commit(
     assert "removed" not in cli("-C", str(repo), "show", "https://chinadigitaltimes.net/chinese/2020/06/650004.html", check=True).stdout
     fsck = cli("-C", str(repo), "fsck")
     assert fsck.returncode == 0, fsck.stdout  # its revisions are the article: not orphans
+    # the note is no check result: a deletion noticed at the source still stands beside it
+    from newsvault.preserve.checks import append_checks, deleted_articles, latest_checks
+
+    assert aid not in latest_checks(repo)  # never re-checked at its source
+    append_checks(repo, "cdt", [{"id": aid, "url": gone_url, "checked": (T0 + 3700) * 1000, "status": "gone", "http": 404}])
+    with open_archive(repo) as archive:
+        assert deleted_articles(archive) == {aid: (T0 + 3700) * 1000}
     # a rebuild from the files alone (no git) keeps the deleted article and its versions
     shutil.rmtree(repo / ".git")
     with open_archive(repo) as archive:
