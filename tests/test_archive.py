@@ -100,8 +100,10 @@ def test_link_less_items_are_kept_apart_by_content(archive):
 def test_resolve_by_id_prefix_url_path_and_revision(archive):
     r = archive.add(rec(), "rfi")
     archive.add(rec(body="<p>改</p>"), "rfi")
-    for ref in (r.article_id, r.article_id[:6], "https://www.rfi.fr/cn/a?utm_medium=x", r.path):
+    for ref in (r.article_id, r.article_id[:6], "https://www.rfi.fr/cn/a?utm_medium=x"):
         assert archive.resolve(ref) == (archive.catalog.get(r.article_id), None)
+    # a record path names the version that file holds
+    assert archive.resolve(r.path) == (archive.catalog.get(r.article_id), 0)
     assert archive.resolve(f"{r.article_id}@1")[1] == 1
     with pytest.raises(NotFound, match="versions 0–1"):
         archive.resolve(f"{r.article_id}@5")

@@ -43,6 +43,7 @@ from .catalog import Article, Catalog, Version, open_catalog
 from .catalog.timeline import current_at, order_versions
 from .config import CONFIG_NAME, Config, slugify
 from .errors import ArchiveError, CatalogError, NotFound, RecordError
+from .layout import NEWSVAULT, next_name, render_in_form
 from .record import Record
 from .urls import article_id, canonical_url
 
@@ -626,14 +627,18 @@ class Archive:
             status, write = self._plan(record, source, seen, every_sighting=keep_seen)
             if not write:
                 return AddResult("unchanged", aid, None)
-            data = raw if raw is not None else recordfmt.render(record).encode("utf-8")
             existing = self.catalog.get(aid)
+            # A new record follows the repository's own layout (newsvault.layout); revisions are
+            # newsvault's own files and keep the canonical form unless imported as they came.
+            layout = self.config.layout if existing is None and self.config.layout is not None else NEWSVAULT
+            data = raw if raw is not None else render_in_form(layout, record).encode("utf-8")
             written: list[Version] = []
             if existing is None:
-                folder = self.root / ARTICLES / source
+                flat = layout.folders == "flat" and source == self.fallback_source
+                folder = self.root / ARTICLES if flat else self.root / ARTICLES / source
                 when = seen if seen is not None else int(time.time() * 1000)  # only names the file
                 published = record.published if record.published is not None else when
-                final = self._free_name(folder, record_name(published, aid), data)
+                final = self._free_name(folder, next_name(layout, folder, record, record_name(published, aid)), data)
                 written.append(self._stage(b, final, record, source, key, data, evidence=seen))
                 if keep_seen and seen is not None and recordfmt.front_matter_date(record) != seen:
                     sighting = self._free_name(self.root / REVISIONS / source / final.name[:-3], f"{seen // 1000}.md", data)
@@ -645,6 +650,28 @@ class Archive:
                 final = self._free_name(folder, name, data)
                 written.append(self._stage(b, final, record, existing.source, key, data, evidence=seen))
         return AddResult(status, aid, written[0].path)
+
+    def add_sighting(self, record: Record, source: str, *, raw: bytes, seen: int, stem: str) -> AddResult:
+        """File ``raw``, a text seen at ``seen`` (epoch ms) that has no record file of its own (a
+        version recovered from git), as the revision ``revisions/<source>/<stem>/<seen>.md``.
+
+        ``stem`` names the folder when the article has no record file here (the repository
+        deleted it): the sightings then are the article. Otherwise the revision goes beside the
+        article's other versions, as :meth:`add` files it. A sighting already filed adds nothing."""
+        key = record_key(record, source)
+        aid = article_id(key)
+        with self.batch() as b:
+            status, write = self._plan(record, source, seen, every_sighting=True)
+            if not write:
+                return AddResult("unchanged", aid, None)
+            existing = self.catalog.get(aid)
+            if existing is not None:
+                source = existing.source
+                parts = existing.path.split("/")
+                stem = parts[-2] if parts[0] == REVISIONS else parts[-1].rsplit(".", 1)[0]
+            final = self._free_name(self.root / REVISIONS / source / stem, f"{seen // 1000}.md", raw)
+            version = self._stage(b, final, record, source, key, raw, evidence=seen)
+        return AddResult(status, aid, version.path)
 
     def _stage(self, b: _Batch, final: Path, record: Record, source: str, key: str, data: bytes, evidence: int | None = None) -> Version:
         if not final.exists():  # else: identical bytes a crashed run left there; adopt them
@@ -819,6 +846,11 @@ class Archive:
                 raise NotFound(f"bad revision {rev_text!r}: use ID@N with N a number")
             rev = int(rev_text)
         article = self._find_article(ref)
+        if article is not None and rev is None and ref.endswith(".md"):
+            # A record path names one version: the one whose text that file holds.
+            file = self.catalog.version_at(ref)
+            if file is not None:
+                rev = next((v.rev for v in self.catalog.versions(article.id) if v.path == ref or (file.rev < 0 and v.content_hash == file.content_hash)), None)
         if article is None:
             raise NotFound(f"no article {ref!r} in this archive (give an id, an id prefix of 4+ digits, a URL or a record path)")
         if rev is not None and not 0 <= rev < article.versions:

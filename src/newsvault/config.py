@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomli_w
 
 from .errors import ConfigError
+from .layout import FOLDERS, FORMS, NAMES, Layout
 
 CONFIG_NAME = "newsvault.toml"
 
@@ -33,7 +34,8 @@ def slugify(text: str) -> str:
 # Validation: one problem, named by its key (``sources[2].feeds: expected a list of URLs, got 5``)
 # ---------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "site", "sources", "changes", "digest", "mail")
+_TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "site", "layout", "sources", "changes", "digest", "mail")
+_LAYOUT_KEYS = ("folders", "names", "titled", "form")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private", "proxy")
 _CAPTURE_KEYS = ("warc",)
@@ -95,6 +97,23 @@ def _optional_string(table: dict[str, Any], key: str, prefix: str) -> str | None
     if key not in table:
         return None
     return _string(table, key, prefix, default="")
+
+
+def _choice(table: dict[str, Any], key: str, prefix: str, choices: tuple[str, ...]) -> str:
+    value = table.get(key, choices[0])
+    if value not in choices:
+        raise _Invalid(prefix + key, f"expected one of {', '.join(map(repr, choices))}, got {_shown(value)}")
+    return str(value)
+
+
+def _layout(table: dict[str, Any]) -> Layout:
+    """``[layout]``: how a continued repository names and writes its records (docs/continuing.md)."""
+    return Layout(
+        folders=_choice(table, "folders", "layout.", FOLDERS),
+        names=_choice(table, "names", "layout.", NAMES),
+        titled=_boolean(table, "titled", "layout.", default=False),
+        form=_choice(table, "form", "layout.", FORMS),
+    )
 
 
 def _boolean(table: dict[str, Any], key: str, prefix: str, default: bool) -> bool:
@@ -406,6 +425,8 @@ class Config:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     # ``[git] remotes``: where ``collect --push`` pushes, in order; None: every configured remote
     git_remotes: list[str] | None = None
+    # A continued repository's own layout (newsvault.layout); None: newsvault's.
+    layout: Layout | None = None
     changes: ChangesConfig = field(default_factory=lambda: ChangesConfig())
     digest: DigestConfig = field(default_factory=lambda: DigestConfig())
     mail: MailConfig | None = None
@@ -447,6 +468,8 @@ class Config:
         site_url = _optional_string(site, "base_url", "site.")
         if site_url is not None and not re.match(r"https?://[^/\s]+", site_url):
             raise _Invalid("site.base_url", f"expected an http(s):// address, got {_shown(site_url)}")
+        layout = _table(data, "layout")
+        _no_unknown_keys(layout, _LAYOUT_KEYS, "layout.")
         config = cls(
             name=_string(archive, "name", "archive.", default=cls.name),
             default_source=_optional_string(archive, "default_source", "archive."),
@@ -459,6 +482,7 @@ class Config:
             evidence=_evidence(data),
             git_remotes=_remotes(git),
             site_url=site_url,
+            layout=_layout(layout) if layout else None,
             **_reach(data),
         )
         _check_config(config)
@@ -487,6 +511,8 @@ class Config:
             data["git"] = {"remotes": list(self.git_remotes)}
         if self.site_url:
             data["site"] = {"base_url": self.site_url}
+        if self.layout is not None:
+            data["layout"] = self.layout.to_toml()
         data.update(_reach_toml(self))
         if self.sources:
             data["sources"] = [s.to_toml() for s in self.sources]

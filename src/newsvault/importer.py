@@ -30,6 +30,7 @@ from .archive import ARTICLES, REVISIONS, Archive
 from .config import slugify
 from .encoding import decode
 from .errors import ArchiveError, InputError, RecordError
+from .githistory import HistoryReport, is_repository, recover_history
 
 __all__ = ["ImportReport", "import_paths", "iter_candidates", "check_paths"]
 
@@ -49,6 +50,8 @@ class ImportReport:
     bytes: int = 0
     # Files kept, but with a claim about their time that the material contradicts.
     warnings: list[dict[str, str]] = field(default_factory=list)
+    # What the git history of an imported repository gave (see newsvault.githistory).
+    history: HistoryReport | None = None
 
     def reject(self, path: Path | str, reason: str) -> None:
         self.rejected += 1
@@ -64,6 +67,7 @@ class ImportReport:
             "bytes": self.bytes,
             "rejects": self.rejects,
             "warnings": self.warnings,
+            "history": self.history.as_dict() if self.history is not None else None,
         }
 
 
@@ -208,6 +212,24 @@ def import_paths(
         if progress:
             progress(done, total)
     report.seen = total
+    for repo in given:
+        # A repository's own history holds the texts its files had before (an imported
+        # duty-machine clone gives the versions that opening it in place gives).
+        if repo.is_dir() and (repo / ".git").exists() and is_repository(repo):
+            def source_in(rel: str, rec: recordfmt.Record, repo: Path = repo) -> str:
+                return _source_for(repo / rel, rec, archive, source)
+
+            try:
+                history = recover_history(archive, repo, source_for=source_in, incremental=False)
+            except OSError as e:
+                raise ArchiveError(f"cannot write to the archive at {archive.root}: {e.strerror or e}") from None
+            if report.history is None:
+                report.history = history
+            else:
+                for name in ("commits", "blobs", "revisions", "sightings", "removed"):
+                    setattr(report.history, name, getattr(report.history, name) + getattr(history, name))
+                report.history.notes += history.notes
+                report.history.warnings += history.warnings
     return report
 
 

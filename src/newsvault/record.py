@@ -220,6 +220,7 @@ def render(record: Record) -> str:
 _COMMENT = re.compile(r"<!--\s*(-?\d+|NaN|null|undefined|Invalid Date)\s*-->")
 _UNDERLINE = re.compile(r"(-{3,}|={3,})[ \t]*")
 _DATE_LINE = re.compile(r"日期[：:]\s*(.*)")
+_TITLE_LINES = 4  # line breaks read inside a title written unescaped
 
 
 def parse(data: str | bytes, *, name: str = "") -> Record:
@@ -260,7 +261,7 @@ def _parse_record(text: str, front_matter: str | None, meta: dict[str, Any]) -> 
         # A file written with CRLF line ends (not canonical): read it as LF. A canonical file's
         # body may itself contain CRLF, which is content and stays as it is.
         text = text.replace("\r\n", "\n")
-    lines_iter = text.split("\n", 4)
+    lines_iter = text.split("\n", 4 + _TITLE_LINES)
     i = 0
     published: int | None = None
     stamp: str | None = None
@@ -276,6 +277,7 @@ def _parse_record(text: str, front_matter: str | None, meta: dict[str, Any]) -> 
         if m:
             raise RecordError("time comment without a '[title](url)' line after it")
         return None
+    lines_iter = _join_title_lines(lines_iter, i)
     link_line = lines_iter[i].rstrip(" \t")
     if len(lines_iter) <= i + 1 or not _UNDERLINE.fullmatch(lines_iter[i + 1]):
         if m:
@@ -316,6 +318,22 @@ def _parse_record(text: str, front_matter: str | None, meta: dict[str, Any]) -> 
         meta=meta,
         stamp=stamp,
     )
+
+
+def _join_title_lines(lines: list[str], i: int) -> list[str]:
+    """``lines`` with a title written across lines ``i``… joined into one line.
+
+    The original archivers trimmed titles only at their ends: a title with a line break inside
+    spans several lines. They are joined when an underline follows a closed link."""
+    if len(lines) <= i + 1 or _UNDERLINE.fullmatch(lines[i + 1]):
+        return lines
+    for j in range(i + 2, min(i + 2 + _TITLE_LINES, len(lines))):
+        if _UNDERLINE.fullmatch(lines[j]):
+            joined = "\n".join(lines[i:j]).rstrip(" \t")
+            if joined.endswith(")") and "](" in joined:
+                return [*lines[:i], joined, *lines[j:]]
+            break
+    return lines
 
 
 def _split_link(line: str) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""Archive commands: init, import, show, ls, stats, reindex."""
+"""Archive commands: init, open, import, show, ls, stats, reindex."""
 
 from __future__ import annotations
 
@@ -60,6 +60,33 @@ def init(directory: Path, name: str | None, default_sources: bool, github_action
     click.echo(f"initialised archive in {archive.root}" + (f" with {' and '.join(what)}" if what else ""))
 
 
+@main.command("open")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def open_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Open an existing repository in place and recover its history from git.
+
+    Git-ignores .newsvault/, builds the catalog, and files every earlier text git holds under
+    articles/ as a version dated by its commit; files the repository deleted come back as
+    articles marked removed. Run again to read only the commits since (see docs/continuing.md).
+    """
+    from ..continuing import open_in_place
+
+    archive = open_archive(ctx)
+    report = open_in_place(archive)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    click.echo(
+        f"read {report.commits} commits, {report.blobs} texts: {report.revisions} earlier versions, "
+        f"{report.removed} articles removed from the repository"
+    )
+    for w in report.warnings:
+        click.echo(f"warning {w['path']}: {w['reason']}")
+
+
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--source", help="Source slug for every file (default: from front matter, folder or URL host).")
@@ -81,11 +108,20 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], source: str | None, 
     )
     for r in report.rejects:
         click.echo(f"rejected {r['path']}: {r['reason']}")
+    if report.history is not None:
+        h = report.history
+        for note in h.notes:
+            click.echo(f"note: {note}")
+        click.echo(f"from git history: {h.commits} commits, {h.blobs} texts, {h.revisions} earlier versions, {h.removed} articles removed from the repository")
+        for w in h.warnings:
+            click.echo(f"warning {w['path']}: {w['reason']}")
     for w in report.warnings:
         click.echo(f"warning {w['path']}: {w['reason']}")
 
 
 def _article_json(archive: Archive, article: Article, rev: int | None = None) -> dict[str, Any]:
+    from ..githistory import removed_articles
+
     versions = archive.catalog.versions(article.id)
     chosen = versions[rev] if rev is not None else versions[-1]
     record = archive.read(chosen.path)
@@ -105,6 +141,7 @@ def _article_json(archive: Archive, article: Article, rev: int | None = None) ->
             for v in versions
         ],
         "body_html": record.body,
+        "removed_from_repository": removed_articles(archive.root).get(article.id),
     }
 
 
@@ -127,8 +164,13 @@ def show(ctx: click.Context, ref: str, as_json: bool, raw: bool, evidence: bool)
         show_evidence(archive, article, as_json)
         return
     data = _article_json(archive, article, rev)
+    # A record path shows that very file (its text is the version chosen above).
+    named = ref.strip() if ref.strip().endswith(".md") and archive.catalog.version_at(ref.strip()) is not None else None
+    path = named or data["versions"][data["rev"]]["path"]
+    if named:
+        data["body_html"] = archive.read(named).body
     if raw:
-        click.echo((archive.root / data["versions"][data["rev"]]["path"]).read_text(encoding="utf-8"), nl=False)
+        click.echo(archive.read_bytes(path).decode("utf-8"), nl=False)
         return
     if as_json:
         emit_json(data)
@@ -140,7 +182,9 @@ def show(ctx: click.Context, ref: str, as_json: bool, raw: bool, evidence: bool)
     config = archive.config
     click.echo(f"published {fmt_time(article.published, with_seconds=True)} UTC  ({fmt_time(article.published, config.zone)} {config.timezone})")
     click.echo(f"url       {data['url']}")
-    click.echo(f"file      {data['versions'][data['rev']]['path']}")
+    click.echo(f"file      {path}")
+    if removed := data["removed_from_repository"]:
+        click.echo(f"removed   from the repository by commit {removed['commit'][:12]} ({fmt_time(removed['removed'])} UTC, was {removed['path']})")
     click.echo("")
     # What a reader of the site sees: share bars and promo placeholders are not the article.
     click.echo(html_to_text(sanitize_html(data["body_html"])))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 CHECKS_DIR = "checks"
 DELETED_STATUSES = ("gone", "redirected")
+REMOVED_NAME = "removed.jsonl"  # checks/removed.jsonl: see newsvault.githistory
 
 
 def iter_checks(root: Path) -> Iterator[dict[str, Any]]:
@@ -30,6 +31,8 @@ def iter_checks(root: Path) -> Iterator[dict[str, Any]]:
     if not base.is_dir():
         return
     for path in sorted(base.glob("*.jsonl")):
+        if path.name == REMOVED_NAME:
+            continue  # notes of files the repository deleted (newsvault.githistory), not checks
         with open(path, encoding="utf-8") as f:
             for line in f:
                 line = line.strip()

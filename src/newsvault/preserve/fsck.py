@@ -43,6 +43,7 @@ from ..archive import (
 from ..catalog import open_catalog
 from ..catalog.sqlite import connect_read_only
 from ..errors import ArchiveError, CatalogError, RecordError
+from ..githistory import removed_articles
 
 __all__ = ["Problem", "FsckReport", "fsck", "KINDS", "temp_owner_alive"]
 
@@ -224,6 +225,12 @@ def _article_row_problems(archive: Archive) -> list[Problem]:
     return problems
 
 
+def _removed_stems(archive: Archive) -> set[str]:
+    """Stems of record files the repository deleted (docs/continuing.md): their revisions are the
+    article, with no record file of their own."""
+    return {str(n.get("path", "")).rsplit("/", 1)[-1].removesuffix(".md") for n in removed_articles(archive.root).values()}
+
+
 def _revision_problems(archive: Archive, rel: str, owner: str | None) -> list[Problem]:
     """A revision file ``revisions/<source>/<stem>/<seen>.md`` must sit under its version 0."""
     parts = rel.split("/")
@@ -236,7 +243,7 @@ def _revision_problems(archive: Archive, rel: str, owner: str | None) -> list[Pr
     source = parts[1]
     first = archive.root / ARTICLES / source / f"{stem}.md"
     flat = archive.root / ARTICLES / f"{stem}.md"  # single-outlet archives (old CDT layout)
-    if not first.is_file() and not (source == archive.fallback_source and flat.is_file()):
+    if not first.is_file() and not (source == archive.fallback_source and flat.is_file()) and stem not in _removed_stems(archive):
         problems.append(Problem("orphan-revision", rel, f"no {ARTICLES}/{source}/{stem}.md holds this article's first version"))
         return problems
     if owner is not None and not owner.startswith(REVISIONS + "/") and owner.rsplit("/", 1)[-1][:-3] != stem:

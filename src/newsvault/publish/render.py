@@ -53,6 +53,7 @@ from ..archive import Archive, write_atomic
 from ..boilerplate import strip_boilerplate
 from ..catalog import Article, Version
 from ..errors import NotFound, RecordError
+from ..githistory import removed_articles
 from ..preserve.diff import render_diff_html
 from ..preserve.history import Change, History, article_history
 from ..record import Record
@@ -340,6 +341,7 @@ class PageRenderer:
         self.env = environment()
         self.extractor = ExtractCache(archive)
         self._deleted: dict[str, int] | None = None
+        self._removed: dict[str, dict[str, Any]] | None = None
         # The last article's history: its main page and version pages are rendered one after
         # another, and each needs the diffs of all its versions.
         self._history: tuple[tuple[str, str, int], History] | None = None
@@ -364,6 +366,7 @@ class PageRenderer:
     def refresh(self) -> None:
         """Forget cached deletion state (the live server calls this when checks change)."""
         self._deleted = None
+        self._removed = None
 
     def item(self, a: Article) -> Item:
         return Item(a.id, a.title, a.source, self.archive.source_display_name(a.source), a.published, a.versions, a.id in self.deleted, self.tz)
@@ -504,7 +507,17 @@ class PageRenderer:
             change=self._change_view(article, versions, shown_rev) if versions and shown_rev > 0 else None,
             shown_rev=shown_rev, shown_seen=shown_seen, is_latest=rev is None or rev == article.versions - 1,
             deleted=fmt(deleted_ms, self.tz, "%Y-%m-%d") if deleted_ms is not None else None,
+            removed=self._removed_note(article.id),
         ), body
+
+    def _removed_note(self, aid: str) -> dict[str, str] | None:
+        """When and by which commit the repository deleted the article's file (docs/continuing.md)."""
+        if self._removed is None:
+            self._removed = removed_articles(self.archive.root)
+        note = self._removed.get(aid)
+        if note is None:
+            return None
+        return {"commit": str(note.get("commit", ""))[:12], "day": fmt(int(note.get("removed", 0)), self.tz, "%Y-%m-%d")}
 
     # -- versions and what changed ---------------------------------------------------------------
     def history(self, article: Article) -> History:
