@@ -25,6 +25,6 @@ def srv():
 @pytest.fixture
 def root(tmp_path):
     r = tmp_path / "archive"
-    assert nv(tmp_path, "init", str(r)).exit_code == 0
+    assert nv(tmp_path, "init", "--no-media", str(r)).exit_code == 0
     allow_private(r)
     return r

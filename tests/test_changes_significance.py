@@ -122,7 +122,7 @@ def test_thresholds_from_config(tmp_path):
 
 def test_changes_config_is_validated(tmp_path, cli):
     root = tmp_path / "archive"
-    cli("init", str(root), check=True)
+    cli("init", "--no-media", str(root), check=True)
     toml = root / "newsvault.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + '\n[changes]\nminor = ["markup", "typos"]\n', encoding="utf-8")
     proc = cli("-C", str(root), "ls")

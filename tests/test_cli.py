@@ -22,7 +22,7 @@ DEMO_RECORDS = REPO / "src" / "newsvault" / "demo" / "records"
 @pytest.fixture(scope="module")
 def demo_archive(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("cli") / "archive"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     run_cli("-C", str(root), "import", str(DEMO_RECORDS), check=True)
     return root
 
@@ -168,6 +168,6 @@ def test_show_uses_the_archive_time_zone(demo_archive, tmp_path):
 
 
 def test_init_git_makes_a_repository(tmp_path):
-    proc = run_cli("init", str(tmp_path / "a"), "--git", check=True)
+    proc = run_cli("init", "--no-media", str(tmp_path / "a"), "--git", check=True)
     assert proc.stdout == f"initialised archive in {tmp_path / 'a'} with a git repository\n"
     assert (tmp_path / "a" / ".git").is_dir()

@@ -24,7 +24,7 @@ DEMO_RECORDS = REPO / "src" / "newsvault" / "demo" / "records"
 @pytest.fixture(scope="module")
 def demo_archive(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("consistency") / "archive"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     run_cli("-C", str(root), "import", str(DEMO_RECORDS), check=True)
     return root
 
@@ -109,7 +109,7 @@ def _first_page(url: str, proc: subprocess.Popen) -> httpx.Response:
 
 def test_opml_import_prints_a_summary(tmp_path):
     root = tmp_path / "a"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     outlines = "".join(f'<outline text="Feed {n}" xmlUrl="https://feeds.example.org/{n}.xml"/>' for n in range(25))
     opml = tmp_path / "many.opml"
     opml.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>', encoding="utf-8")

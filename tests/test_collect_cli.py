@@ -26,7 +26,7 @@ def git(root: Path, *args: str) -> str:
 @pytest.fixture
 def root(tmp_path):
     r = tmp_path / "archive"
-    assert nv(r.parent, "init", str(r)).exit_code == 0
+    assert nv(r.parent, "init", "--no-media", str(r)).exit_code == 0
     allow_private(r)  # the test feeds are served from 127.0.0.1
     # these tests count the files a pass writes and commits: WARC evidence is tested on its own
     (r / "newsvault.toml").write_text((r / "newsvault.toml").read_text(encoding="utf-8").replace("warc = true", "warc = false"), encoding="utf-8")
@@ -91,7 +91,7 @@ def test_opml_round_trip(root, tmp_path):
     out = tmp_path / "sources.opml"
     assert nv(root, "source", "export-opml", "-o", str(out)).exit_code == 0
     other = tmp_path / "other"
-    nv(tmp_path, "init", str(other))
+    nv(tmp_path, "init", "--no-media", str(other))
     allow_private(other)  # as the fixture's archive, so that the two listings compare equal
     r = nv(other, "source", "import-opml", str(out))
     assert r.exit_code == 0 and "added 2 sources: rfi, cdt" in r.output
@@ -177,7 +177,7 @@ def test_push_to_a_remote(repo, srv, recs, tmp_path):
 
 
 def test_init_github_actions_writes_the_workflow(tmp_path):
-    r = nv(tmp_path, "init", str(tmp_path / "a"), "--github-actions", "--install", "git+https://example.org/me/newsvault@v0.1.0", "--default-sources")
+    r = nv(tmp_path, "init", "--no-media", str(tmp_path / "a"), "--github-actions", "--install", "git+https://example.org/me/newsvault@v0.1.0", "--default-sources")
     assert r.exit_code == 0 and "wrote .github/workflows/collect.yml" in r.output
     text = (tmp_path / "a" / ".github" / "workflows" / "collect.yml").read_text()
     assert "cron:" in text and "newsvault collect --commit --push" in text and "pip install git+https://example.org/me/newsvault@v0.1.0" in text
@@ -185,7 +185,7 @@ def test_init_github_actions_writes_the_workflow(tmp_path):
 
 def test_demo_sources_collect_offline(tmp_path):
     arch = tmp_path / "demo"
-    nv(tmp_path, "init", str(arch))
+    nv(tmp_path, "init", "--no-media", str(arch))
     from newsvault.archive import Archive
     from newsvault.collect import collect
 

@@ -26,7 +26,7 @@ def nv(root: Path, *args: str):
 @pytest.fixture(scope="module")
 def cdt(tmp_path_factory):
     root = tmp_path_factory.mktemp("cdt") / "archive"
-    assert nv(root.parent, "init", str(root)).exit_code == 0
+    assert nv(root.parent, "init", "--no-media", str(root)).exit_code == 0
     for folder in ("cdt", "cdt-history"):
         shutil.copytree(CORPUS / folder, root.parent / folder)
     nv(root, "import", str(root.parent / "cdt"), str(root.parent / "cdt-history"))

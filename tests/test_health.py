@@ -31,7 +31,7 @@ def test_health_follows_passes_in_cli_json_site_and_server(tmp_path, cli):
     now = int(time.time() * 1000)
     root = tmp_path / "a"
     with LoopbackServer() as origin:
-        cli("init", str(root), check=True)
+        cli("init", "--no-media", str(root), check=True)
         allow_private(root)
         cli("-C", str(root), "source", "add", "loc", origin.base + "/feed.xml", "--name", "本地源", check=True)
         out = cli("-C", str(root), "source", "ls", check=True).stdout
@@ -70,7 +70,7 @@ def test_health_follows_passes_in_cli_json_site_and_server(tmp_path, cli):
 
 def test_an_archive_never_collected_has_an_empty_health(tmp_path, cli):
     root = tmp_path / "a"
-    cli("init", str(root), check=True)
+    cli("init", "--no-media", str(root), check=True)
     cli("-C", str(root), "source", "add", "x", "http://127.0.0.1:9/feed.xml", check=True)
     h = json.loads(cli("-C", str(root), "source", "ls", "--json", check=True).stdout)[0]["health"]
     assert h == {"source": "x", "status": "unknown", "last_success": None, "last_failure": None, "last_failure_reason": None,
@@ -80,7 +80,7 @@ def test_an_archive_never_collected_has_an_empty_health(tmp_path, cli):
 
 def test_a_source_only_imported_is_labelled_so(tmp_path, cli):
     root = tmp_path / "a"
-    cli("init", str(root), check=True)
+    cli("init", "--no-media", str(root), check=True)
     cli("-C", str(root), "source", "add", "x", "http://127.0.0.1:9/feed.xml", check=True)
     record = tmp_path / "in" / "old.txt"
     record.parent.mkdir()

@@ -59,7 +59,7 @@ def seed(tmp_path: Path, feeds: dict[str, str], *extra_init: str) -> tuple[Path,
     """An archive following ``feeds`` (slug → URL), committed and pushed to a new bare remote."""
     remote = bare(tmp_path / "remote.git")
     work = tmp_path / "seed"
-    run_cli("init", str(work), "--git", *extra_init, check=True)
+    run_cli("init", "--no-media", str(work), "--git", *extra_init, check=True)
     allow_private(work)
     for slug, url in feeds.items():
         run_cli("-C", str(work), "source", "add", slug, url, "--name", f"{slug}台", check=True)
@@ -145,7 +145,7 @@ def test_generated_workflows_follow_githubs_schema(tmp_path):
     assert checker, "check-jsonschema is a test dependency (pip install -e '.[test]')"
     for n, extra in enumerate([[], ["--pages"]]):
         target = tmp_path / f"a{n}"
-        run_cli("init", str(target), "--github-actions", "--install", "git+https://example.org/me/newsvault@v0.1.0", *extra, check=True)
+        run_cli("init", "--no-media", str(target), "--github-actions", "--install", "git+https://example.org/me/newsvault@v0.1.0", *extra, check=True)
         path = target / ".github/workflows/collect.yml"
         done = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(path)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -156,10 +156,10 @@ def test_generated_workflows_follow_githubs_schema(tmp_path):
 
 
 def test_init_refuses_a_workflow_without_an_install_source(tmp_path):
-    r = run_cli("init", str(tmp_path / "a"), "--github-actions")
+    r = run_cli("init", "--no-media", str(tmp_path / "a"), "--github-actions")
     assert r.returncode == 2 and f"--install 'git+https://github.com/OWNER/newsvault@v{__version__}'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "a").exists()
-    r = run_cli("init", str(tmp_path / "b"), "--github-actions", "--install", "x\ny")
+    r = run_cli("init", "--no-media", str(tmp_path / "b"), "--github-actions", "--install", "x\ny")
     assert r.returncode == 1 and "one pip requirement or URL" in r.stderr
 
 

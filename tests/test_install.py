@@ -59,7 +59,7 @@ def test_the_workflows_install_step_installs_a_wheel_of_this_checkout(tmp_path):
     assert wheel.exists(), sorted(p.name for p in wheels.iterdir())
 
     archive = tmp_path / "my-archive"
-    run_cli("init", str(archive), "--github-actions", "--install", f"./{wheel.name}", check=True)
+    run_cli("init", "--no-media", str(archive), "--github-actions", "--install", f"./{wheel.name}", check=True)
     wheel.rename(archive / wheel.name)
     flow = yaml.safe_load((archive / ".github/workflows/collect.yml").read_text())
     step = next(s for s in flow["jobs"]["collect"]["steps"] if s.get("name") == "install newsvault")

@@ -10,10 +10,11 @@ import pytest
 from collect_helpers import local_archive
 from http_helpers import LoopbackServer
 from media_helpers import image
-from newsvault.archive import write_atomic
+from newsvault.archive import Archive, write_atomic
 from newsvault.config import CONFIG_NAME, Config
 from newsvault.errors import ConfigError
 from newsvault.evidence import read_index
+from newsvault.media import backfill, open_store
 from newsvault.record import Record
 
 T0 = 1_750_000_000_000
@@ -74,3 +75,36 @@ def test_bad_media_config_is_named(tmp_path: Path, text: str, message: str):
     with pytest.raises(ConfigError) as e:
         Config.load(path)
     assert str(e.value) == f"{path}: {message}"
+
+
+def test_init_keeps_images_with_its_caps_written_and_no_media_opts_out(tmp_path: Path, cli):
+    cli("init", str(tmp_path / "a"), check=True)
+    text = (tmp_path / "a" / CONFIG_NAME).read_text()
+    assert "[media]\nfetch = true\nmax_image_mb = 10\npass_mb = 200\n" in text  # the caps, where a user sees them
+    media = Config.load(tmp_path / "a" / CONFIG_NAME).media
+    assert (media.fetch, media.max_image_mb, media.pass_mb) == (True, 10, 200)
+    cli("init", str(tmp_path / "b"), "--no-media", check=True)
+    assert Config.load(tmp_path / "b" / CONFIG_NAME).media.fetch is False
+
+
+def test_media_hosts_limits_what_is_fetched(tmp_path: Path, loopback: LoopbackServer):
+    """``[media] hosts``: an image elsewhere is neither fetched nor noted (widening the list
+    lets a later backfill fetch it)."""
+    loopback.static("/a.png", image("PNG", (20, 10)), "image/png")
+    archive = local_archive(tmp_path / "archive")
+    write_atomic(archive.root / CONFIG_NAME, '[fetch]\nallow_private = true\n\n[media]\nfetch = true\nhosts = ["localhost"]\n')
+    archive.close()
+    archive = Archive.open(archive.root)
+    body = f'<p>图</p><img src="{loopback.url("/a.png")}">'
+    with archive.batch():
+        archive.add(Record("有图", loopback.url("/p/1.html"), 1_750_000_000_000, body), "cdt", seen=1_750_000_000_000)
+    report = backfill(archive)
+    assert (report.seen, report.skipped, report.fetched, loopback.requests) == (1, 1, 0, [])
+    assert "1 on hosts not in [media] hosts" in report.summary()
+    with open_store(archive) as store:
+        assert list(store.rows()) == []
+    write_atomic(archive.root / CONFIG_NAME, '[fetch]\nallow_private = true\n\n[media]\nfetch = true\nhosts = ["127.0.0.1"]\n')
+    archive.close()
+    archive = Archive.open(archive.root)
+    assert backfill(archive).fetched == 1
+    archive.close()

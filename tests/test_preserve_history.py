@@ -39,7 +39,7 @@ def _expected_by_url() -> dict[str, list[tuple[int, str, bytes]]]:
 def replayed(tmp_path_factory):
     """The history replayed with the real CLI, one `newsvault import` per round."""
     root = tmp_path_factory.mktemp("replay") / "archive"
-    assert _cli("init", str(root)).returncode == 0
+    assert _cli("init", "--no-media", str(root)).returncode == 0
     totals: dict[str, int] = defaultdict(int)
     for files in history_rounds():
         proc = _cli("-C", str(root), "import", "--json", *map(str, files))

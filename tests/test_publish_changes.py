@@ -23,7 +23,7 @@ def demo(tmp_path_factory) -> Path:
     from conftest import run_cli
 
     root = tmp_path_factory.mktemp("changes") / "a"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     run_cli("-C", str(root), "import", str(DEMO_RECORDS), check=True)
     run_cli("-C", str(root), "build", "--site", str(root.parent / "site"), check=True)
     return root

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from newsvault.publish.lists import link_text
 from newsvault.record import escape_title, parse
 from newsvault.sanitize import ALLOWED_TAGS, sanitize_html
-from publish_helpers import SEED, xss_payloads
+from publish_helpers import CORPUS, SEED, xss_payloads
 
 BASE = "https://news.example.test/section/article.html"
 ALLOWED_ATTRS = {"href", "title", "src", "alt", "width", "height", "colspan", "rowspan", "scope", "start", "cite",
@@ -193,3 +193,33 @@ def test_published_links_are_valid_urls(href, published):
     out = sanitize_html(f'<p><a href="{html.escape(href)}">x</a></p>')
     got = re.search(r'href="([^"]*)"', out)
     assert got and html.unescape(got.group(1)) == published
+
+
+def _pre_depths(html: str) -> list[int]:
+    depth, seen = 0, []
+    for m in re.finditer(r"<(/?)pre\b", html):
+        depth += -1 if m[1] else 1
+        seen.append(depth)
+    return seen
+
+
+def test_a_pre_inside_a_pre_becomes_its_content():
+    # trafilatura's HTML output, as it writes a Medium-style <pre><code> block (indented)
+    out = sanitize_html("<p>终端里输入：</p><pre>\n      <pre>sudo apt install snapd</pre>\n    </pre><pre>a<pre>b</pre>c</pre><pre>单独</pre>")
+    assert out == "<p>终端里输入：</p><pre>sudo apt install snapd</pre><pre>abc</pre><pre>单独</pre>"
+
+
+def test_a_scraped_page_with_code_blocks_publishes_no_nested_pre():
+    """A Jekyll page record (its body extracted by trafilatura when published) holding the code
+    blocks of a Medium post, written as the iYouPort article in the corpus writes them."""
+    from dataclasses import replace
+
+    from newsvault.publish.render import publish_body
+
+    page = parse((CORPUS / "jekyll" / "_posts" / "2020-06-15-华为再闯关.md").read_bytes())
+    assert page.variant == "jekyll-page"
+    code = '<p class="graf graf--p">在 Linux 中打开终端并输入以下内容：</p><pre class="graf graf--pre"><code>sudo apt install snapd</code></pre>'
+    body = page.body.replace("</p>", "</p>" + code, 1)
+    assert body != page.body
+    out = publish_body(replace(page, body=body))
+    assert "sudo apt install snapd" in out and max(_pre_depths(out)) == 1

@@ -45,7 +45,7 @@ def runner(tmp_path: Path):
         remote = tmp_path / "remote.git"
         subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
         work = tmp_path / "work"
-        run_cli("init", str(work), "--git", "--github-actions", "--install", "newsvault==0.2.0", check=True)
+        run_cli("init", "--no-media", str(work), "--git", "--github-actions", "--install", "newsvault==0.2.0", check=True)
         toml = work / "newsvault.toml"
         toml.write_text(toml.read_text() + f'\n[fetch]\nproxy = "{proxy.base}"\n', encoding="utf-8")
         for cmd in (("config", "user.name", "t"), ("config", "user.email", "t@example.org"), ("checkout", "-q", "-b", "main"),
@@ -142,7 +142,7 @@ def test_long_answers_are_split_under_githubs_limit() -> None:
 def test_the_generated_files_follow_githubs_schemas(tmp_path: Path) -> None:
     checker = shutil.which("check-jsonschema")
     assert checker, "check-jsonschema is a test dependency (pip install -e '.[test]')"
-    run_cli("init", str(tmp_path / "a"), "--github-actions", "--install", "newsvault==0.2.0", check=True)
+    run_cli("init", "--no-media", str(tmp_path / "a"), "--github-actions", "--install", "newsvault==0.2.0", check=True)
     for schema, rel in (("vendor.github-workflows", ".github/workflows/save.yml"), ("vendor.github-issue-forms", ".github/ISSUE_TEMPLATE/save.yml")):
         done = subprocess.run([checker, "--builtin-schema", schema, str(tmp_path / "a" / rel)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr

@@ -41,7 +41,7 @@ from typing import Any, Literal, Protocol
 from . import record as recordfmt
 from .catalog import Article, Catalog, Version, open_catalog
 from .catalog.timeline import current_at, order_versions
-from .config import CONFIG_NAME, Config, slugify
+from .config import CONFIG_NAME, Config, MediaConfig, slugify
 from .errors import ArchiveError, CatalogError, NotFound, RecordError
 from .layout import NEWSVAULT, next_name, render_in_form
 from .record import Record
@@ -358,7 +358,9 @@ class Archive:
 
     # -- opening --------------------------------------------------------------------------------
     @classmethod
-    def init(cls, path: Path | str, name: str | None = None, default_source: str | None = None) -> Archive:
+    def init(cls, path: Path | str, name: str | None = None, default_source: str | None = None, media: bool = False) -> Archive:
+        """Create an archive at ``path``. ``media``: collect keeps article images (``[media]
+        fetch``, with its caps written out); ``newsvault init`` turns it on unless ``--no-media``."""
         root = Path(path).resolve()
         if (root / CONFIG_NAME).exists():
             raise ArchiveError(f"{root} is already a newsvault archive")
@@ -366,7 +368,7 @@ class Archive:
             root.mkdir(parents=True, exist_ok=True)
             (root / ARTICLES).mkdir(exist_ok=True)
             (root / STATE_DIR).mkdir(exist_ok=True)
-            config = Config(name=name or root.name, default_source=default_source)
+            config = Config(name=name or root.name, default_source=default_source, media=MediaConfig(fetch=media))
             write_atomic(root / CONFIG_NAME, config.dump())
             gitignore = root / ".gitignore"
             lines = gitignore.read_text().splitlines() if gitignore.exists() else []

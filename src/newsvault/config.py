@@ -40,7 +40,7 @@ _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private", "proxy")
 _CAPTURE_KEYS = ("warc",)
 _MEDIA_SIZES = ("max_image_mb", "pass_mb", "source_mb", "archive_mb")
-_MEDIA_KEYS = ("fetch", "dir", *_MEDIA_SIZES)
+_MEDIA_KEYS = ("fetch", "dir", "hosts", *_MEDIA_SIZES)
 _GIT_KEYS = ("remotes",)
 _SITE_KEYS = ("base_url",)
 _EVIDENCE_KEYS = ("timestamp_authorities", "timestamp_timeout", "trust_roots")
@@ -152,8 +152,9 @@ def _media(data: dict[str, Any]) -> MediaConfig:
     sizes = {k: _megabytes(table, k, "media.", getattr(MediaConfig, k)) for k in _MEDIA_SIZES}
     if sizes["max_image_mb"] == 0:
         raise _Invalid("media.max_image_mb", "expected at least 1 (megabytes per image)")
+    hosts = _string_list(table["hosts"], "media.hosts", "a list of host names") if "hosts" in table else None
     # An archive written before [media] existed does not start fetching images by itself.
-    return MediaConfig(fetch=_boolean(table, "fetch", "media.", default=False), dir=_optional_string(table, "dir", "media."), **sizes)
+    return MediaConfig(fetch=_boolean(table, "fetch", "media.", default=False), dir=_optional_string(table, "dir", "media."), hosts=hosts, **sizes)
 
 
 def _sources(value: Any) -> list[Source]:
@@ -391,6 +392,7 @@ class MediaConfig:
 
     fetch: bool = False
     dir: str | None = None  # None: media/ inside the archive
+    hosts: list[str] | None = None  # only images on these hosts are fetched (None: any host)
     max_image_mb: int = 10
     pass_mb: int = 200
     source_mb: int = 0
@@ -400,10 +402,20 @@ class MediaConfig:
         out: dict[str, Any] = {"fetch": self.fetch}
         if self.dir:
             out["dir"] = self.dir
+        if self.hosts is not None:
+            out["hosts"] = list(self.hosts)
         for f in fields(self):
-            if f.name in _MEDIA_SIZES and getattr(self, f.name) != f.default:
+            # The caps that bound a fetching archive are written out, so its file shows them.
+            if f.name in _MEDIA_SIZES and (getattr(self, f.name) != f.default or (self.fetch and f.name in ("max_image_mb", "pass_mb"))):
                 out[f.name] = getattr(self, f.name)
         return out
+
+    def wants(self, url: str) -> bool:
+        """Whether ``hosts`` lets an image at ``url`` be fetched."""
+        if self.hosts is None:
+            return True
+        host = (urlsplit(url).hostname or "").lower()
+        return host in {h.lower() for h in self.hosts}
 
 
 @dataclass

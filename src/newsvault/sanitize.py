@@ -396,6 +396,25 @@ def _without_clutter(html: str) -> str:
     return inner_html(root)
 
 
+def _flatten_pre(html: str) -> str:
+    """A ``<pre>`` inside a ``<pre>`` (trafilatura writes ``<pre><code>`` as ``<pre><pre>``, and
+    a ``<pre>`` may only hold phrasing content) becomes its content. When it is all the outer
+    block holds, the indentation around it goes too: inside ``<pre>`` it would show."""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html
+    inner = [el for el in root.iter("pre") if any(a.tag == "pre" for a in el.iterancestors())]
+    if not inner:
+        return html
+    for el in inner:
+        parent = el.getparent()
+        if parent is not None and parent.tag == "pre" and len(parent) == 1 and not (parent.text or "").strip() and not (el.tail or "").strip():
+            parent.text, el.tail = None, None
+        el.drop_tag()
+    return inner_html(root)
+
+
 MediaLookup = Callable[[str], "str | None"]
 
 
@@ -412,6 +431,8 @@ def sanitize_html(html: str, base_url: str | None = None, media: MediaLookup | N
     html = strip_controls(html)
     if may_have_clutter(html):
         html = _without_clutter(html)
+    if html.lower().count("<pre") > 1:
+        html = _flatten_pre(html)
     base = _base_for(base_url)
     if media is not None and ("<img" in html or "<picture" in html):
         html = _prefer_kept_images(html, base, media)

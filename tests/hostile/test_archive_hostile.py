@@ -188,7 +188,7 @@ def test_a_damaged_catalog_is_rebuilt_from_the_files(seeded: Path, how: str) -> 
 def read_only_archive(tmpfs: Callable[[str], Path]) -> Path:
     """An archive with records on a tmpfs, remounted read-only for the test's body."""
     root = tmpfs("8m") / "a"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     run_cli("-C", str(root), "import", str(SEED), check=True)
     remount_read_only(root.parent)
     return root
@@ -207,7 +207,7 @@ def test_read_only_archive_reads_and_checks_and_refuses_writes_in_one_line(read_
 
 def test_fsck_repair_on_a_read_only_archive_says_so(tmpfs: Callable[[str], Path]) -> None:
     root = tmpfs("8m") / "a"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     run_cli("-C", str(root), "import", str(SEED), check=True)
     stray = root / "articles" / "rfi" / ".nv-x.md.999999999.tmp"  # a writer long gone
     stray.write_bytes(b"half")

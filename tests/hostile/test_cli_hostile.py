@@ -50,7 +50,7 @@ def _one_line_error(proc: subprocess.CompletedProcess, code: int = 1) -> str:
 )
 def test_a_signal_during_collect_exits_in_one_line_and_keeps_what_was_archived(tmp_path, signum, code, message):
     root = tmp_path / "archive"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     with LoopbackServer() as server:
         server.static("/fast.xml", _rss(3, "fast"))
         server.hang("/slow.xml")
@@ -81,7 +81,7 @@ def test_a_signal_during_collect_exits_in_one_line_and_keeps_what_was_archived(t
 
 def test_a_damaged_catalog_is_rebuilt_from_the_files(tmp_path):
     root = tmp_path / "archive"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     run_cli("-C", str(root), "import", str(SEED), check=True)
     (root / ".newsvault" / "catalog.sqlite").write_bytes(b"this is not a database" * 100)
     for name in ("catalog.sqlite-wal", "catalog.sqlite-shm"):
@@ -94,7 +94,7 @@ def test_a_damaged_catalog_is_rebuilt_from_the_files(tmp_path):
 
 def test_a_closed_pipe_ends_quietly(tmp_path):
     root = tmp_path / "archive"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     run_cli("-C", str(root), "import", str(REPO / "src" / "newsvault" / "demo" / "records"), check=True)
     proc = subprocess.Popen([sys.executable, "-m", "newsvault", "-C", str(root), "ls"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
     assert proc.stdout is not None and proc.stderr is not None
@@ -128,7 +128,7 @@ WRITERS = [
 
 def test_read_only_disk_every_command_fails_in_one_line(disk):
     root = disk / "a"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     run_cli("-C", str(root), "import", str(SEED), check=True)
     run_cli("-C", str(root), "source", "add", "rfi", "https://www.rfi.fr/cn/rss", check=True)
     before = _tree(root)
@@ -136,7 +136,7 @@ def test_read_only_disk_every_command_fails_in_one_line(disk):
         pytest.skip("cannot remount read-only here")
     try:
         results = {" ".join(args): run_cli("-C", str(root), *args) for args in WRITERS}
-        init = run_cli("init", str(disk / "b"))
+        init = run_cli("init", "--no-media", str(disk / "b"))
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=False)
     for name, proc in results.items():
@@ -150,7 +150,7 @@ def test_read_only_disk_every_command_fails_in_one_line(disk):
 
 def test_full_disk_while_building_the_site_is_one_line(disk, tmp_path):
     root = tmp_path / "archive"
-    run_cli("init", str(root), check=True)
+    run_cli("init", "--no-media", str(root), check=True)
     run_cli("-C", str(root), "import", str(REPO / "src" / "newsvault" / "demo" / "records"), check=True)
     filler = disk / "filler"
     with open(filler, "wb") as f, contextlib.suppress(OSError):  # leave ~200 KB: enough to start, not to finish

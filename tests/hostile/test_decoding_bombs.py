@@ -62,7 +62,7 @@ def bomb_reply(content_type: str) -> Reply:
 
 def archive_for(tmp_path: Path, cli, feed_url: str, media: bool = False) -> Path:
     root = tmp_path / "a"
-    cli("init", str(root), check=True)
+    cli("init", "--no-media", str(root), check=True)
     cli("-C", str(root), "source", "add", "s", feed_url, check=True)
     allow_private(root)
     if media:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 @click.option("--install", "install", metavar="SPEC", help=f"What the workflow installs: a git URL ('git+https://github.com/OWNER/newsvault@v{__version__}') or a wheel in the archive.")
 @click.option("--pages", is_flag=True, help="The workflow also builds the static site and deploys it to GitHub Pages.")
 @click.option("--git", "make_repo", is_flag=True, help="Also make DIRECTORY a git repository (for 'collect --commit').")
-def init(directory: Path, name: str | None, default_sources: bool, github_actions: bool, install: str | None, pages: bool, make_repo: bool) -> None:
+@click.option("--no-media", "no_media", is_flag=True, help="Do not keep article images (default: collect fetches them, at most 10 MB each and 200 MB a pass).")
+def init(directory: Path, name: str | None, default_sources: bool, github_actions: bool, install: str | None, pages: bool, make_repo: bool, no_media: bool) -> None:
     """Create an empty archive in DIRECTORY."""
     import dataclasses
 
@@ -38,7 +39,7 @@ def init(directory: Path, name: str | None, default_sources: bool, github_action
         check_install(install)
     elif install is not None or pages:
         raise click.UsageError("--install and --pages describe the workflow; add --github-actions")
-    archive = Archive.init(directory, name=name)
+    archive = Archive.init(directory, name=name, media=not no_media)
     if default_sources:
         archive.config.sources = [dataclasses.replace(s) for s in DEFAULT_SOURCES]
         write_atomic(archive.root / CONFIG_NAME, archive.config.dump())

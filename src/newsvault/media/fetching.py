@@ -56,6 +56,7 @@ class MediaReport:
     already: int = 0  # URLs kept on an earlier run
     waiting: int = 0  # failed before, next attempt not due yet
     deferred: int = 0  # left for a later run (budget or --limit)
+    skipped: int = 0  # on a host ``[media] hosts`` leaves out: not fetched, not noted
     failed: dict[str, int] = field(default_factory=dict)  # failure kind -> URLs
     warnings: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)  # new files, relative to the archive (when inside it)
@@ -86,6 +87,7 @@ class MediaReport:
             f"images: {self.fetched} fetched ({self.new_files} new files, {self.bytes / MB:.1f} MB), "
             f"{self.already} already kept, {failed} failed{f' ({kinds})' if kinds else ''}, "
             f"{self.waiting} waiting to retry, {self.deferred} deferred"
+            + (f", {self.skipped} on hosts not in [media] hosts" if self.skipped else "")
         )
 
 
@@ -209,6 +211,9 @@ async def fetch_images(
         todo: list[MediaRow] = []
         for url, source in images:
             report.seen += 1
+            if not settings.wants(url):  # not noted: widening the list later lets backfill fetch it
+                report.skipped += 1
+                continue
             row = store.note(url, source, now)
             if run.due(row):
                 todo.append(row)

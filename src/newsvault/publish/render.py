@@ -587,15 +587,18 @@ class PageRenderer:
         return self._page("health.html", "health.html", rows=rows, days=DAYS, recorded=any_pass_recorded(health))
 
     def search_page(self, query: str = "", results: Iterable[Article] | None = None, *, sources: list[str] | None = None,
-                    snippets: dict[str, tuple[str, str]] | None = None, order: str = "relevance") -> str:
+                    snippets: dict[str, tuple[str, str]] | None = None, order: str = "relevance",
+                    paging: dict[str, Any] | None = None) -> str:
         """Static mode (results None): the page that searches the prebuilt index in the browser.
         Live mode: the server passes its results in order, and ``snippets``: article id ->
-        (title HTML, snippet HTML), escaped text with the matches in ``<mark>``."""
+        (title HTML, snippet HTML), escaped text with the matches in ``<mark>``; ``paging``:
+        ``total`` matches, this page's ``offset`` and ``size``, the ``source`` filter."""
         client_side = results is None and self.mode == "static"
         items = [self.item(a) for a in results] if results is not None else []
         marks = {k: (remove_bad_chars(t), remove_bad_chars(sn)) for k, (t, sn) in (snippets or {}).items()}
         return self._page("search.html", "search.html", query=query, items=items, client_side=client_side,
-                          answered=results is not None, snippets=marks, order=order)
+                          answered=results is not None, snippets=marks, order=order,
+                          paging=paging or {"total": len(items), "offset": 0, "size": max(1, len(items)), "source": None})
 
     def not_found(self, message: str) -> str:
         return self._page("notfound.html", "404.html", message=message)

@@ -41,6 +41,7 @@ def search_archive(
     limit: int = 20,
     offset: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    newest: bool = False,
 ) -> list[Hit]:
     """Search ``archive``: first index whatever is still queued, then run the query.
 
@@ -55,7 +56,7 @@ def search_archive(
         if idx.pending_count() and not idx.read_only:
             with contextlib.suppress(IndexBusy):  # another process is indexing: search what is indexed
                 idx.catch_up(archive, progress=progress)
-        hits = search(idx, q, sources=sources, since=since, until=until, limit=limit, offset=offset)
+        hits = search(idx, q, sources=sources, since=since, until=until, limit=limit, offset=offset, newest=newest)
         # Articles taken out of the catalog since they were indexed (fsck --repair, a reindex
         # that lost files) leave the index now and are not shown.
         present = {a.id for a in archive.catalog.list_articles(ids=[h.id for h in hits])}

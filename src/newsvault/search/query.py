@@ -187,9 +187,11 @@ def search(
     limit: int = 20,
     offset: int = 0,
     now_ms: int | None = None,
+    newest: bool = False,
 ) -> list[Hit]:
     """Best matches first: BM25 over every match (titles weigh more, dictionary words more than
-    bigrams alone) with a gentle preference for recent articles."""
+    bigrams alone) with a gentle preference for recent articles. ``newest``: every match in
+    publication order, newest first (undated last), and ``offset``/``limit`` page through that."""
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if not 0 <= offset <= 1_000_000_000:
@@ -198,7 +200,13 @@ def search(
     filters = _filters(query, sources, since, until)
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     with index.lock:
-        ranked = _top(index, query, filters, offset + limit, now)[offset:]
+        if newest:  # the page is cut from all matches in date order; texts only for the page
+            matches = index.engine.count(query, filters)
+            every = _top(index, query, filters, matches, now) if matches else []
+            every.sort(key=lambda r: (r[4] is not None, r[4] or 0, r[1]), reverse=True)
+            ranked = every[offset : offset + limit]
+        else:
+            ranked = _top(index, query, filters, offset + limit, now)[offset:]
         texts = index.texts([r[1] for r in ranked])
     needles = _needles(query)
     hits = []

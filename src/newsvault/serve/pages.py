@@ -13,8 +13,8 @@ from starlette.responses import HTMLResponse, Response
 from ..errors import NotFound, QueryError
 from ..publish.atom import article_changes_feed as article_feed
 from ..publish.atom import changes_feed_for, feed_for
-from ..search import search_archive
-from .params import article_id, int_param, page_param, source_param
+from ..search import count_matches, search_archive
+from .params import article_id, int_param, page_param, source_param, whole_param
 from .readers import Readers
 
 __all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed", "media_file",
@@ -23,6 +23,9 @@ __all__ = ["home", "source_page", "days_page", "day_page", "article_page", "stat
 # The static site's article files, ``articles/<id[:2]>/<id>.html`` and ``<id>.rN.html``: the
 # server answers them too, so a link copied from the static mirror works here.
 _STATIC_ARTICLE = re.compile(r"(?P<id>[0-9a-f]{12})(?:\.r(?P<rev>\d{1,6}))?\.html")
+
+
+SEARCH_PAGE = 50  # results on one page of /search (next/previous pages hold the rest)
 
 
 def readers(request: Request) -> Readers:
@@ -76,13 +79,15 @@ def search_page(request: Request) -> Response:
     order = request.query_params.get("order", "relevance")
     if order not in ("relevance", "newest"):
         raise QueryError(f"order must be relevance or newest, not {order[:20]!r}")
-    hits = search_archive(archive, q, sources=[source] if source else None, limit=50)  # best first
+    offset = whole_param(request, "offset", 0, 0)
+    sources = [source] if source else None
+    hits = search_archive(archive, q, sources=sources, limit=SEARCH_PAGE, offset=offset, newest=order == "newest")
+    total = count_matches(archive, q, sources=sources)  # the same exact total as /api/search
     articles = {a.id: a for a in archive.catalog.list_articles(ids=[h.id for h in hits])}
     results = [articles[h.id] for h in hits if h.id in articles]
-    if order == "newest":
-        results.sort(key=lambda a: a.published or 0, reverse=True)
     snippets = {h.id: (h.title_html, h.snippet_html) for h in hits}
-    return HTMLResponse(r.renderer().search_page(q, results=results, snippets=snippets, order=order))
+    paging = {"total": total, "offset": offset, "size": SEARCH_PAGE, "source": source}
+    return HTMLResponse(r.renderer().search_page(q, results=results, snippets=snippets, order=order, paging=paging))
 
 
 def feed(request: Request) -> Response:
