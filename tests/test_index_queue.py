@@ -24,7 +24,7 @@ def nv(root: Path, *args: str):
 @pytest.fixture
 def root(tmp_path):
     r = tmp_path / "archive"
-    assert nv(r.parent, "init", str(r)).exit_code == 0
+    assert nv(r.parent, "init", str(r), "--no-media").exit_code == 0
     allow_private(r)
     return r
 

@@ -177,7 +177,7 @@ def test_records_written_without_a_commit_are_not_read_again(tmp_path):
     from newsvault.compose import open_archive
 
     root = tmp_path / "a"
-    run_cli("init", str(root), "--git", check=True)
+    run_cli("init", str(root), "--git", "--no-media", check=True)
     src = tmp_path / "in"
     src.mkdir()
     (src / "one.md").write_text("<!--1593000000000-->\n[一号](https://example.org/news/1)\n------\n\n<p>正文。</p>\n", encoding="utf-8")
