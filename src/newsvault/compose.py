@@ -60,11 +60,17 @@ def open_archive(
     (:func:`newsvault.catchup.catch_up`; ``work_tree`` false: committed changes only)."""
     archive = attach(Archive.open(path), listeners)
     try:
+        foreign = recover and _foreign_repository(archive)
+        if foreign:
+            _first_look(archive)
         existed = (archive.state_dir / CATALOG_FILE).is_file()
         if recover:
             archive.recover()
+        if foreign and warn is not None:
+            warn("built the catalog of a repository newsvault has not opened before; 'newsvault open' records its layout and recovers its history from git (docs/continuing.md)")
         if catch_up and recover:
             catchup.catch_up(archive, fresh=not existed, work_tree=work_tree, warn=warn)
+            _read_new_history(archive, warn)
         elif catch_up and existed:
             # without recovery, a damaged catalog is left for the caller (fsck) to see
             with contextlib.suppress(CatalogError):
@@ -73,6 +79,49 @@ def open_archive(
         archive.close()
         raise
     return archive
+
+
+def _foreign_repository(archive: Archive) -> bool:
+    """A repository another archiver wrote (git, records, no newsvault.toml), never opened here."""
+    from . import githistory
+    from .config import CONFIG_NAME
+
+    root = archive.root
+    return not archive.state_dir.exists() and not (root / CONFIG_NAME).exists() and (root / "articles").is_dir() and githistory.is_repository(root)
+
+
+def _first_look(archive: Archive) -> None:
+    """What any first command does in such a repository (see docs/continuing.md): the records'
+    source comes from what they say, never from the folder's name, and ``.newsvault/`` is
+    git-ignored so that the original's ``git add .`` never commits the catalog."""
+    from .archive import write_atomic
+    from .config import CONFIG_NAME
+    from .continuing import ignore_state, records_source
+
+    source = records_source(archive)
+    with contextlib.suppress(OSError):  # a read-only clone is still readable, as it is
+        ignore_state(archive)
+        if source is not None:
+            archive.config.default_source = source
+            write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+
+
+def _read_new_history(archive: Archive, warn: Callable[[str], None] | None) -> None:
+    """A repository opened in place (``newsvault open``: its layout is in newsvault.toml) reads
+    the commits git brought since the last command, so a pull's earlier texts are versions too."""
+    from . import githistory
+    from .errors import NewsvaultError
+
+    if archive.config.layout is None or not githistory.is_repository(archive.root):
+        return
+    try:
+        report = githistory.recover_history(archive)
+    except (OSError, NewsvaultError) as exc:  # a read-only clone, a damaged history: still readable
+        if warn is not None:
+            warn(f"could not read the repository's history: {exc}")
+        return
+    if warn is not None and report.revisions:
+        warn(f"{report.revisions} earlier versions recovered from git")
 
 
 def init_archive(

@@ -6,7 +6,19 @@ import re
 
 import click
 
-from ._app import MAX_COUNT, check_sources, count_option, emit_json, fmt_time, is_tty, iter_lines, main, open_archive, seconds_option
+from ._app import (
+    MAX_COUNT,
+    archive_dir,
+    check_sources,
+    count_option,
+    emit_json,
+    fmt_time,
+    is_tty,
+    iter_lines,
+    main,
+    open_archive,
+    seconds_option,
+)
 
 MAX_AGE_SECONDS = 100 * 365 * 86400
 
@@ -174,12 +186,18 @@ def fsck(ctx: click.Context, repair: bool, as_json: bool) -> None:
 
     Exits 0 when the archive is consistent (after repair, with --repair), 1 when problems remain.
     """
+    # Look before anything changes; what git brought (a pull, a checkout) is not a problem and
+    # is taken in first; a hand edit or deletion is left for the check to report.
+    # An archive never opened here (no state folder at all: a fresh clone, a repository the
+    # original archiver wrote) has no catalog to be damaged: it is built first, as by any command.
+    from ..archive import STATE_DIR
     from ..preserve.fsck import fsck as run_fsck
     from ._app import Progress
 
-    # Look before anything changes; what git brought (a pull, a checkout) is not a problem and
-    # is taken in first; a hand edit or deletion is left for the check to report.
-    archive = open_archive(ctx, recover=False, work_tree=False)
+    first_open = not (archive_dir(ctx) / STATE_DIR).exists()
+    archive = open_archive(ctx, recover=first_open, work_tree=False)
+    if first_open and not as_json:
+        click.echo("built the catalog from the records (the first command here)")
     with Progress("checking") as bar:
         report = run_fsck(archive, repair=repair, progress=bar.update)
     if as_json:
