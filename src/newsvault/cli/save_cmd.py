@@ -46,8 +46,6 @@ def save(
     Prints each article's id and record path. A page the site shows as deleted is recorded as
     a 'gone' check of the archived article, never archived as text.
     """
-    from ..save import save_urls
-
     if issue_event is not None:
         return _answer_issue(ctx, issue_event, answer_dir, commit, push, as_json)
     if answer_dir is not None:
@@ -56,7 +54,7 @@ def save(
     if not wanted:
         raise click.UsageError("give at least one URL (or '-' to read them from stdin, or --from FILE)")
     archive = open_archive(ctx)
-    results = save_urls(archive, wanted)
+    results = _save_sealed(archive, wanted, quiet=as_json)
     if commit or push:
         _commit(archive, results, commit, push)
     if as_json:
@@ -70,6 +68,20 @@ def save(
             else:
                 click.echo(f"{r.status:9}  {r.url}: {r.message}")
     return EXIT_ERROR if any(r.status in ("error", "unsupported") for r in results) else 0
+
+
+def _save_sealed(archive: Archive, urls: list[str], quiet: bool) -> list[SaveResult]:
+    """Save ``urls``, then write the pass's manifest and ask for its token, as collect does
+    (before any commit, which carries them along)."""
+    from ..evidence import recorder_for
+    from ..fetch import FetchPolicy
+    from ..save import save_urls
+    from .collect_cmds import _seal
+
+    policy = FetchPolicy(capture=recorder_for(archive))
+    results = save_urls(archive, urls, policy)
+    _seal(archive, policy, "save", quiet=quiet)
+    return results
 
 
 def _commit(archive: Archive, results: list[SaveResult], commit: bool, push: bool) -> None:
@@ -95,12 +107,11 @@ def _commit(archive: Archive, results: list[SaveResult], commit: bool, push: boo
 
 
 def _answer_issue(ctx: click.Context, event: Path, answer_dir: Path | None, commit: bool, push: bool, as_json: bool) -> int:
-    from ..save import save_urls
     from ..save.requests import read_request, write_answer
 
     request = read_request(event)
     archive = open_archive(ctx)
-    results = save_urls(archive, request.urls) if request.urls else []
+    results = _save_sealed(archive, request.urls, quiet=as_json) if request.urls else []
     if commit or push:
         _commit(archive, results, commit, push)
     summary = write_answer(archive, request, results, answer_dir or Path("answer"))
