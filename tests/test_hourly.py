@@ -140,6 +140,31 @@ def test_workflow_steps_run_an_hourly_pass(tmp_path, srv, shim):
         assert {json.loads(line)["warc"] for line in lines} <= kept
 
 
+def test_with_digest_hourly_the_workflow_commits_the_days_digest(tmp_path, srv, shim):
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    published = int(time.time() * 1000) - 60_000  # the digest lists the day's articles: published a minute ago
+    day = datetime.fromtimestamp(published / 1000, ZoneInfo("Asia/Shanghai")).date().isoformat()
+    srv.static("/rfi.xml", rss20([Item(f"第{n}篇报道", f"http://127.0.0.1:9/a/{n}", f"<p>第{n}篇报道的正文。</p>" + FILLER, published) for n in (1, 2)]))
+    remote, work = seed(tmp_path, {"rfi": srv.url("/rfi.xml")}, "--github-actions", "--install", "git+https://example.org/me/newsvault@v0.1.0")
+    with open(work / "newsvault.toml", "a", encoding="utf-8") as f:
+        f.write("\n[digest]\nhourly = true\n")
+    git(work, "commit", "-qam", "digest hourly")
+    git(work, "push", "-q", "origin", "main")
+    workflow = yaml.safe_load((work / ".github/workflows/collect.yml").read_text())
+    clone = tmp_path / "run"
+    subprocess.run(["git", "clone", "-q", str(remote), str(clone)], check=True)
+    run_steps(workflow, clone, shim)
+    files = git(remote, "show", "--name-only", "--format=", "main").splitlines()
+    assert {f"site/digest/{day}.html", f"site/digest/{day}.epub", "site/digest/index.xml"} <= set(files)
+    assert sum(f.startswith("articles/rfi/") for f in files) == 2  # one commit: records and digest
+    page = git(remote, "show", f"main:site/digest/{day}.html")
+    assert "第1篇报道" in page and "第2篇报道" in page
+    assert day in git(remote, "show", "main:site/digest/index.xml")
+
+
 def test_generated_workflows_follow_githubs_schema(tmp_path):
     checker = shutil.which("check-jsonschema")
     assert checker, "check-jsonschema is a test dependency (pip install -e '.[test]')"

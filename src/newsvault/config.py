@@ -569,7 +569,7 @@ class Config:
 
 MINOR_WAYS = ("boilerplate", "markup", "whitespace", "punctuation")  # preserve/significance.py
 _CHANGES_KEYS = ("minor", "minor_chars")
-_DIGEST_KEYS = ("timezone",)
+_DIGEST_KEYS = ("timezone", "hourly")
 _MAIL_KEYS = ("host", "port", "sender", "to", "starttls", "user", "password_env", "timeout")
 
 
@@ -584,9 +584,12 @@ class ChangesConfig:
 
 @dataclass
 class DigestConfig:
-    """``[digest]``: the zone whose calendar day a digest covers (None: the archive's)."""
+    """``[digest]``: the zone whose calendar day a digest covers (None: the archive's); with
+    ``hourly``, every ``collect --commit`` writes the day's digest into ``site/digest/`` and
+    commits it with the records (docs/reach.md)."""
 
     timezone: str | None = None
+    hourly: bool = False
 
 
 @dataclass
@@ -620,7 +623,7 @@ def _reach(data: dict[str, Any]) -> dict[str, Any]:
             raise _Invalid("digest.timezone", f"unknown time zone {tz!r} (use an IANA name such as 'Asia/Shanghai')") from None
     out: dict[str, Any] = {
         "changes": ChangesConfig(tuple(minor), _megabytes(changes, "minor_chars", "changes.", 0)),
-        "digest": DigestConfig(tz),
+        "digest": DigestConfig(tz, _boolean(digest, "hourly", "digest.", False)),
     }
     if "mail" in data:
         out["mail"] = _mail(_table(data, "mail"))
@@ -654,8 +657,8 @@ def _reach_toml(config: Config) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if config.changes != ChangesConfig():
         data["changes"] = {"minor": list(config.changes.minor), "minor_chars": config.changes.minor_chars}
-    if config.digest.timezone:
-        data["digest"] = {"timezone": config.digest.timezone}
+    if config.digest != DigestConfig():
+        data["digest"] = {k: v for k, v in asdict(config.digest).items() if v not in (None, False)}
     if config.mail is not None:
         m = config.mail
         data["mail"] = {k: v for k, v in asdict(m).items() if v is not None}

@@ -286,10 +286,21 @@ def _commit_and_push(archive: Archive, report: PassReport, commit: bool, push: b
 
 
 def _regenerate(archive: Archive, sources: set[str]) -> list[str]:
-    """Rewrite the lists of ``sources`` and the README index; return the files that changed."""
+    """Rewrite the lists of ``sources`` and the README index, and with ``[digest] hourly`` the
+    day's digest (today in the digest's zone); return the files that changed."""
     from ..publish.lists import build_lists
 
-    return build_lists(archive, sources=sources).written
+    written = build_lists(archive, sources=sources).written
+    if archive.config.digest.hourly:
+        from datetime import datetime
+
+        from ..publish.digest import digest_zone
+        from ..publish.digest_files import HOURLY_DIR, write_digest_files
+
+        _, tz = digest_zone(archive)
+        files = write_digest_files(archive, datetime.now(tz).date(), archive.root / HOURLY_DIR)
+        written += [archive.rel(p) for p in files.written]
+    return written
 
 
 def _replay(archive: Archive, ref: str) -> None:

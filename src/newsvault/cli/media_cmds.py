@@ -34,6 +34,9 @@ def backfill(ctx: click.Context, source: str | None, limit: int | None, timeout:
     if timeout is not None:
         policy.timeout, policy.deadline = timeout, max(timeout * 3, timeout + 1)
     report = run_backfill(archive, source=source, limit=limit, policy=policy)
+    from .collect_cmds import _seal
+
+    _seal(archive, policy, "backfill", quiet=as_json)  # a manifest of the images it stored, as collect writes
     if as_json:
         emit_json(report.as_dict())
         return

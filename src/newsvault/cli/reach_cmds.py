@@ -9,7 +9,6 @@ import click
 from ._app import emit_json, main, open_archive
 
 DEFAULT_DIGESTS = "site/digest"
-FEED_DAYS = 7  # digests in the feed: the day asked for and the six before it
 
 
 @main.command("digest")
@@ -27,10 +26,10 @@ def digest_cmd(ctx: click.Context, day: str | None, source: str | None, out: Pat
     Writes OUT/<date>.html (one self-contained page, fit for the site and for mail),
     OUT/<date>.epub (the day's articles with their images) and OUT/index.xml (an Atom feed of
     the last seven digests, their pages written beside it)."""
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
-    from ..publish.digest import build_digest, digest_fragment, digest_html, digest_text, digest_zone, digests_feed, parse_digest_day
-    from ..publish.epub import write_epub
+    from ..publish.digest import digest_text, digest_zone, parse_digest_day
+    from ..publish.digest_files import write_digest_files
 
     archive = open_archive(ctx)
     if source is not None and archive.catalog.count_articles(source=source) == 0 and archive.config.source(source) is None:
@@ -40,27 +39,15 @@ def digest_cmd(ctx: click.Context, day: str | None, source: str | None, out: Pat
         raise click.UsageError("--mail needs a [mail] table in newsvault.toml (host, sender, to; see docs/reach.md)")
     _, tz = digest_zone(archive)
     the_day = parse_digest_day(day) if day else datetime.now(tz).date()
-    digest = build_digest(archive, the_day, source=source)
-    out.mkdir(parents=True, exist_ok=True)
+    files = write_digest_files(archive, the_day, out, source=source, base_url=base_url)
+    digest, book, epub_path = files.digest, files.book, files.epub
     name = the_day.isoformat()
-    epub_path = out / f"{name}.epub"
-    book = write_epub(archive, digest, epub_path, digest_fragment(archive, digest, base_url=base_url))
-    html = digest_html(archive, digest, base_url=base_url, notes=book.notes)
-    _write(out / f"{name}.html", html)
-    # The feed: this digest and the days before it, each with its page (written once).
-    recent = [digest]
-    for k in range(1, FEED_DAYS):
-        earlier = build_digest(archive, the_day - timedelta(days=k), source=source)
-        page = out / f"{earlier.day.isoformat()}.html"
-        if not page.exists():
-            _write(page, digest_html(archive, earlier, base_url=base_url))
-        recent.append(earlier)
-    _write(out / "index.xml", digests_feed(archive, recent, base_url=base_url))
     sent: list[str] = []
     if send_mail:
         from ..publish.mail import digest_message, send
 
         assert archive.config.mail is not None
+        html = files.html.read_text(encoding="utf-8")
         sent = send(archive.config.mail, digest_message(archive.config.mail, digest.subject, digest_text(digest), html, epub_path))
     if as_json:
         emit_json({**digest.as_dict(), "html": str(out / f"{name}.html"), "epub": str(epub_path), "feed": str(out / "index.xml"),
@@ -72,8 +59,3 @@ def digest_cmd(ctx: click.Context, day: str | None, source: str | None, out: Pat
     if sent:
         click.echo(f"mailed to {', '.join(sent)}")
 
-
-def _write(path: Path, text: str) -> None:
-    from ..archive import write_atomic
-
-    write_atomic(path, text)

@@ -59,7 +59,8 @@ jobs:
           key: newsvault-${{{{ github.run_id }}}}
           restore-keys: newsvault-
 {install_steps}      # Exit 3: some sources (or a mirror) failed while the rest was archived, committed and
-      # pushed; keep the run green for that, fail it for anything else.
+      # pushed; keep the run green for that, fail it for anything else. With [digest] hourly =
+      # true in newsvault.toml the commit carries the day's digest too (site/digest/).
       - name: collect, update lists, commit, push
         run: |
           newsvault collect --commit --push || [ $? -eq 3 ]
@@ -88,6 +89,7 @@ _PAGES = """\
       - name: build the static site
         run: |
           newsvault build --site "$RUNNER_TEMP/site"
+          if [ -d site/digest ]; then cp -r site/digest "$RUNNER_TEMP/site/digest"; fi
       - uses: actions/upload-pages-artifact@v4
         with:
           path: ${{ runner.temp }}/site

@@ -115,7 +115,7 @@ def site_version() -> str:
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
-    for module in ("render.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../boilerplate.py", "../preserve/diff.py"):
+    for module in ("render.py", "evidence_pages.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../boilerplate.py", "../preserve/diff.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
@@ -271,6 +271,13 @@ class Links:
         name = f"feeds/{slug or 'all'}.xml"
         return "/" + quote(name) if self.live else self._static(name)
 
+    def verify(self, aid: str) -> str:
+        return self._static(verify_path(aid))
+
+    def file(self, rel: str) -> str:
+        """A file published as it is (the copies a verify page links)."""
+        return self._static(rel)
+
     def article_changes_feed(self, aid: str) -> str:
         """One article's own change feed (``article_changes_path``)."""
         name = article_changes_path(aid)
@@ -304,6 +311,11 @@ def article_changes_path(aid: str) -> str:
 
 def article_path(aid: str, rev: int | None = None) -> str:
     return f"articles/{aid[:2]}/{aid}" + (f".r{rev}" if rev is not None else "") + ".html"
+
+
+def verify_path(aid: str) -> str:
+    """An article's "verify this copy" page (static sites only: publish/evidence_pages.py)."""
+    return f"verify/{aid[:2]}/{aid}.html"
 
 
 # -- view models ---------------------------------------------------------------------------------
@@ -342,6 +354,7 @@ class PageRenderer:
         self.extractor = ExtractCache(archive)
         self._deleted: dict[str, int] | None = None
         self._removed: dict[str, dict[str, Any]] | None = None
+        self.verified: set[str] = set()  # ids with a "verify this copy" page (set by the site build)
         # The last article's history: its main page and version pages are rendered one after
         # another, and each needs the diffs of all its versions.
         self._history: tuple[tuple[str, str, int], History] | None = None
@@ -508,6 +521,7 @@ class PageRenderer:
             shown_rev=shown_rev, shown_seen=shown_seen, is_latest=rev is None or rev == article.versions - 1,
             deleted=fmt(deleted_ms, self.tz, "%Y-%m-%d") if deleted_ms is not None else None,
             removed=self._removed_note(article.id),
+            verified=self.mode == "static" and article.id in self.verified,
         ), body
 
     def _removed_note(self, aid: str) -> dict[str, str] | None:
@@ -518,6 +532,11 @@ class PageRenderer:
         if note is None:
             return None
         return {"commit": str(note.get("commit", ""))[:12], "day": fmt(int(note.get("removed", 0)), self.tz, "%Y-%m-%d")}
+
+    def verify_page(self, article: Article, rows: list[dict[str, Any]], evidence_dir: str) -> str:
+        """The "verify this copy" page of ``article`` (rows: :func:`.evidence_pages.rows`)."""
+        return self._page("verify.html", verify_path(article.id), a=article, rows=rows, ev=evidence_dir,
+                          source_name=self.archive.source_display_name(article.source))
 
     # -- versions and what changed ---------------------------------------------------------------
     def history(self, article: Article) -> History:

@@ -34,6 +34,8 @@ from ..record import Record
 from . import render as R
 from .atom import FEED_SIZE, article_changes_feed, changes_feed_for, feed_for
 from .changes import CHANGES_SIZE, ChangeEvent, change_events, describe
+from .evidence_pages import EVIDENCE_DIR, file_state, listings
+from .evidence_pages import rows as evidence_rows
 from .search_index import Doc, SearchIndex, hash_text, segment, text_of_html
 
 __all__ = ["build_site", "SiteBuild", "SiteReport"]
@@ -309,6 +311,8 @@ class SiteBuild:
             self.articles = self.archive.catalog.list_articles()  # newest first, one query
         self.deleted = deleted_articles(self.archive)
         self.renderer._deleted = self.deleted
+        self.evidence = listings(self.archive)  # article id -> the manifest lines listing its files
+        self.renderer.verified = set(self.evidence)
         self.names = {s: self.archive.source_display_name(s) for s in {a.source for a in self.articles}}
         tz = self.renderer.tz
         self.items = [R.Item(a.id, a.title, a.source, self.names[a.source], a.published, a.versions, a.id in self.deleted, tz)
@@ -319,7 +323,7 @@ class SiteBuild:
         self.index = SearchIndex(self.site, search_state, self.write)
 
     def _version_hash(self, a: Article, v: Version) -> str:
-        return _h(self.common, a.id, v.rev, v.path, v.content_hash, v.seen, v.title, self.names[a.source])
+        return _h(self.common, a.id, v.rev, v.path, v.content_hash, v.seen, v.title, self.names[a.source], a.id in self.evidence)
 
     def plan(self) -> None:
         """Which article pages to render: those whose inputs changed (all, for a new index)."""
@@ -337,7 +341,7 @@ class SiteBuild:
     def _plan_article(self, a: Article, reindex_all: bool) -> ArticleJob | None:
         # Versions are immutable files: a new one changes latest_path, versions and size.
         base = _h(self.common, a.id, a.title, a.latest_path, a.content_hash, a.versions, a.size,
-                  self.deleted.get(a.id), self.names[a.source], a.published)
+                  self.deleted.get(a.id), self.names[a.source], a.published, a.id in self.evidence)
         rel = R.article_path(a.id)
         main_stale = self.want(rel, base)
         pages = [PageJob(rel, base, None)] if main_stale or reindex_all else []
@@ -493,6 +497,27 @@ class SiteBuild:
                      lambda a=a: article_changes_feed(self.archive, a, mode="static", base_url=self.base_url, deleted=self.deleted))  # type: ignore[misc]
         self.phase("feeds")
 
+    def evidence_pages(self) -> None:
+        """Each "verify this copy" page and the files its commands read (publish/evidence_pages.py)."""
+        assert self.articles is not None
+        by_id = {a.id: a for a in self.articles}
+        root, r = self.archive.root, self.renderer
+        copies: dict[str, str] = {}  # site path -> archive path
+        for aid, found in self.evidence.items():
+            a = by_id.get(aid)
+            if a is None:
+                continue
+            states = {x.path: file_state(root, x.path) for x in found}
+            self.put(R.verify_path(aid), _h(self.common, a.title, self.names[a.source], [x.key() for x in found], sorted(states.items())),
+                     lambda a=a, found=found: r.verify_page(a, evidence_rows(self.archive, found), EVIDENCE_DIR))  # type: ignore[misc]
+            for x in found:
+                copies.update((f"{EVIDENCE_DIR}/{rel}", rel) for rel in (x.path, x.manifest, x.token) if rel)
+        for site_rel, rel in sorted(copies.items()):
+            state = file_state(root, rel)
+            if state is not None:
+                self.put(site_rel, _h(rel, state), lambda rel=rel: (root / rel).read_bytes())  # type: ignore[misc]
+        self.phase("evidence pages")
+
     def static_assets(self) -> None:
         for p in sorted(R.STATIC_DIR.iterdir()):
             if p.is_file():
@@ -525,7 +550,7 @@ class SiteBuild:
     def run(self) -> SiteReport:
         t0 = time.perf_counter()
         for step in (self.load, self.plan, self.render_articles, self.search_index, self.list_pages,
-                     self.feeds, self.static_assets, self.prune, self.save_manifest):
+                     self.feeds, self.evidence_pages, self.static_assets, self.prune, self.save_manifest):
             step()
         self.report.written = self.write.count
         self.report.files = self.write.names[:200]
