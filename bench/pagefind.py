@@ -167,7 +167,7 @@ def run_ours(site: Path, queries: list[str], truth: dict[str, set[str]], browser
             handler.requested.clear()
             page = browser.new_page()
             page.goto(f"{base}/search.html?q={quote(q)}")
-            page.wait_for_function("document.getElementById('status').textContent.indexOf('条结果') >= 0", timeout=60_000)
+            page.wait_for_function("() => document.getElementById('status').textContent.indexOf('条结果') >= 0", timeout=60_000)
             shown = [m.group(1) for h in page.eval_on_selector_all("#results a.t", "els => els.map(e => e.getAttribute('href'))")
                      if (m := _ARTICLE.search(h))]
             page.close()
@@ -192,7 +192,7 @@ def run_pagefind(site: Path, queries: list[str], truth: dict[str, set[str]], bro
         for q in queries:
             page = browser.new_page()
             page.goto(f"{base}/pf-bench.html")
-            page.wait_for_function("window.ready === true", timeout=60_000)
+            page.wait_for_function("() => window.ready === true", timeout=60_000)
             handler.requested.clear()  # the query's own loads: pagefind.js's import above included below
             handler.requested.append("/pagefind/pagefind.js")
             res = page.evaluate("([q, k]) => window.query(q, k)", [q, PAGE])

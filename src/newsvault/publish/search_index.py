@@ -6,7 +6,7 @@ therefore plain JavaScript: every file calls a global function when a ``<script>
 it. Layout under ``search/`` in the site::
 
     meta.js            NV.meta = {shards, gens, chunk, n, sources, v, lead, full, clipped, files, rank}
-    t/<shard>.js       NV.tz(shard, "packed {term: "postings", …}");   one line per segment
+    t/<shard>.js       NV.tz(shard, "packed {term: "postings", …}\n{…}…");   one object per segment
     t/g<G>-<shard>.js  generation G: what incremental build G added (few, small shards)
     d/<chunk>.js       NV.d(chunk, [[docno, id, source index, "YYYY-MM-DD HH:MM", title], …])
     x/<k>/<docno>.js   NV.xz(docno, "packed plain text")   loaded only for the results shown (snippets)
@@ -134,12 +134,13 @@ def unpack(packed: str) -> str:
 
 def read_shard(text: str) -> list[dict[str, str]]:
     """The segments of a shard file's text, in order: each a {term: postings} dict."""
-    return [json.loads(unpack(m.group(1))) for m in _LINE.finditer(text)]
+    return [json.loads(obj) for m in _LINE.finditer(text) for obj in unpack(m.group(1)).split("\n")]
 
 
-def _shard_line(shard: int, members: str) -> str:
-    """One segment of a shard file; ``members``: the ``"term":"postings"`` members of its object."""
-    return f'NV.tz({shard},"{pack("{" + members + "}")}");\n'
+def _shard_line(shard: int, objects: list[str]) -> str:
+    """A shard file's line: segments (JSON objects, term → postings) packed together, one a
+    line, so that deflate sees the terms they share."""
+    return f'NV.tz({shard},"{pack(chr(10).join(objects))}");\n'
 
 
 def _js(obj: object) -> str:
@@ -162,7 +163,7 @@ def text_path(docno: int) -> str:
 
 
 def segment(items: list[tuple[int, str]], shards: int, write: Callable[[str, str], None] | None = None) -> dict[int, str]:
-    """Postings of ``items`` ([(docno, unfolded "title\\ntext")]) as one JS line per shard, and
+    """Postings of ``items`` ([(docno, unfolded "title\\ntext")]) as JSON objects (one a line) per shard, and
     (with ``write``) each document's text file for snippets.
 
     Pure but for ``write``, so worker processes build segments in parallel; a shard file is the
@@ -213,7 +214,7 @@ def _tables() -> tuple[Any, Any]:
 
 
 def _invert(docnos: list[int], titles: list[str], bodies: list[str], shards: int) -> dict[int, str]:
-    """Term → postings for folded titles and bodies, as one JS line per shard. CJK pairs are
+    """Term → postings for folded titles and bodies, as JSON objects (one a line) per shard. CJK pairs are
     found, counted and sorted in numpy (no Python object per pair: ~100 M of them at 100,000
     articles); words, a few dozen a document, are counted with ``Counter``."""
     import numpy as np
@@ -233,8 +234,8 @@ def _invert(docnos: list[int], titles: list[str], bodies: list[str], shards: int
             if len(keys):
                 _entries(keys, _weights(keys, tf, title, lengths), numbers, names, shards, entries)
         for shard, members in entries.items():
-            lines[shard].append(_shard_line(shard, ",".join(members)))
-    return {shard: "".join(parts) for shard, parts in lines.items()}
+            lines[shard].append("{" + ",".join(members) + "}")
+    return {shard: "\n".join(parts) for shard, parts in lines.items()}
 
 
 def _unique_counts(keys: Any) -> tuple[Any, Any]:
@@ -497,7 +498,7 @@ class SearchIndex:
         gen = 0 if self.fresh else max((g for g, _ in gens), default=0) + 1
         for shard in sorted(lines):
             rel = f"search/t/{shard}.js" if self.fresh else f"search/t/g{gen}-{shard}.js"
-            self.write(rel, "".join(lines[shard]))
+            self.write(rel, _shard_line(shard, lines[shard]))
             written.append(rel)
         if not self.fresh:
             gens.append([gen, self._gen_shards])
@@ -544,12 +545,12 @@ class SearchIndex:
                     for term, gaps in entries.items():
                         by_shard.setdefault(shard_of(term, shards), {})[term] = gaps
                 for shard, members in by_shard.items():
-                    appended[shard].append(_shard_line(shard, _js(members)[1:-1]))
+                    appended[shard].append(_js(members))
                 path.unlink(missing_ok=True)
         written = []
         for shard, extra in sorted(appended.items()):
             rel = f"search/t/{shard}.js"
-            self.write(rel, _read(self.site / rel) + "".join(extra))
+            self.write(rel, _read(self.site / rel) + _shard_line(shard, extra))
             written.append(rel)
         self.state["gens"] = []
         return written

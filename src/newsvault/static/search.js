@@ -77,7 +77,7 @@
   var rank = (meta && meta.rank) || {impact: [0.5, 0.9, 1.3, 1.7], title: 2, page: 20};
   var PAGE = rank.page;
   // Shards and texts are packed (raw deflate in base 64, search_index.pack): unpacked with
-  // DecompressionStream, which needs no fetch() and so works from file://. A segment keeps its
+  // DecompressionStream, which needs no fetch() and so works from file://. A line keeps its
   // place (the order its script ran in) while it unpacks, so that a later segment still wins.
   function unpack(b64) {
     var bin = atob(b64), bytes = new Uint8Array(bin.length);
@@ -88,13 +88,13 @@
   function later(promise) { unpacking.push(promise.catch(function () { failed["(unpack)"] = 1; })); }
   NV.tz = function (shard, packed) {
     var seg = segments[segments.length] = {};
-    later(unpack(packed).then(function (json) { seg.obj = JSON.parse(json); }).finally(function () { seg.obj = seg.obj || {}; }));
+    later(unpack(packed).then(function (text) { seg.objs = text.split("\n").map(JSON.parse); })
+      .finally(function () { seg.objs = seg.objs || []; }));
   };
   function settle() {  // every segment unpacked so far, merged into terms in the order they ran
     return Promise.all(unpacking).then(function () {
-      while (segments.length && segments[0].obj) {
-        var obj = segments.shift().obj;
-        for (var k in obj) (terms[k] = terms[k] || []).push(obj[k]);
+      while (segments.length && segments[0].objs) {
+        segments.shift().objs.forEach(function (obj) { for (var k in obj) (terms[k] = terms[k] || []).push(obj[k]); });
       }
     });
   }
