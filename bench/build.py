@@ -79,8 +79,8 @@ class StaticIndex:
             terms: dict[str, list[str]] = {}
             path = self.dir / name
             if path.exists():
-                for m in re.finditer(r"NV\.t\(\d+,(\{.*\})\);", path.read_text(encoding="utf-8")):
-                    for k, v in json.loads(m.group(1)).items():
+                for entries in SI.read_shard(path.read_text(encoding="utf-8")):
+                    for k, v in entries.items():
                         terms.setdefault(k, []).append(v)
             self.shards[name] = terms
         return self.shards[name]
@@ -138,6 +138,27 @@ def _pct(values: list[int], p: int) -> int:
     return values[min(len(values) - 1, max(0, -(-p * len(values) // 100) - 1))] if values else 0
 
 
+def reset_peak_rss() -> None:
+    """Start this process's peak RSS again from now (Linux: writing 5 to clear_refs), so that
+    setting up the archive does not count."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mb() -> tuple[int, int]:
+    """Peak RSS (MB) of this process since :func:`reset_peak_rss`, and of the largest finished
+    child (the render workers)."""
+    try:
+        with open("/proc/self/status") as f:
+            me = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) // 1024
+    except (OSError, StopIteration):
+        me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return me, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+
+
 def cpu() -> float:
     """CPU seconds used so far by this process and its finished children (the render workers)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -179,6 +200,7 @@ def main() -> None:
     print(f"archive: {stats['records']} articles + {stats['revisions']} revisions = {records} records, cpus={os.cpu_count()}")
 
     rows = []
+    reset_peak_rss()
     c0 = cpu()
     t = time.perf_counter()
     articles = archive.catalog.list_articles()
@@ -198,6 +220,7 @@ def main() -> None:
     rows.append(("full build: site", full.written, full_s, copy_full))
     rows.append(("**full build: total**", full.written + len(lists.written), load_s + lists_s + full_s, copy_full))
     rows.append(("full build: CPU seconds (all processes)", "", full_cpu, copy_full_cpu))
+    full_rss = peak_rss_mb()
     print("full build phases:", full.phases)
     print(f"full: site {full_s:.1f} s ({full.written} files, {full.articles_rendered} articles), lists {lists_s:.1f} s; copy {full.written} files {copy_full:.1f} s")
 
@@ -208,6 +231,7 @@ def main() -> None:
         for source, rec in extra:
             archive.add(rec, source)
     added = archive.catalog.count_articles() - existing
+    reset_peak_rss()
     c0 = cpu()
     t = time.perf_counter()
     articles = archive.catalog.list_articles()
@@ -227,6 +251,7 @@ def main() -> None:
     rows.append(("incremental: site", inc.written, inc_s, copy_inc))
     rows.append(("**incremental (+100 records): total**", inc.written + len(lists2.written), load2_s + lists2_s + inc_s, copy_inc))
     rows.append(("incremental: CPU seconds", "", inc_cpu, copy_inc_cpu))
+    inc_rss = peak_rss_mb()
     print("incremental phases:", inc.phases)
     print(f"incremental (+{len(extra)} records, {added} new articles): site {inc_s:.2f} s ({inc.written} files, {inc.skipped} unchanged), lists {lists2_s:.2f} s; copy {inc.written} files {copy_inc:.2f} s")
 
@@ -247,6 +272,8 @@ def main() -> None:
     lines += [
         "",
         f"Site: {size / 1e6:.0f} MB, of which search index {search / 1e6:.0f} MB; goals: full < 120 s, incremental < 5 s.",
+        f"Peak RSS of the full build: {full_rss[0]} MB (this process), {full_rss[1]} MB (the largest worker); "
+        f"of the incremental build: {inc_rss[0]} MB (workers: the largest so far, {inc_rss[1]} MB); goal ≤ 400 MB.",
         f"Load average at the end: {' '.join(load)} (other processes share the machine; CPU seconds are less",
         "sensitive to that than wall-clock times: on an idle machine a build takes about CPU ÷ 2 on 2 cores).",
         f"Phases of the full site build (s): {full.phases}",

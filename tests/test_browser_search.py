@@ -115,3 +115,38 @@ def test_a_missing_index_file_is_said(site, browser, tmp_path):
     _wait(page, "加沙")
     assert "个索引文件未能加载，结果可能不全" in page.locator("#status").inner_text()
     page.close()
+
+
+def test_packed_segments_of_a_later_build_and_a_damaged_one(browser, tmp_path):
+    """Shards and texts are stored packed (raw deflate, base 64) and unpacked in the page: an
+    article added by an incremental build (a generation of its own) is found by a Simplified
+    query for a Traditional word at the end of its long text, with that word in its snippet;
+    a packed file that does not unpack is said, not silently dropped."""
+    archive = make_archive(tmp_path / "archive", xss=False)
+    site = tmp_path / "site"
+    build_site(archive, site)
+    filler = "<p>" + "这是一段很长的报道正文，讲述了当天发生的许多事情。" * 200 + "</p>"
+    with archive.batch():
+        archive.add(Record("长篇报道", "https://www.rfi.fr/cn/long", LATE, f"{filler}<p>最後提到麒麟獸。</p>"), "rfi")
+    build_site(archive, site)
+    meta = json.loads(re.search(r"NV\.meta=(.*);", (site / "search/meta.js").read_text()).group(1))
+    assert meta["gens"], "the second build wrote a generation"
+    shard = site / "search/t" / f"g{meta['gens'][-1][0]}-{SI.shard_of('麒麟', meta['gens'][-1][1])}.js"
+    assert shard.read_text().startswith("NV.tz(") and "麒麟" not in shard.read_text()  # stored packed
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto((site / "search.html").as_uri() + "?q=" + "麒麟兽", wait_until="load")
+    _wait(page, "麒麟兽", "条结果")
+    assert _titles(page) == ["长篇报道"]
+    assert page.locator("#results .snippet mark").all_inner_texts() == ["麒麟獸"]
+    # The article's text file damaged: the title is still shown, the page says a file failed.
+    docno = next(int(m) for m in re.findall(r'NV\.xz\((\d+),', "".join(p.read_text() for p in (site / "search/x").rglob("*.js")))
+                 if "麒麟" in SI.unpack(re.search(rf'NV\.xz\({m},"([^"]*)"', (site / SI.text_path(int(m))).read_text()).group(1)))
+    (site / SI.text_path(docno)).write_text(f'NV.xz({docno},"bm90IGRlZmxhdGU=");\n')
+    page.reload(wait_until="load")
+    _wait(page, "麒麟兽", "未能加载")
+    assert _titles(page) == ["长篇报道"] and page.locator("#results .snippet").count() == 0
+    assert problems == []
+    page.close()
+    archive.close()

@@ -27,8 +27,8 @@ def query(site: Path, q: str) -> list[str]:
             path = site / "search" / name
             if not path.exists():
                 continue
-            for m in re.finditer(r"NV\.t\(\d+,(\{.*\})\);", path.read_text(encoding="utf-8")):
-                postings = json.loads(m.group(1)).get(term)
+            for entries in SI.read_shard(path.read_text(encoding="utf-8")):
+                postings = entries.get(term)
                 if postings:
                     docs.update(d for d, _w in SI.decode(postings))
         found.append(docs)
@@ -88,8 +88,8 @@ def _weights(site: Path, term: str) -> dict[int, int]:
     out: dict[int, int] = {}
     for name in [f"t/{SI.shard_of(term, meta['shards'])}.js"] + [f"t/g{g}-{SI.shard_of(term, n)}.js" for g, n in meta["gens"]]:
         path = site / "search" / name
-        for m in re.finditer(r"NV\.t\(\d+,(\{.*\})\);", path.read_text(encoding="utf-8") if path.exists() else ""):
-            out.update(SI.decode(json.loads(m.group(1)).get(term, "")))
+        for entries in SI.read_shard(path.read_text(encoding="utf-8") if path.exists() else ""):
+            out.update(SI.decode(entries.get(term, "")))
     return out
 
 
@@ -197,7 +197,10 @@ def test_every_article_is_found_by_a_word_from_the_end_of_its_text(tmp_path):
     # each article's text is kept for snippets, escaped so that it cannot end the script
     one = archive.catalog.list_articles()[0]
     kept = (site / SI.text_path(docnos[one.id])).read_text(encoding="utf-8")
-    assert kept.startswith(f"NV.x({docnos[one.id]},") and "<" not in kept
+    assert kept.startswith(f'NV.xz({docnos[one.id]},"') and "<" not in kept
+    packed = re.fullmatch(r'NV\.xz\(\d+,"([A-Za-z0-9+/=]+)"\);\n', kept)
+    # packed (raw deflate, base 64): the whole text, its last word included
+    assert packed and html_to_text(archive.read(one.latest_path).body).strip()[-3:] in SI.unpack(packed.group(1))
 
 
 def test_weights_rank_a_title_above_a_word_inside_another(tmp_path):

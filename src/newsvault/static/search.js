@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var NV = window.NV = window.NV || {};
-  var meta = NV.meta, terms = {}, docs = {}, texts = {}, loaded = {}, failed = {};
+  var meta = NV.meta, terms = {}, docs = {}, texts = {}, loaded = {}, failed = {}, unpacking = [];
   var base = "search/";  // relative to search.html
 
   var map = {};
@@ -76,9 +76,30 @@
   if (typeof document === "undefined") return;  // loaded outside a page (the tokenizer test)
   var rank = (meta && meta.rank) || {impact: [0.5, 0.9, 1.3, 1.7], title: 2, page: 20};
   var PAGE = rank.page;
-  NV.t = function (shard, obj) { for (var k in obj) (terms[k] = terms[k] || []).push(obj[k]); };
+  // Shards and texts are packed (raw deflate in base 64, search_index.pack): unpacked with
+  // DecompressionStream, which needs no fetch() and so works from file://. A line keeps its
+  // place (the order its script ran in) while it unpacks, so that a later segment still wins.
+  function unpack(b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"))).text();
+  }
+  var segments = [];
+  function later(promise) { unpacking.push(promise.catch(function () { failed["(unpack)"] = 1; })); }
+  NV.tz = function (shard, packed) {
+    var seg = segments[segments.length] = {};
+    later(unpack(packed).then(function (text) { seg.objs = text.split("\n").map(JSON.parse); })
+      .finally(function () { seg.objs = seg.objs || []; }));
+  };
+  function settle() {  // every segment unpacked so far, merged into terms in the order they ran
+    return Promise.all(unpacking).then(function () {
+      while (segments.length && segments[0].objs) {
+        segments.shift().objs.forEach(function (obj) { for (var k in obj) (terms[k] = terms[k] || []).push(obj[k]); });
+      }
+    });
+  }
   NV.d = function (chunk, rows) { for (var i = 0; i < rows.length; i++) docs[rows[i][0]] = rows[i]; };
-  NV.x = function (docno, text) { texts[docno] = text; };
+  NV.xz = function (docno, packed) { later(unpack(packed).then(function (text) { texts[docno] = text; })); };
   function load(path) {
     if (loaded[path]) return loaded[path];
     return loaded[path] = new Promise(function (resolve) {
@@ -197,7 +218,7 @@
     });
     Object.keys(chunks).forEach(function (c) { files.push("d/" + c + ".js"); });
     var mine = generation;
-    return Promise.all(files.map(load)).then(function () {
+    return Promise.all(files.map(load)).then(settle).then(function () {
       if (mine !== generation) return;
       if (state.order !== "newest") page = phraseFirst(page, query);
       page.forEach(function (h) { var li = item(h.d, query); if (li) list.appendChild(li); });
@@ -231,7 +252,7 @@
       shards["t/" + shardOf(t, meta.shards) + ".js"] = 1;
       (meta.gens || []).forEach(function (g) { shards["t/g" + g[0] + "-" + shardOf(t, g[1]) + ".js"] = 1; });
     });
-    Promise.all(Object.keys(shards).map(load)).then(function () {
+    Promise.all(Object.keys(shards).map(load)).then(settle).then(function () {
       if (mine !== generation) return null;
       state.hits = sortHits(score(ts), state.order);
       return showMore();
