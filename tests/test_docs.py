@@ -119,7 +119,7 @@ def _search_numbers() -> list[tuple[str, int]]:
         (r"title and first ([\d,]+)\s+characters", index.WORDS_LEAD),
         (r"more than ([\d,]+) characters, more than \d+ words", query.MAX_QUERY),
         (r"more than [\d,]+ characters, more than ([\d,]+) words", query.MAX_TERMS),
-        (r"Batches of up to ([\d,]+) articles", index.SYNC_LIMIT),
+        (r"[Bb]atches of up to ([\d,]+) articles", index.SYNC_LIMIT),
         (r"in chunks \(([\d,]+) articles", index.CHUNK),
         (r"A bulk build \(([\d,]+) queued articles", index.BULK_MIN),
         (r"tokenise chunks of ([\d,]+)", index.BULK_CHUNK),
