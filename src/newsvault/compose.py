@@ -53,6 +53,7 @@ def open_archive(
     catch_up: bool = True,
     work_tree: bool = True,
     warn: Callable[[str], None] | None = None,
+    read_history: bool = True,
 ) -> Archive:
     """Open the archive at ``path`` with ``listeners`` (default: :func:`default_listeners`)
     and, unless ``recover`` is false, bring its derived data in line with its files; then,
@@ -70,7 +71,8 @@ def open_archive(
             warn("built the catalog of a repository newsvault has not opened before; 'newsvault open' records its layout and recovers its history from git (docs/continuing.md)")
         if catch_up and recover:
             catchup.catch_up(archive, fresh=not existed, work_tree=work_tree, warn=warn)
-            _read_new_history(archive, warn)
+            if read_history:  # (``newsvault open`` reads it itself, and reports what it found)
+                _read_new_history(archive, warn)
         elif catch_up and existed:
             # without recovery, a damaged catalog is left for the caller (fsck) to see
             with contextlib.suppress(CatalogError):

@@ -291,12 +291,13 @@ def open_archive(
     listeners: Iterable[Listener] | None = None,
     catch_up: bool = True,
     work_tree: bool = True,
+    read_history: bool = True,
 ) -> Archive:
     """The archive of ``-C DIR``, opened through the composition root (listeners, recovery,
     catching up with git and the work tree; ``work_tree`` false: committed changes only)."""
     from .. import compose
 
-    archive = compose.open_archive(archive_dir(ctx), recover=recover, listeners=listeners, catch_up=catch_up, work_tree=work_tree, warn=warn)
+    archive = compose.open_archive(archive_dir(ctx), recover=recover, listeners=listeners, catch_up=catch_up, work_tree=work_tree, warn=warn, read_history=read_history)
     ctx.call_on_close(archive.close)
     return archive
 

@@ -73,7 +73,7 @@ def open_cmd(ctx: click.Context, as_json: bool) -> None:
     """
     from ..continuing import open_in_place
 
-    archive = open_archive(ctx)
+    archive = open_archive(ctx, read_history=False)
     report = open_in_place(archive)
     if as_json:
         emit_json(report.as_dict())

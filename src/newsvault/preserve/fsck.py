@@ -287,9 +287,9 @@ def _index_problems(archive: Archive, article_ids: set[str]) -> list[Problem]:
 
     path = archive.state_dir / getattr(search_index, "SEARCH_FILE", "search.sqlite")
     if not path.exists():
-        if not article_ids:
-            return []
-        return [Problem("index-missing", None, f"no search index: {len(article_ids)} articles unsearchable")]
+        # Not built yet (a collect pass queues into an index only once one exists) or deleted:
+        # either way the first search builds it from the catalog, so nothing is unsearchable.
+        return []
     try:
         db = connect_read_only(path)
         try:
