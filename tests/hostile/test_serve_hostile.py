@@ -146,7 +146,9 @@ def test_1100_half_open_connections_leave_the_server_answering_others(tmp_path):
 
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "newsvault", "-C", str(root), "serve", "--port", str(port)],
+        # One process: the limit is per process; with more workers the 1,100 sockets would be
+        # spread under several limits instead of exhausting one.
+        proc = subprocess.Popen([sys.executable, "-m", "newsvault", "-C", str(root), "serve", "--port", str(port), "--workers", "1"],
                                 env=env, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=few_files)
     sockets: list[socket.socket] = []
     try:
