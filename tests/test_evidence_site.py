@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urljoin
 
@@ -17,6 +18,7 @@ from collect_helpers import Item, rss20
 from evidence_helpers import nv
 from newsvault.config import CONFIG_NAME, Config
 from newsvault.evidence.manifest import manifest_paths
+from newsvault.evidence.timestamp import check_token, load_roots
 from tsa_helpers import LoopbackTSA
 
 T0 = 1_700_000_000_000
@@ -81,6 +83,11 @@ def test_article_page_links_a_verify_page_whose_hashes_are_the_files(root, srv, 
         assert listing.cssselect("code.manifest-sha256")[0].text == sha(copy)
         token = follow(verify, listing.cssselect("a.token")[0].get("href"))
         assert token.read_bytes() == (root / (manifest + ".tsr")).read_bytes()
+        # the authority and time it names are what the token, checked against the TSA's root, says
+        facts = check_token(token.read_bytes(), (root / manifest).read_bytes(), load_roots([tsa.root]))
+        assert listing.cssselect("bdi.tsa")[0].text == facts.tsa
+        assert listing.cssselect("time.stamped")[0].text == facts.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        assert "另一份内容" not in listing.cssselect("span.stamp")[0].text_content()
         commands = listing.cssselect("pre.cmd")[0].text_content()
         assert f"sha256sum {rel}" in commands and f"newsvault verify {rel}" in commands
         assert f"openssl ts -verify -data {manifest} -in {manifest}.tsr" in commands

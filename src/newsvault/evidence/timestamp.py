@@ -20,7 +20,7 @@ import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -213,6 +213,21 @@ def check_token(token: bytes, data: bytes, roots: list[Any]) -> TokenFacts:
             continue
         return TokenFacts(info.gen_time, info.serial_number, _signer(response), root.subject.rfc4514_string(), wanted.hex())
     raise TimestampError(f"signature: {failures[-1] if failures else 'not verified'}")
+
+
+def token_claim(token: bytes, data: bytes) -> tuple[str, str, bool] | None:
+    """What a token says, before anyone checks its signature: (the authority's name, the time
+    it stamped as ``YYYY-MM-DD HH:MM:SS`` UTC, whether it is for sha256(``data``)). None when
+    it is not a time-stamp response. Only :func:`check_token` (against trust roots) proves it."""
+    from rfc3161_client import decode_timestamp_response
+
+    try:
+        response = decode_timestamp_response(token)
+        info = response.tst_info
+        when = info.gen_time.astimezone(UTC) if info.gen_time.tzinfo else info.gen_time
+        return _signer(response), when.strftime("%Y-%m-%d %H:%M:%S"), info.message_imprint.message == hashlib.sha256(data).digest()
+    except ValueError:
+        return None
 
 
 def _signer(response: Any) -> str:

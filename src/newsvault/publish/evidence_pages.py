@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..evidence.manifest import Entry, manifest_paths
-from ..evidence.timestamp import token_path
+from ..evidence.timestamp import token_claim, token_path
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -105,6 +105,19 @@ def rows(archive: Archive, found: list[Listing]) -> list[dict[str, Any]]:
     out = []
     for x in found:
         actual = sha256_of(archive.root, x.path)
+        claim = _claim(archive.root, x.manifest, x.token) if x.token else None
         out.append({"x": x, "e": x.entry, "actual": actual, "matches": actual == x.listed,
-                    "time": x.entry.time.replace("T", " ").rstrip("Z")})
+                    "time": x.entry.time.replace("T", " ").rstrip("Z"), "claim": claim})
     return out
+
+
+def _claim(root: Path, manifest: str, token: str) -> dict[str, Any] | None:
+    """Who the token says stamped the manifest, and when (read, not verified: the page says how)."""
+    try:
+        said = token_claim((root / token).read_bytes(), (root / manifest).read_bytes())
+    except OSError:
+        return None
+    if said is None:
+        return None
+    by, when, for_manifest = said
+    return {"by": by, "when": when, "for_manifest": for_manifest}
