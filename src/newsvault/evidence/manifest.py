@@ -15,7 +15,7 @@ describes the pass::
 then one line per capture, in the order they were made::
 
     {"url": …, "time": "2026-12-07T08:01:02Z", "status": 200, "ip": "203.0.113.7",
-     "warc": "warc/2026/12/07/newsvault-20261207-0.warc.gz", "offset": 785, "length": 1040,
+     "warc": "warc/2026/12/07/newsvault-20261207-095102-3f9a0c1e.warc.gz", "offset": 785, "length": 1040,
      "record_id": "<urn:uuid:…>", "payload_digest": "sha1:…", "content_type": "text/html",
      "files": [{"path": "articles/rfi/…md", "sha256": "…"}]}
 

@@ -1,6 +1,6 @@
 """Writing WARC evidence: every HTTP exchange as a request + response record pair.
 
-Layout: ``warc/YYYY/MM/DD/newsvault-YYYYMMDD-HHMMSS-<n>.warc.gz`` (UTC time of the file's first exchange), one gzip
+Layout: ``warc/YYYY/MM/DD/newsvault-YYYYMMDD-HHMMSS-<8 random hex>.warc.gz`` (UTC time of the file's first exchange), one gzip
 member per record so that any record can be read at its offset. ``warc/index.jsonl`` has one
 line per response record: when, which URL, the status, the file and
 offset, the WARC-Record-ID and the payload digest. That index is what ``show --evidence``,
@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import secrets
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -111,16 +112,15 @@ class WarcRecorder:
         folder = self.root / WARC_DIR / day.strftime("%Y/%m/%d")
         folder.mkdir(parents=True, exist_ok=True)
         stamp = day.strftime("%Y%m%d")
-        n = 0
         while True:
-            # the first exchange's second in the name keeps files of collectors on fresh
-            # machines apart (the hourly job's runners all start at <n> = 0)
-            path = folder / f"newsvault-{day:%Y%m%d-%H%M%S}-{n}.warc.gz"
+            # The first exchange's second and a random part: the hourly job's runners start on
+            # fresh machines, often in the same second, and their files meet on one branch.
+            path = folder / f"newsvault-{day:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}.warc.gz"
             try:  # O_EXCL: never append to a file another (or a crashed) pass wrote
                 self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
                 break
             except FileExistsError:
-                n += 1
+                continue
         self._file, self._day, self._size = path, stamp, 0
         self._append(self._warcinfo(path.name))
 
