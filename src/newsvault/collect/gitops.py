@@ -212,7 +212,7 @@ def replay_onto(archive: Archive, ref: str, regenerate: Callable[[set[str]], lis
     archive.refresh_paths(moved)
     written, sources, touched = _re_add(archive, ours, seen_ms)
     written += [rel for rel, _data in kept]
-    written += drop_repeats(archive, touched)
+    written += drop_repeats(archive, touched, set(written))
     written += regenerate(sources)
     for rel, data in evidence:
         write_atomic(root / rel, data)
@@ -309,16 +309,32 @@ def _re_add(archive: Archive, ours: list[tuple[str, bytes]], seen_ms: int) -> tu
     return written, sources, touched
 
 
-def drop_repeats(archive: Archive, article_ids: set[str]) -> list[str]:
-    """Remove a revision whose text equals the version before it (two collectors saw the same
-    edit at different seconds): the earliest sighting is kept. Returns the paths removed."""
+def drop_repeats(archive: Archive, article_ids: set[str], replayed: set[str] | None = None) -> list[str]:
+    """Remove a revision whose text equals the sighting just before it (two collectors saw the
+    same edit at different seconds): the earliest sighting is kept, whichever side's file the
+    catalog took as the version's own. A text seen again after another (A, B, A) is a version
+    of its own and stays. With ``replayed`` (the files this replay wrote), only a pair one of
+    whose files is among them is looked at: sightings the archive already held as a pair (an
+    imported history) are material, not a collision. Returns the paths removed."""
     removed: list[str] = []
     for aid in sorted(article_ids):
-        # Files repeating a version's text (rev -1) from a later second than its first sighting.
-        removed += [
-            v.path for v in archive.catalog.files(aid)
-            if v.rev < 0 and v.path.startswith("revisions/") and v.evidence is not None and v.seen is not None and v.evidence > v.seen
-        ]
+        files = archive.catalog.files(aid)
+        dated = sorted((v for v in files if v.evidence is not None), key=lambda v: (v.evidence, v.path))
+        undated = [v for v in files if v.evidence is None]
+        previous = None
+        for v in [*undated, *dated]:  # (an undated first file, e.g. under articles/, comes first)
+            if (
+                previous is not None
+                and v.content_hash == previous.content_hash
+                and v.path.startswith("revisions/")
+                and v.evidence is not None
+                and previous.evidence is not None
+                and v.evidence > previous.evidence
+                and (replayed is None or v.path in replayed or previous.path in replayed)
+            ):
+                removed.append(v.path)
+                continue
+            previous = v
     for rel in removed:
         (archive.root / rel).unlink(missing_ok=True)
     archive.catalog.remove_paths(removed)
