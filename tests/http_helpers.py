@@ -32,6 +32,7 @@ import hashlib
 import ipaddress
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
@@ -321,3 +323,16 @@ def srv() -> Iterator[LoopbackServer]:
 
 
 loopback = srv  # the same fixture under the name some modules use
+
+
+def first_answer(url: str, proc: subprocess.Popen) -> httpx.Response:
+    """The answer of a server ``proc`` starts, once it listens (a moment after its "serving"
+    line); the connection error if it exits or 30 s pass first."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.ConnectError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

@@ -8,14 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from conftest import REPO, run_cli
+from http_helpers import first_answer
 from search_helpers import free_port
 
 DEMO_RECORDS = REPO / "src" / "newsvault" / "demo" / "records"
@@ -83,7 +82,7 @@ def test_serve_exits_0_after_a_signal(demo_archive, signum):
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().startswith("serving ")  # printed just before it listens
-        page = _first_page(f"http://127.0.0.1:{port}/", proc)
+        page = first_answer(f"http://127.0.0.1:{port}/", proc)
         assert page.status_code == 200
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=30)
@@ -93,18 +92,6 @@ def test_serve_exits_0_after_a_signal(demo_archive, signum):
             proc.wait()
     assert proc.returncode == 0, err
     assert out.strip() == "stopped" and err == ""
-
-
-def _first_page(url: str, proc: subprocess.Popen) -> httpx.Response:
-    """The page, once the server listens (a moment after its "serving" line)."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            return httpx.get(url, timeout=5)
-        except httpx.ConnectError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def test_opml_import_prints_a_summary(tmp_path):

@@ -14,7 +14,7 @@ from conftest import run_cli
 from newsvault.collect.gitops import GitError, pick_remotes, push_all
 from newsvault.config import Config
 from newsvault.errors import ConfigError
-from test_hourly import FILLER, bare, git, identity, item, records, seed
+from test_hourly import FILLER, bare, git, identity, item, records, seed, two_clones
 
 
 def load(tmp_path: Path, text: str) -> Config:
@@ -99,12 +99,7 @@ def test_same_edit_seen_by_two_collectors_is_one_revision(tmp_path, srv, first):
 def test_a_cached_catalog_catches_up_with_a_pull(tmp_path, srv):
     """A catalog cached before a pull (a CI cache, a hand-made 'git pull') must learn the pulled
     records before the pass, or an article already archived elsewhere would be archived again."""
-    srv.static("/feed.xml", rss20([]))
-    remote, _ = seed(tmp_path, {"rfi": srv.url("/feed.xml")})
-    a, b = tmp_path / "a", tmp_path / "b"
-    for c in (a, b):
-        subprocess.run(["git", "clone", "-q", str(remote), str(c)], check=True)
-        identity(c, c.name)
+    a, b = two_clones(tmp_path, srv)
     srv.static("/feed.xml", rss20([item(7)]))
     run_cli("-C", str(b), "collect", "--commit", "--push", check=True)  # b's catalog is built (and cached)
     srv.static("/feed.xml", rss20([item(1)]))

@@ -72,6 +72,18 @@ def seed(tmp_path: Path, feeds: dict[str, str], *extra_init: str) -> tuple[Path,
     return remote, work
 
 
+def two_clones(tmp_path: Path, srv) -> tuple[Path, Path]:
+    """Clones ``a`` and ``b`` (each with its own git identity) of an archive following an
+    empty loopback feed."""
+    srv.static("/feed.xml", rss20([]))
+    remote, _ = seed(tmp_path, {"rfi": srv.url("/feed.xml")})
+    a, b = tmp_path / "a", tmp_path / "b"
+    for c in (a, b):
+        subprocess.run(["git", "clone", "-q", str(remote), str(c)], check=True)
+        identity(c, c.name)
+    return a, b
+
+
 # ---------------------------------------------------------------------------------------------
 # The workflow, step by step
 # ---------------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ import httpx
 
 from collect_helpers import rss20
 from conftest import REPO, remount_read_only, run_cli
+from http_helpers import first_answer
 from search_helpers import free_port
-from test_hourly import git, identity, item, records, seed
+from test_hourly import git, identity, item, records, seed, two_clones
 
 
 def ls(clone: Path) -> dict[str, dict]:
@@ -25,16 +26,6 @@ def ls(clone: Path) -> dict[str, dict]:
 def search_titles(clone: Path, *words: str) -> list[str]:
     out = json.loads(run_cli("-C", str(clone), "search", *words, "--json", check=True).stdout)
     return sorted(h["title"] for h in out["results"])
-
-
-def two_clones(tmp_path: Path, srv) -> tuple[Path, Path]:
-    srv.static("/feed.xml", rss20([]))
-    remote, _ = seed(tmp_path, {"rfi": srv.url("/feed.xml")})
-    a, b = tmp_path / "a", tmp_path / "b"
-    for c in (a, b):
-        subprocess.run(["git", "clone", "-q", str(remote), str(c)], check=True)
-        identity(c, c.name)
-    return a, b
 
 
 def test_a_plain_pull_is_seen_by_every_read_and_fsck_is_clean(tmp_path, srv):
@@ -142,7 +133,7 @@ def test_serve_picks_up_a_pull_without_a_restart(tmp_path, srv):
     try:
         assert proc.stdout is not None and proc.stdout.readline().startswith("serving ")
         api = f"http://127.0.0.1:{port}/api/articles"
-        assert [x["title"] for x in listening(api, proc).json()["articles"]] == ["第1篇报道"]
+        assert [x["title"] for x in first_answer(api, proc).json()["articles"]] == ["第1篇报道"]
         srv.static("/feed.xml", rss20([item(1), item(2, "加沙停火。")]))
         run_cli("-C", str(a), "collect", "--commit", "--push", check=True)
         git(b, "pull", "-q", "origin", "main")
@@ -156,18 +147,6 @@ def test_serve_picks_up_a_pull_without_a_restart(tmp_path, srv):
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
-
-
-def listening(url: str, proc: subprocess.Popen) -> httpx.Response:
-    """The answer, once the server listens (a moment after its "serving" line)."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            return httpx.get(url, timeout=5)
-        except httpx.ConnectError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def test_records_written_without_a_commit_are_not_read_again(tmp_path):
