@@ -6,8 +6,10 @@ trafilatura extraction of the same pages in the same run.
 The pages are the default adapter's kind (trafilatura reads the body), each a distinct article
 of ~6 KB of Chinese text, served by the tests' loopback server on 127.0.0.1 (the archive allows
 private addresses for it). ``save`` does everything the command does: fetch, adapter, clean,
-record, archive (catalog and search index listeners), WARC capture off, images off. Target:
-save ≤ 1.5× the bare fetch + extraction.
+record, archive (one write batch for the run: one catalog transaction, one fsync batch), the
+search index's listener as the command has it (the articles are queued into an index file that
+exists, as in an archive searched before; the next search indexes them), WARC capture off,
+images off. Target: save ≤ 1.5× the bare fetch + extraction.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ import trafilatura  # noqa: E402
 
 from http_helpers import LoopbackServer, Reply  # noqa: E402
 from newsvault.archive import Archive, write_atomic  # noqa: E402
-from newsvault.compose import init_archive  # noqa: E402
+from newsvault.compose import deferred_listeners, init_archive  # noqa: E402
 from newsvault.config import CONFIG_NAME  # noqa: E402
 from newsvault.fetch import Fetcher, FetchPolicy  # noqa: E402
 from newsvault.save import save_urls  # noqa: E402
+from newsvault.search.index import SEARCH_FILE, SearchIndex  # noqa: E402
 
 _WORDS = ["存档", "新闻", "删除", "审查", "读者", "记忆", "历史", "网站", "公众号", "专栏", "记者", "报道", "政府", "城市", "村镇", "银行", "储户", "赔付", "法院", "律师"]
 
@@ -55,10 +58,11 @@ async def bare(urls: list[str]) -> None:
 
 
 def _archive(root: Path) -> Archive:
-    archive = init_archive(root)
+    archive = init_archive(root, listeners=deferred_listeners())  # what `newsvault save` opens
     archive.config.allow_private = True
     archive.config.warc = False
     write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+    SearchIndex(archive.state_dir / SEARCH_FILE).close()  # an index to queue into (else nothing is queued)
     return archive
 
 

@@ -165,6 +165,43 @@ def test_default_adapter_uses_og_and_json_ld(root: Path, proxy: LoopbackServer) 
     assert "没有存档，就没有记忆" in body and "隐私政策" not in body and "关于我们" not in body
 
 
+def test_a_save_is_queued_for_the_search_index_and_the_next_search_finds_it(root: Path, proxy: LoopbackServer) -> None:
+    """Like a collect pass, a save only queues its articles for the search index (loading the
+    engine and committing a segment cost more than the save); the next search indexes them."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from newsvault.search.index import SEARCH_FILE
+
+    def search(words: str) -> list[str]:
+        proc = run_cli("-C", str(root), "search", "--json", words, check=True)
+        return [h["id"] for h in json.loads(proc.stdout)["results"]]
+
+    def pending() -> set[str]:
+        db = sqlite3.connect(root / ".newsvault" / SEARCH_FILE)
+        try:
+            return {row[0] for row in db.execute("SELECT article_id FROM pending")}
+        finally:
+            db.close()
+
+    assert search("网络审查") == []  # the index exists, empty
+    proxy.route("http://news.example.org/2024/report", Reply(200, _page("default-page.html"), HTML))
+    code = (
+        "import sys\nfrom newsvault.cli import main\n"
+        "try:\n    main(['-C', sys.argv[1], 'save', '--json', sys.argv[2]])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print(sorted(m for m in ('rjieba', 'opencc', 'tantivy') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(root), "http://news.example.org/2024/report"], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    *answer, loaded = out.strip().splitlines()
+    [r] = json.loads("\n".join(answer))
+    assert r["status"] == "new" and loaded == "[]"
+    assert pending() == {r["id"]}
+    assert search("网络审查") == [r["id"]]
+    assert pending() == set()
+
+
 def test_refusals_are_one_line_each(root: Path, proxy: LoopbackServer) -> None:
     proxy.route("http://files.example.org/a.zip", Reply(200, b"PK\x03\x04rest", {"Content-Type": "application/zip"}))
     proc = run_cli("-C", str(root), "save", "javascript:alert(1)", "file:///etc/passwd", "http://169.254.169.254/latest/",

@@ -138,7 +138,7 @@ def init_archive(
 
 
 def deferred_listeners() -> list[Listener]:
-    """:func:`default_listeners` for short passes (``collect``): the search index is only
+    """:func:`default_listeners` for short passes (``collect``, ``save``): the search index is only
     queued (:mod:`newsvault.index_queue`); the next search, ``serve`` or ``index`` drains it."""
     from .index_queue import queue_for_index
 

@@ -54,7 +54,7 @@ def save(
     wanted = _urls(urls, from_file)
     if not wanted:
         raise click.UsageError("give at least one URL (or '-' to read them from stdin, or --from FILE)")
-    archive = open_archive(ctx)
+    archive = _open(ctx)
     results = _save(archive, wanted, quiet=as_json)
     if commit or push:
         _commit(archive, results, commit, push)
@@ -69,6 +69,15 @@ def save(
             else:
                 click.echo(f"{r.status:9}  {r.url}: {r.message}")
     return EXIT_ERROR if any(r.status in ("error", "unsupported") for r in results) else 0
+
+
+def _open(ctx: click.Context) -> Archive:
+    """The archive, with its saved articles queued for the search index rather than indexed
+    (as collect does): loading the engine and committing a segment would cost more than the
+    save; the next search, ``serve`` query or ``index`` drains the queue first."""
+    from ..compose import deferred_listeners
+
+    return open_archive(ctx, listeners=deferred_listeners())
 
 
 def _save(archive: Archive, urls: list[str], quiet: bool) -> list[SaveResult]:
@@ -113,7 +122,7 @@ def _answer_issue(ctx: click.Context, event: Path, answer_dir: Path | None, comm
     from ..save.requests import read_request, write_answer
 
     request = read_request(event)
-    archive = open_archive(ctx)
+    archive = _open(ctx)
     results = _save(archive, request.urls, quiet=True) if request.urls else []
     if commit or push:
         _commit(archive, results, commit, push)
