@@ -213,6 +213,23 @@ def test_build_command_json_and_base_url(tmp_path):
     assert entry.link.startswith("../articles/")
 
 
+def test_build_takes_the_site_base_url_of_the_config_and_the_option_overrides_it(tmp_path):
+    from newsvault.archive import write_atomic
+    from newsvault.config import CONFIG_NAME
+
+    archive = make_archive(tmp_path / "a", xss=False)
+    archive.config.site_url = "https://owner.example.org/archive/"
+    write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+    archive.close()
+    proc = run_cli("-C", str(tmp_path / "a"), "build", "--site", str(tmp_path / "s"), check=True)
+    assert "relative" not in proc.stdout
+    links = [e.link for e in feedparser.parse((tmp_path / "s" / "feeds" / "all.xml").read_bytes()).entries]
+    assert links and all(link.startswith("https://owner.example.org/archive/articles/") for link in links)
+    run_cli("-C", str(tmp_path / "a"), "build", "--site", str(tmp_path / "s"), "--base-url", "https://mirror.example.org/news/", check=True)
+    links = [e.link for e in feedparser.parse((tmp_path / "s" / "feeds" / "all.xml").read_bytes()).entries]
+    assert links and all(link.startswith("https://mirror.example.org/news/articles/") for link in links)
+
+
 def test_live_renderer_uses_absolute_urls_and_raises_not_found(built):
     archive, _site, _ = built
     r = PageRenderer(archive, mode="live")

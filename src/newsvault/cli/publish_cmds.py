@@ -13,7 +13,7 @@ from ._app import Progress, emit_json, main, open_archive
 
 @main.command()
 @click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path), help="Also build the static site into this folder.")
-@click.option("--base-url", help="Public address of the site (makes Atom feed links absolute), e.g. https://example.org/mirror/.")
+@click.option("--base-url", help="Public address of the site (makes Atom feed links absolute), e.g. https://example.org/mirror/ (default: [site] base_url).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes rendering article pages (default: CPU count).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.pass_context
@@ -27,6 +27,8 @@ def build(ctx: click.Context, site_dir: Path | None, base_url: str | None, worke
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise click.BadParameter("must start with http:// or https://", param_hint="--base-url")
     archive = open_archive(ctx)
+    if base_url is None:  # the address newsvault.toml names (checked when it was read)
+        base_url = archive.config.site_url
     articles = archive.catalog.list_articles()  # one load for lists and site
     lists = build_lists(archive, articles)
     out: dict[str, Any] = {"lists": lists.as_dict()}
