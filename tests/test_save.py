@@ -256,6 +256,31 @@ def test_a_pdf_and_a_png_are_kept_as_files_with_their_hash_a_record_the_warc_and
     assert len(list((root / "files" / "files.example.org").glob("*.pdf"))) == 2
 
 
+def test_the_site_copies_a_kept_file_once_and_its_page_links_the_copy_and_the_original(root: Path, proxy: LoopbackServer, tmp_path: Path) -> None:
+    import hashlib
+
+    import lxml.html
+
+    proxy.route("http://files.example.org/report.pdf", Reply(200, PDF, {"Content-Type": "application/pdf"}))
+    [pdf] = _save(root, "http://files.example.org/report.pdf")
+    site = tmp_path / "site"
+    first = json.loads(run_cli("-C", str(root), "build", "--site", str(site), "--json", check=True).stdout)["site"]
+    copy = site / pdf["file"]
+    assert copy.read_bytes() == PDF and hashlib.sha256(copy.read_bytes()).hexdigest() == pdf["sha256"]
+    assert pdf["file"] in first["files"]
+    [page] = site.glob(f"articles/*/{pdf['id']}.html")
+    hrefs = [a.get("href") for a in lxml.html.fromstring(page.read_text(encoding="utf-8")).iter("a")]
+    assert "http://files.example.org/report.pdf" in hrefs  # the original
+    local = [h for h in hrefs if h and h.endswith(".pdf") and not h.startswith("http")]
+    assert len(local) == 1 and (page.parent / local[0]).resolve() == copy.resolve()
+    before = copy.stat()
+    second = json.loads(run_cli("-C", str(root), "build", "--site", str(site), "--json", check=True).stdout)["site"]
+    assert second["articles_rendered"] == 0 and second["removed"] == 0
+    assert not any(f.startswith("files/") for f in second["files"])
+    after = copy.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # not copied again
+
+
 def test_a_file_over_the_size_cap_is_refused_and_nothing_is_written(root: Path, proxy: LoopbackServer) -> None:
     from newsvault.compose import open_archive
     from newsvault.fetch import FetchPolicy

@@ -61,6 +61,7 @@ from ..sanitize import MediaLookup, remove_bad_chars, sanitize_html
 from ..text import without_invisible
 from . import lang
 from .changes import ChangeEvent, change_label, recent_changes
+from .files import link_kept_files
 from .lang import detect_lang
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def site_version() -> str:
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
-    for module in ("render.py", "evidence_pages.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../boilerplate.py", "../preserve/diff.py"):
+    for module in ("render.py", "evidence_pages.py", "atom.py", "lang.py", "changes.py", "../sanitize.py", "../boilerplate.py", "../preserve/diff.py", "files.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()[:16]
 
@@ -503,6 +504,7 @@ class PageRenderer:
         here = article_path(article.id, rev)
         media_prefix = "/media/" if self.mode == "live" else "../" * here.count("/") + "media/"
         body = publish_body(record, self.extractor, self.media.lookup(media_prefix))
+        body = link_kept_files(body, self.archive.root, None if self.mode == "live" else "../" * here.count("/"))
         shown_rev = (article.versions - 1) if rev is None else rev
         deleted_ms = self.deleted.get(article.id)
         # An older version's page shows only itself (and links the article page, which lists

@@ -36,6 +36,7 @@ from .atom import FEED_SIZE, article_changes_feed, changes_feed_for, feed_for
 from .changes import CHANGES_SIZE, ChangeEvent, change_events, describe
 from .evidence_pages import EVIDENCE_DIR, file_state, listings
 from .evidence_pages import rows as evidence_rows
+from .files import copy_kept_files
 from .search_index import Doc, SearchIndex, hash_text, segment, text_of_html
 
 __all__ = ["build_site", "SiteBuild", "SiteReport"]
@@ -525,6 +526,7 @@ class SiteBuild:
                 self.put(f"static/{p.name}", _h(hashlib.sha256(data).hexdigest()), lambda data=data: data)  # type: ignore[misc]
         for rel, sha, read in self.renderer.media.files():  # the article images the pages show
             self.put(f"media/{rel}", _h(sha), read)
+        copy_kept_files(self.archive.root, self.put)  # the PDFs, images, … `save` kept (publish/files.py)
 
     def prune(self) -> None:
         """Remove the files of the previous build that are no longer part of the site."""
