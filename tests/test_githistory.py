@@ -242,7 +242,7 @@ def test_continuing_a_flat_cdt_repository_writes_the_new_record_like_its_neighbo
     with open_archive(repo) as archive:
         open_in_place(archive)
         config = Config.load(repo / "newsvault.toml")
-        assert config.layout == Layout(folders="flat", names="counting-down", titled=True, form="cdt")
+        assert config.layout == Layout(folders="flat", names="post-id", titled=True, form="cdt")  # a CDT folder: 0xFFFFF ^ post id
         assert config.default_source == "cdt"  # from the records' URLs, not the folder's name
         assert {a.source for a in archive.catalog.list_articles()} == {"cdt"}
         new = recordfmt.Record("新文章｜标题", "https://chinadigitaltimes.net/chinese/2020/07/650100.html", 1_593_800_000_000, "<p>正文</p>")

@@ -262,7 +262,7 @@ def _finish(ctx: _Context, entry: _Entry, title: str, body: str) -> None:
     if not title:
         title = fallback_title(body, link)
     published, entry.date_rule = item_time(entry.item.published, ctx.seen, ctx.now)
-    record = Record(title=title, url=link, published=published, body=body)
+    record = Record(title=title, url=link, published=published, body=body, guid=entry.item.guid)
     problem = round_trip_problem(record)
     if problem:
         entry.error = f"cannot be written as a record ({problem})"
