@@ -286,3 +286,69 @@ def test_a_record_the_original_wrote_with_a_line_break_in_its_title_is_read_and_
     fsck = cli("-C", str(repo), "fsck")
     assert fsck.returncode == 0, fsck.stdout
     assert (repo / "articles/rfi/1048000.md").read_text(encoding="utf-8") == text
+
+
+def cdt_feed(items: list[tuple[str, str, str]]) -> str:
+    """A WordPress feed as chinadigitaltimes.net writes it: the guid is ``?p=<post id>``."""
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid>"
+        "<pubDate>Fri, 03 Jul 2020 18:13:20 +0000</pubDate><description>摘要</description></item>"
+        for title, link, guid in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">'
+        f"<channel><title>中国数字时代</title><link>https://chinadigitaltimes.net/chinese/</link>{entries}</channel></rss>"
+    )
+
+
+def cdt_page(title: str, shortlink: str | None = None) -> str:
+    link = f"<link rel='shortlink' href='{shortlink}' />" if shortlink else ""
+    return (
+        f"<!DOCTYPE html><html><head><title>{title} – 中国数字时代</title>{link}</head>"
+        f"<body><div class='post-content'><p>{title}的正文，足够长的一段文字，不止一句话。</p></div></body></html>"
+    )
+
+
+def test_a_new_cdt_record_is_named_from_its_post_id_and_counts_down_without_one(tmp_path, corpus, srv):
+    from collect_helpers import allow_private
+    from conftest import run_cli
+
+    repo = cdt_repo(tmp_path, corpus)
+    run_cli("-C", str(repo), "open", check=True)
+    allow_private(repo)
+    # every page is served here: the item's guid, the page's shortlink or neither names the post
+    srv.static("/a.html", cdt_page("有编号的文章"), content_type="text/html; charset=utf-8")
+    srv.static("/b.html", cdt_page("短链接的文章", "https://chinadigitaltimes.net/chinese/?p=700200"), content_type="text/html; charset=utf-8")
+    srv.static("/c.html", cdt_page("没有编号的文章"), content_type="text/html; charset=utf-8")
+    srv.static("/feed/", cdt_feed([
+        ("有编号的文章", srv.url("/a.html"), "https://chinadigitaltimes.net/chinese/?p=700123"),
+        ("短链接的文章", srv.url("/b.html"), srv.url("/b.html")),
+        ("没有编号的文章", srv.url("/c.html"), "tag:example,2020:c"),
+    ]))
+    run_cli("-C", str(repo), "source", "add", "cdt", srv.url("/feed/"), "--selector", "div.post-content", check=True)
+    before = {p.name: p.read_bytes() for p in (repo / "articles").iterdir()}
+    run_cli("-C", str(repo), "collect", check=True)
+    new = sorted(set(p.name for p in (repo / "articles").iterdir()) - set(before))
+    # 0xFFFFF ^ 700123, 0xFFFFF ^ 700200; the one without a post id counts down from the lowest
+    # number, those of the same pass included: it sorts first, as the original's rule wants
+    assert new == ["348374_没有编号的文章.md", "348375_短链接的文章.md", "348452_有编号的文章.md"]
+    assert (0xFFFFF ^ 700123, 0xFFFFF ^ 700200) == (348452, 348375)
+    assert git(repo, "diff", "--stat") == ""  # no file of the repository changed
+    assert {n: (repo / "articles" / n).read_bytes() for n in before} == before
+    text = (repo / "articles" / new[2]).read_text(encoding="utf-8")
+    assert text.startswith(f"[有编号的文章]({srv.url('/a.html')})\n------\n日期：Fri, 03 Jul 2020 18:13:20 +0000\n\n")
+    assert "700123" not in text  # the record's text format is unchanged: the id only names the file
+
+
+def test_the_post_id_is_a_whole_number_from_the_guid_or_the_link():
+    from newsvault.layout import post_id
+    from newsvault.record import Record
+
+    def pid(guid: str, url: str = "https://chinadigitaltimes.net/chinese/2020/07/x.html") -> int | None:
+        return post_id(Record("t", url, None, "<p>x</p>", guid=guid))
+
+    assert pid("https://chinadigitaltimes.net/chinese/?p=700123") == 700123
+    assert pid("", "https://chinadigitaltimes.net/chinese/?p=12&preview=true") == 12
+    assert pid("https://x.test/?p=abc") is None and pid("https://x.test/?p=1&p=2") is None
+    assert pid("https://x.test/?p=0") is None and pid(f"https://x.test/?p={0xFFFFF + 1}") is None  # no number to XOR
+    assert pid("https://x.test/2020/07/x.html") is None

@@ -640,7 +640,8 @@ class Archive:
                 folder = self.root / ARTICLES if flat else self.root / ARTICLES / source
                 when = seen if seen is not None else int(time.time() * 1000)  # only names the file
                 published = record.published if record.published is not None else when
-                final = self._free_name(folder, next_name(layout, folder, record, record_name(published, aid)), data)
+                staged = [f.name for f in b.reserved if f.parent == folder]  # new files of this batch, not yet on disk
+                final = self._free_name(folder, next_name(layout, folder, record, record_name(published, aid), staged), data)
                 written.append(self._stage(b, final, record, source, key, data, evidence=seen))
                 if keep_seen and seen is not None and recordfmt.front_matter_date(record) != seen:
                     sighting = self._free_name(self.root / REVISIONS / source / final.name[:-3], f"{seen // 1000}.md", data)

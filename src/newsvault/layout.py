@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -157,11 +158,13 @@ def post_id(record: Record) -> int | None:
     return None
 
 
-def next_name(layout: Layout, folder: Path, record: Record, default: str) -> str:
-    """The file name of a new record in ``folder`` under ``layout``; ``default`` is newsvault's."""
+def next_name(layout: Layout, folder: Path, record: Record, default: str, staged: Iterable[str] = ()) -> str:
+    """The file name of a new record in ``folder`` under ``layout``; ``default`` is newsvault's.
+    ``staged``: names given to new records of the same batch, not yet on disk."""
     if layout.names == "newsvault":
         return default
-    numbers = {int(m[1]) for p in folder.glob("*.md") if (m := _COUNTING.fullmatch(p.name))} if folder.is_dir() else set()
+    names = [*(p.name for p in folder.glob("*.md")), *staged] if folder.is_dir() else list(staged)
+    numbers = {int(m[1]) for name in names if (m := _COUNTING.fullmatch(name))}
     pid = post_id(record) if layout.names == "post-id" else None
     named = _COUNT_TOP ^ pid if pid is not None else None
     # no post id known (or its number taken by another record): count down, as the original
