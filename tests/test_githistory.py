@@ -352,3 +352,86 @@ def test_the_post_id_is_a_whole_number_from_the_guid_or_the_link():
     assert pid("https://x.test/?p=abc") is None and pid("https://x.test/?p=1&p=2") is None
     assert pid("https://x.test/?p=0") is None and pid(f"https://x.test/?p={0xFFFFF + 1}") is None  # no number to XOR
     assert pid("https://x.test/2020/07/x.html") is None
+
+
+def test_a_text_seen_in_several_commits_has_one_file_and_a_reverted_text_another(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    a, b = record("标题", "第一版"), record("标题", "第二版")
+    commit(repo, {"articles/1000_标题.md": a}, T0)
+    # the original wrote a second file for the same URL in the same run: one more sighting of B
+    commit(repo, {"articles/1000_标题.md": b, "articles/0999_标题.md": b}, T0 + 3600)
+    commit(repo, {"articles/0999_标题.md": None}, T0 + 5400)
+    commit(repo, {"articles/1000_标题.md": a}, T0 + 7200)  # reverted: A again, a version of its own
+    with open_archive(repo) as archive:
+        report = open_in_place(archive)
+        assert versions(archive) == [(T0 * 1000, "<p>第一版</p>"), ((T0 + 3600) * 1000, "<p>第二版</p>"), ((T0 + 7200) * 1000, "<p>第一版</p>")]
+    files = sorted(p.name for p in (repo / "revisions").rglob("*.md"))
+    assert files == [f"{T0}.md", f"{T0 + 3600}.md", f"{T0 + 7200}.md"]  # one per version, none per repeat
+    assert report.sightings == 3
+
+
+def corpus_history_repo(tmp_path: Path, corpus: Path) -> Path:
+    """The repository tests/corpus/cdt-history was exported from, rebuilt: each history file
+    committed at the time its name gives, then the tree of cdt/articles (114 commits)."""
+    repo = tmp_path / "cdt-repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    by_time: dict[int, list[tuple[str, bytes]]] = {}
+    for folder in (corpus / "cdt-history").iterdir():
+        for f in folder.glob("*.md"):
+            by_time.setdefault(int(f.stem), []).append((f"articles/{folder.name}.md", f.read_bytes()))
+    tree = {f"articles/{p.name}": p.read_bytes() for p in (corpus / "cdt" / "articles").glob("*.md")}
+
+    def blob(data: bytes) -> bytes:
+        return b"data %d\n" % len(data) + data + b"\n"
+
+    stream, written = [], set()
+    for when, files in [*sorted(by_time.items()), (max(by_time) + 3600, None)]:
+        stream.append(b"commit refs/heads/main\ncommitter dm <dm@example.org> %d +0000\n" % when + blob(b"update"))
+        if files is None:  # the last commit: the tree as it is now
+            stream += [b"D " + p.encode() + b"\n" for p in sorted(written - set(tree))]
+            files = sorted(tree.items())
+        for path, data in files:
+            stream.append(b"M 100644 inline " + path.encode() + b"\n" + blob(data))
+            written.add(path)
+    subprocess.run(["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(stream), check=True)
+    git(repo, "checkout", "-q", "-f", "main")
+    return repo
+
+
+def test_the_corpus_history_comes_back_with_one_file_per_version_and_import_agrees(tmp_path, corpus):
+    from newsvault import record as recordfmt
+    from newsvault.urls import canonical_url
+
+    repo = corpus_history_repo(tmp_path, corpus)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy)  # imported before anything is opened in it
+    with open_archive(repo) as archive:
+        report = open_in_place(archive)
+        assert report.commits == 114 and report.blobs == 318
+        arts = archive.catalog.list_articles()
+        counts = (len(arts), sum(len(archive.catalog.versions(a.id)) for a in arts))
+        assert counts == (225, 225 + 96)
+        # every version has exactly one file under revisions/: its first sighting
+        assert sum(1 for _ in (repo / "revisions").rglob("*.md")) == counts[1]
+        back = 0
+        for folder in (corpus / "cdt-history").iterdir():
+            texts = [recordfmt.parse(f.read_bytes()) for f in sorted(folder.glob("*.md"))]
+            stamps = [int(f.stem) * 1000 for f in sorted(folder.glob("*.md"))]
+            article = archive.catalog.lookup_url(canonical_url(texts[0].url))
+            assert article is not None
+            found = {(v.content_hash, v.seen) for v in archive.catalog.versions(article.id)}
+            for i, (rec, when) in enumerate(zip(texts, stamps, strict=True)):
+                back += (rec.text_hash, when) in found or (i > 0 and texts[i - 1].text_hash == rec.text_hash)
+        assert back == 183  # of 184 files: the other repeats, under a second name, the text its article had
+
+        def histories(a) -> dict[str, tuple[list[tuple[str, int | None]], int]]:
+            return {x.canonical_url: ([(v.content_hash, v.seen) for v in a.catalog.versions(x.id)], len(a.catalog.files(x.id))) for x in a.catalog.list_articles()}
+
+        opened = histories(archive)
+    imported = init_archive(tmp_path / "imported")
+    import_paths(imported, [copy])
+    assert histories(imported) == opened  # the same versions, times and number of files
+    imported.close()

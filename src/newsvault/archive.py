@@ -660,11 +660,17 @@ class Archive:
 
         ``stem`` names the folder when the article has no record file here (the repository
         deleted it): the sightings then are the article. Otherwise the revision goes beside the
-        article's other versions, as :meth:`add` files it. A sighting already filed adds nothing."""
+        article's other versions, as :meth:`add` files it. A sighting already filed adds nothing.
+
+        Git's commits come in time order, as a collector's passes do: a sighting of the text
+        current at ``seen`` repeats a version and is not filed, so each version has one file,
+        at the commit that first wrote its text (docs/continuing.md). The text of the record
+        file keeps its sighting too: the commit's time is the only evidence of when it was seen,
+        and the original overwrites that file in place."""
         key = record_key(record, source)
         aid = article_id(key)
         with self.batch() as b:
-            status, write = self._plan(record, source, seen, every_sighting=True)
+            status, write = self._plan(record, source, seen)
             if not write:
                 return AddResult("unchanged", aid, None)
             existing = self.catalog.get(aid)
