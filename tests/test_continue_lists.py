@@ -158,3 +158,14 @@ def test_an_archive_newsvault_created_keeps_its_own_form(tmp_path):
     assert (archive.root / "README.md").read_text(encoding="utf-8") == before and "newsvault:lists:begin" in before
     assert LIST_SIZE == 300
     archive.close()
+
+
+def test_a_bad_list_form_in_newsvault_toml_is_a_one_line_error_and_nothing_is_written(tmp_path):
+    repo = news_repo(tmp_path / "news")
+    run_cli("-C", str(repo), "open", check=True)
+    config = (repo / "newsvault.toml").read_text(encoding="utf-8")
+    (repo / "newsvault.toml").write_text(config.replace("size = 3", "size = 0"), encoding="utf-8")
+    r = run_cli("-C", str(repo), "build")
+    assert r.returncode != 0
+    assert r.stderr.startswith("newsvault: error:") and "layout.lists.size" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert git(repo, "status", "--porcelain", "--", "lists", "README.md", "articles") == ""
