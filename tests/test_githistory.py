@@ -242,7 +242,7 @@ def test_continuing_a_flat_cdt_repository_writes_the_new_record_like_its_neighbo
     with open_archive(repo) as archive:
         open_in_place(archive)
         config = Config.load(repo / "newsvault.toml")
-        assert config.layout == Layout(folders="flat", names="counting-down", titled=True, form="cdt")
+        assert config.layout == Layout(folders="flat", names="post-id", titled=True, form="cdt")  # a CDT folder: 0xFFFFF ^ post id
         assert config.default_source == "cdt"  # from the records' URLs, not the folder's name
         assert {a.source for a in archive.catalog.list_articles()} == {"cdt"}
         new = recordfmt.Record("新文章｜标题", "https://chinadigitaltimes.net/chinese/2020/07/650100.html", 1_593_800_000_000, "<p>正文</p>")
@@ -286,3 +286,152 @@ def test_a_record_the_original_wrote_with_a_line_break_in_its_title_is_read_and_
     fsck = cli("-C", str(repo), "fsck")
     assert fsck.returncode == 0, fsck.stdout
     assert (repo / "articles/rfi/1048000.md").read_text(encoding="utf-8") == text
+
+
+def cdt_feed(items: list[tuple[str, str, str]]) -> str:
+    """A WordPress feed as chinadigitaltimes.net writes it: the guid is ``?p=<post id>``."""
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid>"
+        "<pubDate>Fri, 03 Jul 2020 18:13:20 +0000</pubDate><description>摘要</description></item>"
+        for title, link, guid in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">'
+        f"<channel><title>中国数字时代</title><link>https://chinadigitaltimes.net/chinese/</link>{entries}</channel></rss>"
+    )
+
+
+def cdt_page(title: str, shortlink: str | None = None) -> str:
+    link = f"<link rel='shortlink' href='{shortlink}' />" if shortlink else ""
+    return (
+        f"<!DOCTYPE html><html><head><title>{title} – 中国数字时代</title>{link}</head>"
+        f"<body><div class='post-content'><p>{title}的正文，足够长的一段文字，不止一句话。</p></div></body></html>"
+    )
+
+
+def test_a_new_cdt_record_is_named_from_its_post_id_and_counts_down_without_one(tmp_path, corpus, srv):
+    from collect_helpers import allow_private
+    from conftest import run_cli
+
+    repo = cdt_repo(tmp_path, corpus)
+    run_cli("-C", str(repo), "open", check=True)
+    allow_private(repo)
+    # every page is served here: the item's guid, the page's shortlink or neither names the post
+    srv.static("/a.html", cdt_page("有编号的文章"), content_type="text/html; charset=utf-8")
+    srv.static("/b.html", cdt_page("短链接的文章", "https://chinadigitaltimes.net/chinese/?p=700200"), content_type="text/html; charset=utf-8")
+    srv.static("/c.html", cdt_page("没有编号的文章"), content_type="text/html; charset=utf-8")
+    srv.static("/feed/", cdt_feed([
+        ("有编号的文章", srv.url("/a.html"), "https://chinadigitaltimes.net/chinese/?p=700123"),
+        ("短链接的文章", srv.url("/b.html"), srv.url("/b.html")),
+        ("没有编号的文章", srv.url("/c.html"), "tag:example,2020:c"),
+    ]))
+    run_cli("-C", str(repo), "source", "add", "cdt", srv.url("/feed/"), "--selector", "div.post-content", check=True)
+    before = {p.name: p.read_bytes() for p in (repo / "articles").iterdir()}
+    run_cli("-C", str(repo), "collect", check=True)
+    new = sorted(set(p.name for p in (repo / "articles").iterdir()) - set(before))
+    # 0xFFFFF ^ 700123, 0xFFFFF ^ 700200; the one without a post id counts down from the lowest
+    # number, those of the same pass included: it sorts first, as the original's rule wants
+    assert new == ["348374_没有编号的文章.md", "348375_短链接的文章.md", "348452_有编号的文章.md"]
+    assert (0xFFFFF ^ 700123, 0xFFFFF ^ 700200) == (348452, 348375)
+    assert git(repo, "diff", "--stat") == ""  # no file of the repository changed
+    assert {n: (repo / "articles" / n).read_bytes() for n in before} == before
+    text = (repo / "articles" / new[2]).read_text(encoding="utf-8")
+    assert text.startswith(f"[有编号的文章]({srv.url('/a.html')})\n------\n日期：Fri, 03 Jul 2020 18:13:20 +0000\n\n")
+    assert "700123" not in text  # the record's text format is unchanged: the id only names the file
+
+
+def test_the_post_id_is_a_whole_number_from_the_guid_or_the_link():
+    from newsvault.layout import post_id
+    from newsvault.record import Record
+
+    def pid(guid: str, url: str = "https://chinadigitaltimes.net/chinese/2020/07/x.html") -> int | None:
+        return post_id(Record("t", url, None, "<p>x</p>", guid=guid))
+
+    assert pid("https://chinadigitaltimes.net/chinese/?p=700123") == 700123
+    assert pid("", "https://chinadigitaltimes.net/chinese/?p=12&preview=true") == 12
+    assert pid("https://x.test/?p=abc") is None and pid("https://x.test/?p=1&p=2") is None
+    assert pid("https://x.test/?p=0") is None and pid(f"https://x.test/?p={0xFFFFF + 1}") is None  # no number to XOR
+    assert pid("https://x.test/2020/07/x.html") is None
+
+
+def test_a_text_seen_in_several_commits_has_one_file_and_a_reverted_text_another(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    a, b = record("标题", "第一版"), record("标题", "第二版")
+    commit(repo, {"articles/1000_标题.md": a}, T0)
+    # the original wrote a second file for the same URL in the same run: one more sighting of B
+    commit(repo, {"articles/1000_标题.md": b, "articles/0999_标题.md": b}, T0 + 3600)
+    commit(repo, {"articles/0999_标题.md": None}, T0 + 5400)
+    commit(repo, {"articles/1000_标题.md": a}, T0 + 7200)  # reverted: A again, a version of its own
+    with open_archive(repo) as archive:
+        report = open_in_place(archive)
+        assert versions(archive) == [(T0 * 1000, "<p>第一版</p>"), ((T0 + 3600) * 1000, "<p>第二版</p>"), ((T0 + 7200) * 1000, "<p>第一版</p>")]
+    files = sorted(p.name for p in (repo / "revisions").rglob("*.md"))
+    assert files == [f"{T0}.md", f"{T0 + 3600}.md", f"{T0 + 7200}.md"]  # one per version, none per repeat
+    assert report.sightings == 3
+
+
+def corpus_history_repo(tmp_path: Path, corpus: Path) -> Path:
+    """The repository tests/corpus/cdt-history was exported from, rebuilt: each history file
+    committed at the time its name gives, then the tree of cdt/articles (114 commits)."""
+    repo = tmp_path / "cdt-repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    by_time: dict[int, list[tuple[str, bytes]]] = {}
+    for folder in (corpus / "cdt-history").iterdir():
+        for f in folder.glob("*.md"):
+            by_time.setdefault(int(f.stem), []).append((f"articles/{folder.name}.md", f.read_bytes()))
+    tree = {f"articles/{p.name}": p.read_bytes() for p in (corpus / "cdt" / "articles").glob("*.md")}
+
+    def blob(data: bytes) -> bytes:
+        return b"data %d\n" % len(data) + data + b"\n"
+
+    stream, written = [], set()
+    for when, files in [*sorted(by_time.items()), (max(by_time) + 3600, None)]:
+        stream.append(b"commit refs/heads/main\ncommitter dm <dm@example.org> %d +0000\n" % when + blob(b"update"))
+        if files is None:  # the last commit: the tree as it is now
+            stream += [b"D " + p.encode() + b"\n" for p in sorted(written - set(tree))]
+            files = sorted(tree.items())
+        for path, data in files:
+            stream.append(b"M 100644 inline " + path.encode() + b"\n" + blob(data))
+            written.add(path)
+    subprocess.run(["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(stream), check=True)
+    git(repo, "checkout", "-q", "-f", "main")
+    return repo
+
+
+def test_the_corpus_history_comes_back_with_one_file_per_version_and_import_agrees(tmp_path, corpus):
+    from newsvault import record as recordfmt
+    from newsvault.urls import canonical_url
+
+    repo = corpus_history_repo(tmp_path, corpus)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy)  # imported before anything is opened in it
+    with open_archive(repo) as archive:
+        report = open_in_place(archive)
+        assert report.commits == 114 and report.blobs == 318
+        arts = archive.catalog.list_articles()
+        counts = (len(arts), sum(len(archive.catalog.versions(a.id)) for a in arts))
+        assert counts == (225, 225 + 96)
+        # every version has exactly one file under revisions/: its first sighting
+        assert sum(1 for _ in (repo / "revisions").rglob("*.md")) == counts[1]
+        back = 0
+        for folder in (corpus / "cdt-history").iterdir():
+            texts = [recordfmt.parse(f.read_bytes()) for f in sorted(folder.glob("*.md"))]
+            stamps = [int(f.stem) * 1000 for f in sorted(folder.glob("*.md"))]
+            article = archive.catalog.lookup_url(canonical_url(texts[0].url))
+            assert article is not None
+            found = {(v.content_hash, v.seen) for v in archive.catalog.versions(article.id)}
+            for i, (rec, when) in enumerate(zip(texts, stamps, strict=True)):
+                back += (rec.text_hash, when) in found or (i > 0 and texts[i - 1].text_hash == rec.text_hash)
+        assert back == 183  # of 184 files: the other repeats, under a second name, the text its article had
+
+        def histories(a) -> dict[str, tuple[list[tuple[str, int | None]], int]]:
+            return {x.canonical_url: ([(v.content_hash, v.seen) for v in a.catalog.versions(x.id)], len(a.catalog.files(x.id))) for x in a.catalog.list_articles()}
+
+        opened = histories(archive)
+    imported = init_archive(tmp_path / "imported")
+    import_paths(imported, [copy])
+    assert histories(imported) == opened  # the same versions, times and number of files
+    imported.close()

@@ -640,7 +640,8 @@ class Archive:
                 folder = self.root / ARTICLES if flat else self.root / ARTICLES / source
                 when = seen if seen is not None else int(time.time() * 1000)  # only names the file
                 published = record.published if record.published is not None else when
-                final = self._free_name(folder, next_name(layout, folder, record, record_name(published, aid)), data)
+                staged = [f.name for f in b.reserved if f.parent == folder]  # new files of this batch, not yet on disk
+                final = self._free_name(folder, next_name(layout, folder, record, record_name(published, aid), staged), data)
                 written.append(self._stage(b, final, record, source, key, data, evidence=seen))
                 if keep_seen and seen is not None and recordfmt.front_matter_date(record) != seen:
                     sighting = self._free_name(self.root / REVISIONS / source / final.name[:-3], f"{seen // 1000}.md", data)
@@ -659,11 +660,17 @@ class Archive:
 
         ``stem`` names the folder when the article has no record file here (the repository
         deleted it): the sightings then are the article. Otherwise the revision goes beside the
-        article's other versions, as :meth:`add` files it. A sighting already filed adds nothing."""
+        article's other versions, as :meth:`add` files it. A sighting already filed adds nothing.
+
+        Git's commits come in time order, as a collector's passes do: a sighting of the text
+        current at ``seen`` repeats a version and is not filed, so each version has one file,
+        at the commit that first wrote its text (docs/continuing.md). The text of the record
+        file keeps its sighting too: the commit's time is the only evidence of when it was seen,
+        and the original overwrites that file in place."""
         key = record_key(record, source)
         aid = article_id(key)
         with self.batch() as b:
-            status, write = self._plan(record, source, seen, every_sighting=True)
+            status, write = self._plan(record, source, seen)
             if not write:
                 return AddResult("unchanged", aid, None)
             existing = self.catalog.get(aid)

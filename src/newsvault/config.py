@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomli_w
 
 from .errors import ConfigError
-from .layout import FOLDERS, FORMS, NAMES, Layout
+from .layout import FOLDERS, FORMS, LIST_LINKS, LIST_ORDERS, NAMES, README_LINKS, Layout, ListForm
 
 CONFIG_NAME = "newsvault.toml"
 
@@ -35,7 +35,8 @@ def slugify(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "site", "layout", "sources", "changes", "digest", "mail")
-_LAYOUT_KEYS = ("folders", "names", "titled", "form")
+_LAYOUT_KEYS = ("folders", "names", "titled", "form", "lists")
+_LIST_FORM_KEYS = ("file", "size", "order", "dated", "links", "root", "header", "footer", "readme")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private", "proxy")
 _CAPTURE_KEYS = ("warc",)
@@ -113,6 +114,34 @@ def _layout(table: dict[str, Any]) -> Layout:
         names=_choice(table, "names", "layout.", NAMES),
         titled=_boolean(table, "titled", "layout.", default=False),
         form=_choice(table, "form", "layout.", FORMS),
+        lists=_list_form(_table(table, "lists")) if "lists" in table else None,
+    )
+
+
+def _list_form(table: dict[str, Any]) -> ListForm:
+    """``[layout.lists]``: the form of the lists the original wrote (docs/continuing.md)."""
+    _no_unknown_keys(table, _LIST_FORM_KEYS, "layout.lists.")
+    default = ListForm()
+    texts = {}
+    for key in ("header", "footer", "root"):
+        value = table.get(key, getattr(default, key))
+        if not isinstance(value, str):
+            raise _Invalid(f"layout.lists.{key}", f"expected a string, got {_shown(value)}")
+        texts[key] = value
+    file = _string(table, "file", "layout.lists.", default=default.file)
+    if not file.endswith(".md") or file.startswith("/") or ".." in file.split("/"):
+        raise _Invalid("layout.lists.file", f"expected a .md path inside the archive, got {_shown(file)}")
+    size = table.get("size", default.size)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 100_000:
+        raise _Invalid("layout.lists.size", f"expected a whole number from 1 to 100000, got {_shown(size)}")
+    return ListForm(
+        file=file,
+        size=size,
+        order=_choice(table, "order", "layout.lists.", LIST_ORDERS),
+        dated=_boolean(table, "dated", "layout.lists.", default=default.dated),
+        links=_choice(table, "links", "layout.lists.", LIST_LINKS),
+        readme=_choice(table, "readme", "layout.lists.", README_LINKS),
+        **texts,
     )
 
 

@@ -4,13 +4,14 @@
 files: ``.newsvault/`` (derived data) is git-ignored so that the original's ``git add .`` never
 commits it; the repository's layout (newsvault.layout) and, for a single-outlet repository,
 the source of its records are recorded in newsvault.toml, so new records are written like
-their neighbours; the catalog is built from the record files, and the texts git holds from
+their neighbours and lists in the original's own form; the catalog is built from the record files, and the texts git holds from
 before are recovered as dated versions (:mod:`newsvault.githistory`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from . import record as recordfmt
@@ -19,6 +20,7 @@ from .config import CONFIG_NAME, slugify
 from .errors import RecordError
 from .githistory import HistoryReport, recover_history
 from .layout import detect
+from .publish.lists import detect_list_form
 
 __all__ = ["open_in_place", "ignore_state", "records_source"]
 
@@ -61,9 +63,11 @@ def open_in_place(archive: Archive) -> HistoryReport:
     ignore_state(archive)
     config = archive.config
     changed = False
-    if config.layout is None:
-        config.layout = detect(archive.root)
-        changed = True
+    if config.layout is None or config.layout.lists is None:
+        layout = config.layout or detect(archive.root)
+        lists = detect_list_form(archive.root, layout)  # read before newsvault writes any list
+        changed = config.layout is None or lists is not None
+        config.layout = replace(layout, lists=lists)
     named = False
     if config.default_source is None and (source := records_source(archive)) is not None:
         config.default_source = source

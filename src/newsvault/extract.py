@@ -8,6 +8,9 @@ through :func:`newsvault.clean.clean_html` before it is archived.
 
 from __future__ import annotations
 
+import html as htmllib
+import re
+
 import lxml.html
 from lxml import etree
 
@@ -73,6 +76,19 @@ def page_title(html: str) -> str:
         return str(og[0]).strip()
     title = doc.findtext(".//title") or ""
     return title.strip()
+
+
+_SHORTLINK = re.compile(r"<link\b[^>]*\brel=[\"']?shortlink\b[^>]*>", re.I)
+_HREF = re.compile(r"\bhref=[\"']?([^\"'>\s]+)", re.I)
+_HEAD_BYTES = 256 * 1024  # a page's <head> is well within this; the body is never scanned
+
+
+def shortlink(html: str) -> str:
+    """The page's shortlink (WordPress writes ``<link rel='shortlink' href='https://host/?p=<post
+    id>'>`` in the head), or "": the post id a continued CDT repository names its records by."""
+    tag = _SHORTLINK.search(html, 0, _HEAD_BYTES)
+    href = _HREF.search(tag[0]) if tag else None
+    return htmllib.unescape(href[1]) if href else ""
 
 
 def extract_main(html: str, url: str, selector: str | None = None, doc: etree._Element | None = None) -> str:

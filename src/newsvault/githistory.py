@@ -7,7 +7,10 @@ history (``<unix time>.md``) would be imported:
 
 * each blob a commit wrote under ``articles/`` is a sighting of its text at the commit's time
   (``%ct``, the committer's clock: when the text entered the repository), filed as
-  ``revisions/<source>/<stem>/<commit seconds>.md`` in the folder of the article's record file;
+  ``revisions/<source>/<stem>/<commit seconds>.md`` in the folder of the article's record file,
+  once per version: a sighting of the text the article already had at that time (the same
+  text in a later commit, or under a second name) is not filed, a text that comes back after
+  another (an edit reverted) is;
 * an article whose file a commit deleted, and which has no record file left, keeps those
   revisions (it remains an article) and is marked removed from the repository, with the
   commit that removed it, in ``checks/removed.jsonl`` (kept in the archive, like check results);

@@ -59,7 +59,9 @@ class Record:
     that rendering gives the file back byte for byte; ``meta`` is its parsed content.
     ``stamp`` is the text of a time comment that is not a number (older archivers wrote
     ``<!--NaN-->`` for dates they could not read); it is written back as it was, while
-    ``published`` falls back to the front matter's date.
+    ``published`` falls back to the front matter's date. ``guid`` is what the feed called the
+    item (its guid or id), never written into the file: it can name a new record's file (a
+    WordPress post id, see :func:`newsvault.layout.post_id`).
     """
 
     title: str
@@ -70,6 +72,7 @@ class Record:
     front_matter: str | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     stamp: str | None = None
+    guid: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if "\n" in self.url or "\r" in self.url or "\x00" in self.url:

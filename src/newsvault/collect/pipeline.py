@@ -230,6 +230,7 @@ class _Entry:
     error: str | None = None  # not archived (the reason, without the link)
     empty: bool = False  # nothing to archive at all (no text, no link): reported, not a failure
     date_rule: str = "item"
+    shortlink: str = ""  # the page's, when its body came from the page (a WordPress post id)
 
 
 # Feeds repeat the same links pass after pass; canonicalising a long percent-encoded URL is
@@ -262,7 +263,9 @@ def _finish(ctx: _Context, entry: _Entry, title: str, body: str) -> None:
     if not title:
         title = fallback_title(body, link)
     published, entry.date_rule = item_time(entry.item.published, ctx.seen, ctx.now)
-    record = Record(title=title, url=link, published=published, body=body)
+    # A WordPress page's shortlink names its post when the feed's guid does not (layout.post_id).
+    guid = entry.item.guid if not entry.shortlink or "?p=" in entry.item.guid else entry.shortlink
+    record = Record(title=title, url=link, published=published, body=body, guid=guid)
     problem = round_trip_problem(record)
     if problem:
         entry.error = f"cannot be written as a record ({problem})"
@@ -278,7 +281,7 @@ async def _page_entry(ctx: _Context, source: Source, entry: _Entry, base: str) -
         try:
             page = await ctx.fetcher.get(link, accept=_PAGE_ACCEPT, allow_private=ctx.allow_private(source), allow_file=link.startswith("file:"), proxy=ctx.proxy(source))
             html = page.text()
-            body, page_title_text = await ctx.run(page_body, html, page.url, source.selector, item.body, source.body, base)
+            body, page_title_text, entry.shortlink = await ctx.run(page_body, html, page.url, source.selector, item.body, source.body, base)
             title = title or page_title_text
         except Exception as e:  # noqa: BLE001 - a fetch, or a page no parser survives
             if source.body == "page":

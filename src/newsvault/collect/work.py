@@ -15,7 +15,7 @@ from urllib.request import url2pathname
 
 from ..clean import clean_html, clean_title
 from ..errors import NewsvaultError
-from ..extract import extract_main, page_title
+from ..extract import extract_main, page_title, shortlink
 from ..parse import Feed, parse_feed
 from ..record import Record, render
 from ..record import parse as parse_record
@@ -104,8 +104,9 @@ def round_trip_problem(record: Record) -> str | None:
     return None
 
 
-def page_body(html: str, page_url: str, selector: str | None, feed_body: str, body_mode: str, base: str) -> tuple[str, str]:
-    """The cleaned body for a page item, and the page's title (for items without one).
+def page_body(html: str, page_url: str, selector: str | None, feed_body: str, body_mode: str, base: str) -> tuple[str, str, str]:
+    """The cleaned body for a page item, the page's title (for items without one) and its
+    shortlink (a WordPress post id, which may name the record's file).
 
     For a feed-body source (the feed gave a teaser) the page's text is used only when it is
     longer than the teaser.
@@ -115,4 +116,4 @@ def page_body(html: str, page_url: str, selector: str | None, feed_body: str, bo
         body = clean_html(extracted, page_url)
     else:
         body = clean_html(feed_body, base)
-    return body, clean_title(page_title(html))
+    return body, clean_title(page_title(html)), shortlink(html)

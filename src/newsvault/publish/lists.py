@@ -19,6 +19,14 @@ lists the articles found deleted at their source; ``README.md`` links every list
 marked block, so the rest of an existing README is left alone).
 
 Files are rewritten only when their content changes (with :func:`newsvault.archive.write_atomic`).
+
+A repository newsvault continues (docs/continuing.md) keeps the lists its original wrote, in their
+own form (:class:`newsvault.layout.ListForm`, read from them once by :func:`detect_list_form`
+and recorded in ``[layout.lists]``): their entry count, order, line shape, link spelling, header
+and footer, so a rebuilt list differs from the last one only by the entries that changed; an
+entry whose file, title and date are unchanged keeps its line as it was, byte for byte. No
+monthly pages (the original's footer links the folder); README.md keeps its own text and gains
+only a link to a list it does not link yet, never a second index.
 """
 
 from __future__ import annotations
@@ -29,15 +37,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
-from ..archive import Archive, write_atomic
+from ..archive import ARTICLES, Archive, write_atomic
 from ..catalog import Article
+from ..layout import Layout, ListForm
 from ..preserve.checks import deleted_articles
 from ..record import escape_title
 from ..text import without_invisible
 
-__all__ = ["build_lists", "ListsReport", "list_line", "LIST_SIZE", "DELETED_LIST"]
+__all__ = ["build_lists", "detect_list_form", "ListsReport", "list_line", "LIST_SIZE", "DELETED_LIST"]
 
 LIST_SIZE = 300
 LISTS_DIR = "lists"
@@ -110,20 +119,12 @@ def build_lists(archive: Archive, articles: list[Article] | None = None, sources
     ``sources``: regenerate only these sources' lists (what a collect pass touched) and those
     of sources with no list yet; the README index and the deleted list are always brought up
     to date."""
+    layout = archive.config.layout
+    if layout is not None and layout.lists is not None:
+        return _build_own_lists(archive, layout.lists, articles, sources)
     report = ListsReport()
     root = archive.root
-
-    def put(rel: str, text: str) -> None:
-        path = root / rel
-        data = text.encode("utf-8")
-        try:
-            if path.read_bytes() == data:
-                report.unchanged += 1
-                return
-        except OSError:
-            pass
-        write_atomic(path, data)
-        report.written.append(rel)
+    put = _writer(root, report)
 
     by_source: dict[str, list[Article]] = {}
     if sources is not None:
@@ -167,6 +168,22 @@ def build_lists(archive: Archive, articles: list[Article] | None = None, sources
     return report
 
 
+def _writer(root: Path, report: ListsReport) -> Callable[[str, str], None]:
+    def put(rel: str, text: str) -> None:
+        path = root / rel
+        data = text.encode("utf-8")
+        try:
+            if path.read_bytes() == data:
+                report.unchanged += 1
+                return
+        except OSError:
+            pass
+        write_atomic(path, data)
+        report.written.append(rel)
+
+    return put
+
+
 def _put_source_lists(put: Callable[[str, str], None], name: str, arts: list[Article]) -> None:
     """``lists/<name>.md`` (newest 300) and, beyond 300, the monthly pages it links."""
     fname = file_name(name)
@@ -197,3 +214,172 @@ def _readme(path: Path, title: str, index: list[tuple[str, str]]) -> str:
     if start >= 0 and end > start:
         return current[:start] + block + current[end + len(README_END) :]
     return current.rstrip("\n") + "\n\n" + block + "\n"  # keep a README someone wrote
+
+
+# ---------------------------------------------------------------------------------------------
+# The repository's own list form (a continued duty-machine repository)
+# ---------------------------------------------------------------------------------------------
+
+# One entry as the originals wrote it: ``[M-D ][title](link to a record file)``, one line each.
+_ENTRY = re.compile(r"^(?:(\d{1,2}-\d{1,2}|\?-\?) )?\[(.*)\]\((/?)(articles/\S*\.md)\)$", re.M)
+_README_LIST_LINK = re.compile(r"\[[^\]\n]*\]\((/?lists/[^)\s]+\.md)\)")
+
+
+@dataclass
+class _Parsed:
+    header: str  # everything before the first entry, as the file has it
+    separator: str  # between two entries
+    footer: str  # everything after the last entry
+    entries: list[re.Match[str]]
+
+    def line_for(self, path: str) -> re.Match[str] | None:
+        return next((m for m in self.entries if unquote(m[4]) == path), None)
+
+
+def _parse_list(text: str) -> _Parsed | None:
+    entries = list(_ENTRY.finditer(text))
+    if not entries:
+        return None
+    separator = text[entries[0].end() : entries[1].start()] if len(entries) > 1 else "\n\n"
+    return _Parsed(text[: entries[0].start()], separator, text[entries[-1].end() :], entries)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def detect_list_form(root: Path, layout: Layout) -> ListForm | None:
+    """The form of the lists a repository's original archiver wrote (docs/continuing.md), or
+    None: the repository has none, or they are newsvault's own (an archive it created)."""
+    readme = _read(root / "README.md") or ""
+    if layout.names == "newsvault" or README_BEGIN in readme:
+        return None
+    sample: _Parsed | None = None
+    name = ""
+    if layout.folders == "flat":
+        file, sample = "README.md", _parse_list(readme)  # a single outlet's README is its list
+    else:
+        file = f"{LISTS_DIR}/{{name}}.md"
+        for path in sorted((root / LISTS_DIR).glob("*.md")) if (root / LISTS_DIR).is_dir() else []:
+            if (sample := _parse_list(_read(path) or "")) is not None:
+                name = path.stem
+                break
+    if sample is None:
+        return None
+    targets = [unquote(m[4]) for m in sample.entries]
+    folder = targets[0].rsplit("/", 1)[0]
+    on_disk = sum(1 for _ in (root / folder).glob("*.md")) if (root / folder).is_dir() else 0
+    count = len(sample.entries)
+    names = [t.rsplit("/", 1)[-1] for t in targets]
+    links = [m[4] for m in sample.entries]
+    header, footer = sample.header, sample.footer
+    if name:  # what a new source's list will start and end with
+        header = header.replace(name, "{name}")
+        footer = footer.replace(folder, f"{ARTICLES}/{{source}}") if folder != ARTICLES else footer
+    readme_links = _README_LIST_LINK.findall(readme)
+    return ListForm(
+        file=file,
+        size=count if count < on_disk else max(count, LIST_SIZE),  # all listed: no limit seen
+        order="name" if names == sorted(names) else "published",
+        dated=sample.entries[0][1] is not None,
+        links="percent" if all(link.isascii() for link in links) and any("%" in link for link in links) else "spaces",
+        root=sample.entries[0][3],
+        header=header,
+        footer=footer,
+        readme="percent" if any("%" in link for link in readme_links) else "raw",
+    )
+
+
+def _own_link(form: ListForm, path: str) -> str:
+    if form.links == "percent":
+        return form.root + quote(path, safe="/")
+    # as duty-machine/news: the path as it is, but for what would end or break the link
+    return form.root + path.replace("%", "%25").replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def _own_line(form: ListForm, a: Article, path: str, old: _Parsed | None) -> str:
+    kept = old.line_for(path) if old is not None else None
+    date = month_day(a.published)
+    if kept is not None and kept[2] in (a.title, link_text(a.title)) and (not form.dated or kept[1] == date):
+        return kept[0]  # unchanged: the line as the original (or the last build) wrote it
+    line = f"[{link_text(a.title)}]({_own_link(form, path)})"
+    return f"{date} {line}" if form.dated else line
+
+
+def _tree_path(archive: Archive, a: Article) -> str | None:
+    """The record file of ``a`` in the repository's tree (articles/), if it has one."""
+    for path in (a.latest_path, a.path):
+        if path.startswith(ARTICLES + "/"):
+            return path
+    return None
+
+
+def _build_own_lists(archive: Archive, form: ListForm, articles: list[Article] | None, sources: set[str] | None) -> ListsReport:
+    report = ListsReport()
+    root = archive.root
+    put = _writer(root, report)
+    if articles is None:
+        articles = archive.catalog.list_articles()  # newest first
+    by_folder: dict[str, list[tuple[str, Article]]] = {}
+    for a in articles:
+        if (path := _tree_path(archive, a)) is not None:
+            by_folder.setdefault(path.rsplit("/", 1)[0], []).append((path, a))
+    index: list[tuple[str, str]] = []
+    for folder in sorted(by_folder):
+        entries = by_folder[folder]
+        slug = entries[0][1].source
+        name = archive.source_display_name(slug)
+        per_source = "{name}" in form.file or folder != ARTICLES
+        rel = form.file.replace("{name}", file_name(name)) if "{name}" in form.file else f"{LISTS_DIR}/{file_name(name)}.md"
+        if not per_source:
+            rel = form.file
+        else:
+            index.append((name, rel))
+        text = _read(root / rel)
+        if sources is not None and slug not in sources and text is not None:
+            continue  # not touched by this pass, and listed already
+        if form.order == "name":
+            entries.sort(key=lambda e: e[0].rsplit("/", 1)[-1])
+        old = _parse_list(text) if text is not None else None
+        lines = [_own_line(form, a, path, old) for path, a in entries[: form.size]]
+        if old is not None:
+            header, separator, footer = old.header, old.separator, old.footer
+        else:
+            segment = folder.split("/", 1)[1] if "/" in folder else ""
+            header = form.header.replace("{name}", name).replace("{source}", segment)
+            footer = form.footer.replace("{name}", name).replace("{source}", segment)
+            separator = "\n\n"
+        put(rel, header + separator.join(lines) + footer)
+    if "{name}" in form.file:
+        deleted = deleted_articles(archive)
+        deleted_rel = f"{LISTS_DIR}/{DELETED_LIST}.md"
+        if deleted or (root / deleted_rel).exists():
+            by_id = {a.id: a for a in articles}
+            gone = sorted((by_id[i] for i in deleted if i in by_id), key=lambda a: -deleted[a.id])
+            lines = [
+                f"{list_line(a)} （{archive.source_display_name(a.source)}，"
+                f"{datetime.fromtimestamp(deleted[a.id] / 1000, tz=UTC8):%Y-%m-%d} 发现原文已删除）"
+                for a in gone
+            ]
+            put(deleted_rel, f"{DELETED_LIST}\n------\n\n" + "\n\n".join(lines) + ("\n" if lines else ""))
+            index.append((DELETED_LIST, deleted_rel))
+        put("README.md", _own_readme(root / "README.md", archive.config.name, index, form))
+    return report
+
+
+def _own_readme(path: Path, title: str, index: list[tuple[str, str]], form: ListForm) -> str:
+    """README.md as it is, with a link to each list it does not link yet, after its last one."""
+    current = _read(path)
+    links = list(_README_LIST_LINK.finditer(current or ""))
+    linked = {unquote(m[1]).lstrip("/") for m in links}
+    missing = [(name, rel) for name, rel in index if rel not in linked]
+    added = "".join(
+        f"\n\n[{escape_title(name)}]({quote(rel) if form.readme == 'percent' else rel.replace(' ', '%20')})" for name, rel in missing
+    )
+    if current is None:
+        return f"{escape_title(title)}\n------{added}\n"
+    at = links[-1].end() if links else len(current.rstrip("\n"))
+    return current[:at] + added + current[at:]
