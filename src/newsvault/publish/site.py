@@ -542,7 +542,7 @@ class SiteBuild:
         by_id = {a.id: a for a in self.articles}
         for slug, its in [(None, self.items)] + [(s, self.by_source[s]) for s in self.slugs]:
             newest = [by_id[i.id] for i in its[:FEED_SIZE]]
-            fh = _h(self.common, self.base_url, slug, [(self.item_key(it), a.content_hash, a.latest_path) for it, a in zip(its, newest)])
+            fh = _h(self.common, self.base_url, slug, [(self.item_key(it), a.content_hash, a.latest_path) for it, a in zip(its[:FEED_SIZE], newest, strict=True)])
             self.put(f"feeds/{slug or 'all'}.xml", fh, lambda slug=slug, newest=newest: feed_for(  # type: ignore[misc]
                 self.archive, slug, mode="static", base_url=self.base_url, articles=newest, extractor=self.renderer.extractor))
         for a in self.articles:  # each article's own change feed, linked from its page
