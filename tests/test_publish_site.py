@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -402,3 +403,40 @@ def test_every_search_box_is_labelled(built):
     assert boxes >= 3  # the header's box on both pages and the search page's own
     search_page = html5lib.parse((site / "search.html").read_text(encoding="utf-8"), namespaceHTMLElements=False)
     assert any(label.get("for") == "q" and label.text for label in search_page.iter("label"))
+
+
+def test_incremental_builds_equal_a_full_build_page_for_page(tmp_path, monkeypatch):
+    """An incremental build that keeps unchanged list pages, day pages and change feeds without
+    looking at them writes the same site as a build from nothing: after a newest article, one
+    dated among the oldest (every numbered page after it shifts), one on a new day, a new
+    version and a deletion. Two articles a page, so sources have several numbered pages."""
+    import newsvault.publish.render as render
+
+    monkeypatch.setattr(render, "PAGE_SIZE", 2)
+    archive = make_archive(tmp_path / "a", xss=False)
+    site = tmp_path / "site"
+    build_site(archive, site, workers=1)
+    seed = parse(SEED.read_bytes())
+    oldest = min(a.published for a in archive.catalog.list_articles(source="cdt") if a.published)
+    day = 86_400_000
+    steps = [
+        lambda: archive.add(Record("最新的文章", "https://www.rfi.fr/cn/new-1", seed.published + 60_000, "<p>新的正文</p>"), "rfi"),
+        lambda: archive.add(Record("迟到的旧文", "https://chinadigitaltimes.net/chinese/late-1", oldest + 1, "<p>旧文</p>"), "cdt"),
+        lambda: archive.add(Record("新的一天", "https://chinadigitaltimes.net/chinese/day-1", oldest - 40 * day, "<p>一天</p>"), "cdt"),
+        lambda: archive.add(replace(seed, body=seed.body + "<p>更正</p>", variant="canonical", front_matter=None), "rfi", seen=SEEN_BASE + 9_000_000),
+        lambda: mark_deleted(archive, seed_id(archive), "https://www.rfi.fr/cn/x", SEEN_BASE + 10_000_000),
+    ]
+    for n, step in enumerate(steps):
+        with archive.batch():
+            step()
+        inc = build_site(archive, site, workers=1)
+        assert inc.skipped > 0  # incremental indeed
+        full = tmp_path / f"full{n}"
+        build_site(archive, full, workers=1)
+        a, b = _tree(site), _tree(full)
+        # search/ differs by design (an incremental build adds a generation); so do older
+        # versions' pages, kept as written when a later version arrives although their banner
+        # counts the versions (v0–v1 there, v0–v2 in a full build): a known difference.
+        a, b = ({k: v for k, v in t.items() if not k.startswith("search/") and not re.search(r"\.r\d+\.html$", k)} for t in (a, b))
+        assert a.keys() == b.keys(), f"step {n}"
+        assert [k for k in a if a[k] != b[k]] == [], f"step {n}"

@@ -269,6 +269,11 @@ class SiteBuild:
         self.old_pages: dict[str, str] = {}
         self.previous: dict[str, str] = {}
         self.new_pages: dict[str, str] = {}
+        # Articles whose page inputs changed since the build ``old_pages`` describes, and those
+        # among them that are new to it; list pages without either keep their hashes (below).
+        self.stale: set[str] = set()
+        self.new: set[str] = set()
+        self.old_counts: dict[str, int] = {}  # source -> articles, at that build
         self._mark = time.perf_counter()
 
     # -- bookkeeping -------------------------------------------------------------------------------
@@ -290,8 +295,19 @@ class SiteBuild:
         if self.want(rel, page_hash):
             self.write(rel, render())
 
-    def item_key(self, it: R.Item) -> str:
-        return self.keys[it.id]
+    def keep(self, rel: str) -> bool:
+        """Keep ``rel`` as the previous build wrote it (its inputs are known not to have
+        changed); False when the manifest does not have it."""
+        old = self.old_pages.get(rel)
+        if old is None:
+            return False
+        self.new_pages[rel] = old
+        self.report.skipped += 1
+        return True
+
+    @staticmethod
+    def item_key(it: R.Item) -> str:
+        return f"{it.id}\x1f{it.title}\x1f{it.source_name}\x1f{it.published}\x1f{it.versions}\x1f{it.deleted}"
 
     # -- phases ----------------------------------------------------------------------------------
     def load(self) -> None:
@@ -307,6 +323,7 @@ class SiteBuild:
             self.previous = manifest.get("pages", {})
         else:
             self.old_pages = self.previous = manifest.get("pages", {})
+            self.old_counts = manifest.get("counts", {})
         self.say("loading catalog")
         if self.articles is None:
             self.articles = self.archive.catalog.list_articles()  # newest first, one query
@@ -318,8 +335,6 @@ class SiteBuild:
         tz = self.renderer.tz
         self.items = [R.Item(a.id, a.title, a.source, self.names[a.source], a.published, a.versions, a.id in self.deleted, tz)
                       for a in self.articles]
-        self.keys = {it.id: f"{it.id}\x1f{it.title}\x1f{it.source_name}\x1f{it.published}\x1f{it.versions}\x1f{it.deleted}"
-                     for it in self.items}
         search_state = self.archive.state_dir / "publish" / f"search-{self.manifest_path.stem[5:]}.pickle"
         self.index = SearchIndex(self.site, search_state, self.write)
 
@@ -345,6 +360,10 @@ class SiteBuild:
                   self.deleted.get(a.id), self.names[a.source], a.published, a.id in self.evidence)
         rel = R.article_path(a.id)
         main_stale = self.want(rel, base)
+        if main_stale:
+            self.stale.add(a.id)
+            if rel not in self.old_pages:
+                self.new.add(a.id)
         pages = [PageJob(rel, base, None)] if main_stale or reindex_all else []
         versions = None
         if a.versions > 1:
@@ -442,11 +461,35 @@ class SiteBuild:
         head = its[: R.PAGE_SIZE]
         self.put(R.source_path(slug), _h(self.common, slug, name, pages, len(its), [self.item_key(i) for i in head]),
                  lambda: r.source_static(slug, None, pages, head, len(its)))
+        # Pages wholly before the first new article (oldest first) hold what they held, unless
+        # one of them was the last page (its "next" link changes).
+        first = self._first_change(slug, oldest_first)
+        old_last = max(1, math.ceil(self.old_counts.get(slug, 0) / R.PAGE_SIZE))
         for k in range(1, pages + 1):
-            chunk = oldest_first[(k - 1) * R.PAGE_SIZE : k * R.PAGE_SIZE][::-1]
             rel = R.source_path(slug, k, numbered=True)
+            if k * R.PAGE_SIZE <= first and k < old_last and self.keep(rel):
+                continue
+            chunk = oldest_first[(k - 1) * R.PAGE_SIZE : k * R.PAGE_SIZE][::-1]
             self.put(rel, _h(self.common, slug, name, k, k == pages, [self.item_key(i) for i in chunk]),
                      lambda k=k, chunk=chunk: r.source_static(slug, k, pages, chunk, len(its)))  # type: ignore[misc]
+
+    def _only_added(self, its: list[R.Item], old_count: int | None) -> bool:
+        """Whether ``its`` (a source's articles, or all) are the previous build's, unchanged and
+        in place, plus new ones: no article vanished, and none the previous build showed
+        changed (it may have moved: its old date is not known)."""
+        if not self.old_pages or old_count is None:
+            return False
+        moved = self.stale - self.new
+        if moved and any(it.id in moved for it in its):
+            return False
+        return old_count + sum(1 for it in its if it.id in self.new) == len(its)
+
+    def _first_change(self, slug: str, oldest_first: list[R.Item]) -> int:
+        """The position (oldest first) of the source's first new article; 0 when the previous
+        build cannot be compared with (every page is then checked)."""
+        if not self._only_added(oldest_first, self.old_counts.get(slug)):
+            return 0
+        return next((i for i, it in enumerate(oldest_first) if it.id in self.new), len(oldest_first))
 
     def _changes_pages(self) -> None:
         """``changes.html`` and ``changes/<slug>.html``: the newest edits and deletions, and
@@ -477,7 +520,17 @@ class SiteBuild:
             if d:
                 by_day.setdefault(d, []).append(it)
         days = sorted(by_day, reverse=True)
+        # Only new articles since the previous build: the days they fall on change, and the
+        # neighbours of a day that is new (their links to it).
+        dirty: set[str] | None = None
+        if self._only_added(self.items, sum(self.old_counts.values()) if self.old_counts else None):
+            dirty = {d for it in self.items if it.id in self.new for d in [R.day_of(it.published, tz)] if d}
+            at = {d: i for i, d in enumerate(days)}
+            for d in [d for d in dirty if R.day_path(d) not in self.old_pages]:
+                dirty.update(days[j] for j in (at[d] - 1, at[d] + 1) if 0 <= j < len(days))
         for i, d in enumerate(days):
+            if dirty is not None and d not in dirty and self.keep(R.day_path(d)):
+                continue
             neighbours = (days[i + 1] if i + 1 < len(days) else None, days[i - 1] if i > 0 else None)
             self.put(R.day_path(d), _h(self.common, d, neighbours, [self.item_key(x) for x in by_day[d]]),
                      lambda d=d, neighbours=neighbours: r.day(d, items=by_day[d], neighbours=neighbours))  # type: ignore[misc]
@@ -490,10 +543,12 @@ class SiteBuild:
         by_id = {a.id: a for a in self.articles}
         for slug, its in [(None, self.items)] + [(s, self.by_source[s]) for s in self.slugs]:
             newest = [by_id[i.id] for i in its[:FEED_SIZE]]
-            fh = _h(self.common, self.base_url, slug, [(self.keys[a.id], a.content_hash, a.latest_path) for a in newest])
+            fh = _h(self.common, self.base_url, slug, [(self.item_key(it), a.content_hash, a.latest_path) for it, a in zip(its[:FEED_SIZE], newest, strict=True)])
             self.put(f"feeds/{slug or 'all'}.xml", fh, lambda slug=slug, newest=newest: feed_for(  # type: ignore[misc]
                 self.archive, slug, mode="static", base_url=self.base_url, articles=newest, extractor=self.renderer.extractor))
         for a in self.articles:  # each article's own change feed, linked from its page
+            if a.id not in self.stale and self.keep(R.article_changes_path(a.id)):
+                continue  # its inputs are among the article page's, which did not change
             self.put(R.article_changes_path(a.id), _h(self.common, self.base_url, a.id, a.title, a.versions, a.latest_path, self.deleted.get(a.id)),
                      lambda a=a: article_changes_feed(self.archive, a, mode="static", base_url=self.base_url, deleted=self.deleted))  # type: ignore[misc]
         self.phase("feeds")
@@ -545,7 +600,9 @@ class SiteBuild:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
-            pickle.dump({"version": self.version, "base_url": self.base_url, "pages": self.new_pages}, f, protocol=pickle.HIGHEST_PROTOCOL)
+            counts = {s: len(its) for s, its in self.by_source.items()}
+            pickle.dump({"version": self.version, "base_url": self.base_url, "pages": self.new_pages, "counts": counts},
+                        f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
         self.phase("finish")
 
