@@ -16,8 +16,9 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timezone
+from importlib import import_module
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -138,6 +139,27 @@ class NewsvaultGroup(click.Group):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.append(_archive_option())
+        self.modules: dict[str, str] = {}  # command name -> the module that defines it
+
+    def lazy(self, modules: Mapping[str, str]) -> None:
+        """Import each command's module only when the command runs: an hourly ``collect``
+        need not load the code of twenty other commands (``--help`` loads them all)."""
+        self.modules.update(modules)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.modules:
+            import_module(self.modules[cmd_name])
+        if cmd_name not in self.commands:
+            self._load_all()  # a name the table does not know yet: look everywhere first
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_all()
+        return super().list_commands(ctx)
+
+    def _load_all(self) -> None:
+        for module in dict.fromkeys(self.modules.values()):
+            import_module(module)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
