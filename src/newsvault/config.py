@@ -71,10 +71,10 @@ def _shown(value: Any) -> str:
 
 
 def _no_unknown_keys(table: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:
-    import difflib
-
     for key in table:
         if key not in known:
+            import difflib  # only to name the key meant
+
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
             raise _Invalid(f"{prefix}{key}", f"unknown key ({hint})")
