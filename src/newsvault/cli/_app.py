@@ -391,15 +391,23 @@ class Progress:
             self._progress.__exit__(*exc)
 
 
-def iter_lines(rows: list[list[str]]) -> Iterator[str]:
-    """Left-aligned columns separated by two spaces (CJK-width aware)."""
+def _cell_len(text: str) -> int:
+    """Columns ``text`` takes in a terminal (rich is imported only for text that is not ASCII:
+    collect's report, a column of slugs, never needs it)."""
+    if text.isascii():
+        return len(text)
     from rich.cells import cell_len
 
+    return cell_len(text)
+
+
+def iter_lines(rows: list[list[str]]) -> Iterator[str]:
+    """Left-aligned columns separated by two spaces (CJK-width aware)."""
     if not rows:
         return
-    widths = [max(cell_len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    widths = [max(_cell_len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
-        cells = [c + " " * (widths[i] - cell_len(c)) for i, c in enumerate(r[:-1])]
+        cells = [c + " " * (widths[i] - _cell_len(c)) for i, c in enumerate(r[:-1])]
         yield "  ".join(cells + [r[-1]])
 
 
