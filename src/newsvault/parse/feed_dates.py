@@ -53,7 +53,8 @@ def _fast(value: str) -> int | None:
         day, month, year, hour, minute, second, zone = m.groups()
         fields = [int(year), _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second or 0)]
     try:
-        stamp = datetime(*fields) - _offset(zone)
+        year, month, day, hour, minute, second = fields
+        stamp = datetime(year, month, day, hour, minute, second) - _offset(zone)
     except (ValueError, OverflowError):
         return None
     ms = int((stamp - _EPOCH).total_seconds()) * 1000
