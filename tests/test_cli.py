@@ -29,7 +29,9 @@ def demo_archive(tmp_path_factory) -> Path:
 
 def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         found.append((*prefix, name))
         if isinstance(command, click.Group):
             found.extend(_all_commands(command, (*prefix, name)))
@@ -56,6 +58,28 @@ def test_help_loads_nothing_but_click():
     loaded = set(done.stdout.split("\n")[-2].split())
     heavy = {"newsvault.archive", "newsvault.config", "newsvault.catalog", "sqlite3", "lxml", "httpx", "rich", "jinja2", "asyncio", "importlib.metadata"}
     assert not heavy & loaded, sorted(heavy & loaded)
+
+
+def test_the_command_table_names_the_module_of_every_command():
+    # A command is imported from the module the table names; one it misnames (or forgets)
+    # would load every module to be found, or be listed under the wrong one.
+    from newsvault.cli import COMMANDS
+
+    ctx = click.Context(main)
+    defined = {name: main.get_command(ctx, name).callback.__module__ for name in main.list_commands(ctx)}
+    table = {name: f"newsvault.cli.{module}" for module, names in COMMANDS.items() for name in names}
+    assert defined == table
+
+
+def test_a_command_loads_only_its_own_module():
+    code = (
+        "import sys\n"
+        "from newsvault.cli import main\n"
+        "try:\n    main(['collect', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('newsvault.cli.'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(REPO / "src")}, check=True)
+    assert done.stdout.split("\n")[-2].split() == ["newsvault.cli._app", "newsvault.cli.collect_cmds"]
 
 
 @pytest.mark.parametrize("command", _all_commands(main), ids=" ".join)

@@ -143,3 +143,88 @@ def test_newsvault_agrees_with_feedparser_on_99_percent_of_items():
     assert set(ALLOWED) - used == set(), "allow-list entries that no longer disagree"
     assert total >= 1000
     assert len(disagreements) <= total / 100, f"{len(disagreements)} of {total} items disagree"
+
+
+# The fast path reads feedparser's tables and dates without importing feedparser: the copies
+# must be what the installed feedparser holds, and its dates what feedparser's parser says.
+
+
+def test_the_copied_tables_are_feedparsers():
+    from feedparser.html import _cp1252
+    from feedparser.mixin import _FeedParserMixin
+    from feedparser.sanitizer import _HTMLSanitizer
+
+    from newsvault.parse import _feedparser_tables as tables
+
+    handled = {n.split("_", 2)[2] for n in dir(_FeedParserMixin) if n.startswith(("_start_", "_end_"))}
+    assert handled == tables.HANDLED
+    assert {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()} == tables.NAMESPACES
+    assert set(_HTMLSanitizer.acceptable_elements) == tables.ACCEPTABLE_ELEMENTS
+    assert _cp1252 == tables.CP1252
+
+
+@pytest.mark.parametrize("text", [
+    "plain", "a &amp; b", "<b>bold</b>", "<p>para</p> &nbsp;", "<script>x</script>", "&bogus; </b>", "a < b > c",
+    "&#8212; dash", "<BR>line</BR>", "</blink>", "<a href='x'>link</a>", "5 > 3 &lt;", "标题 <em>强调</em>",
+])  # fmt: skip
+def test_the_html_test_is_feedparsers(text):
+    from feedparser.mixin import _FeedParserMixin
+
+    from newsvault.parse.rules import looks_like_html
+
+    assert looks_like_html(text) == _FeedParserMixin.looks_like_html(text)
+
+
+_DATES = [
+    "Tue, 07 Nov 2023 12:15:02 GMT", "Tue, 07 Nov 2023 12:15:02 +0000", "Tue, 07 Nov 2023 20:15:02 +0800",
+    "tue, 07 nov 2023 12:15:02 -0530", "07 Nov 2023 12:15 GMT", "Sat, 7 Oct 2023 01:02:03 +08:00", "Mon, 01 Jan 1970 00:00:00 UT",
+    "Wed, 01 Mar 2023 23:59:59 UTC", "Fri, 31 Dec 9999 23:59:59 +1400", "Fri, 31 Dec 9999 23:59:59 -1400", "Thu, 01 Jan 1970 00:00:00 +0100",
+    "2023-11-07T12:15:02Z", "2023-11-07T20:15:02+08:00", "2023-11-07t12:15:02z", "2023-11-07T07:15:02-05:00",
+    # shapes only feedparser reads, and values its handlers refuse: the fallback decides
+    "Tue, 31 Feb 2023 12:15:02 GMT", "Tue, 07 Nov 2023 24:15:02 GMT", "Tue, 07 Nov 23 12:15:02 GMT", "Tue, 07 Nov 2023 12:15:02 EST",
+    "Tue, 07 November 2023 12:15:02 GMT", "2023-11-07T12:15:02.123Z", "2023-11-07T12:15:02+0800", "2023-11-07", "2023-11-07 12:15:02",
+    "Tue Nov  7 12:15:02 2023", "2023-02-30T00:00:00Z", "0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "garbage", "",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", _DATES)
+def test_dates_are_read_as_feedparser_reads_them(value):
+    from feedparser.datetimes import _parse_date
+
+    from newsvault.parse.feed_dates import parse_date_ms
+    from newsvault.parse.rules import epoch_ms
+
+    assert parse_date_ms(value) == epoch_ms(_parse_date(value))
+
+
+def test_the_common_date_shapes_do_not_need_feedparser():
+    from newsvault.parse.feed_dates import _fast
+
+    assert [v for v in _DATES[:15] if _fast(v) is None] == ["Fri, 31 Dec 9999 23:59:59 -1400", "Thu, 01 Jan 1970 00:00:00 +0100"]  # out of bounds: no date
+
+
+def test_every_date_of_the_corpus_is_read_as_feedparser_reads_it():
+    from feedparser.datetimes import _parse_date
+
+    from newsvault.parse.feed_dates import parse_date_ms
+    from newsvault.parse.rules import epoch_ms
+
+    pattern = re.compile(rb"<(pubDate|published|updated|dc:date)>([^<]*)</")
+    values = {m.group(2).decode("utf-8", "replace").strip() for p in FILES for m in pattern.finditer(p.read_bytes())}
+    assert len(values) > 10
+    assert {v: parse_date_ms(v) for v in values} == {v: epoch_ms(_parse_date(v)) for v in values}
+
+
+def test_a_fast_path_feed_does_not_import_feedparser():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom newsvault.parse import parse_feed\n"
+        f"feed = parse_feed(Path({str(CORPUS / 'rss20-basic.xml')!r}).read_bytes(), {URL!r})\n"
+        "assert feed.items and all(i.published for i in feed.items)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('feedparser')))\n"
+    )
+    src = Path(__file__).resolve().parent.parent / "src"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(src)}, check=True)
+    assert done.stdout.strip() == "[]"

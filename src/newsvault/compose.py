@@ -85,11 +85,14 @@ def open_archive(
 
 def _foreign_repository(archive: Archive) -> bool:
     """A repository another archiver wrote (git, records, no newsvault.toml), never opened here."""
-    from . import githistory
     from .config import CONFIG_NAME
 
     root = archive.root
-    return not archive.state_dir.exists() and not (root / CONFIG_NAME).exists() and (root / "articles").is_dir() and githistory.is_repository(root)
+    if archive.state_dir.exists() or (root / CONFIG_NAME).exists() or not (root / "articles").is_dir():
+        return False  # (decided without importing githistory: the case of every command but the first)
+    from . import githistory
+
+    return githistory.is_repository(root)
 
 
 def _first_look(archive: Archive) -> None:
@@ -111,10 +114,12 @@ def _first_look(archive: Archive) -> None:
 def _read_new_history(archive: Archive, warn: Callable[[str], None] | None) -> None:
     """A repository opened in place (``newsvault open``: its layout is in newsvault.toml) reads
     the commits git brought since the last command, so a pull's earlier texts are versions too."""
+    if archive.config.layout is None:
+        return
     from . import githistory
     from .errors import NewsvaultError
 
-    if archive.config.layout is None or not githistory.is_repository(archive.root):
+    if not githistory.is_repository(archive.root):
         return
     try:
         report = githistory.recover_history(archive)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import tomllib
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,10 +72,10 @@ def _shown(value: Any) -> str:
 
 
 def _no_unknown_keys(table: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:
-    import difflib
-
     for key in table:
         if key not in known:
+            import difflib  # only to name the key meant
+
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
             raise _Invalid(f"{prefix}{key}", f"unknown key ({hint})")
@@ -393,25 +394,43 @@ class Source:
         return out
 
 
-# The outlets the original archivers mirrored, with the publishers' own feeds where known.
-DEFAULT_SOURCES: list[Source] = [
-    Source("rfi", "法广", ["https://www.rfi.fr/cn/rss"], hosts=["www.rfi.fr", "rfi.fr"]),
-    Source("bbc", "BBC中文", ["https://feeds.bbci.co.uk/zhongwen/simp/rss.xml"], hosts=["www.bbc.com", "www.bbc.co.uk"]),
-    Source("dw", "德国之声", ["https://rss.dw.com/rdf/rss-chi-all"], hosts=["www.dw.com", "p.dw.com"]),
-    Source("voa", "美国之音", ["https://www.voachinese.com/api/zm_yqepmip"], hosts=["www.voachinese.com"]),
-    Source("nyt", "纽约时报中文网", ["https://cn.nytimes.com/rss/"], hosts=["cn.nytimes.com", "cn.nytstyle.com"]),
-    Source("rfa", "自由亚洲电台", ["https://www.rfa.org/mandarin/yataibaodao/rss2.xml"], hosts=["www.rfa.org"]),
-    Source(
-        "cdt",
-        "中国数字时代",
-        ["https://chinadigitaltimes.net/chinese/feed/"],
-        body="page",
-        selector="div.post-content",
-        category=r"[\u2600-\u27bf\U0001F300-\U0001FAFF]",
-        hosts=["chinadigitaltimes.net"],
-    ),
-    Source("zaobao", "联合早报", ["https://www.zaobao.com.sg/realtime/china/feed"], hosts=["www.zaobao.com.sg", "www.zaobao.com"]),
-]
+# The outlets the original archivers mirrored, with the publishers' own feeds where known. Made
+# on first use (``DEFAULT_SOURCES``): checking CDT's selector loads cssselect, which a pass over
+# the archive's own sources may never need.
+@functools.cache
+def default_sources() -> list[Source]:
+    return _make_default_sources()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_SOURCES":
+        return default_sources()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    DEFAULT_SOURCES: list[Source]
+
+
+def _make_default_sources() -> list[Source]:
+    return [
+        Source("rfi", "法广", ["https://www.rfi.fr/cn/rss"], hosts=["www.rfi.fr", "rfi.fr"]),
+        Source("bbc", "BBC中文", ["https://feeds.bbci.co.uk/zhongwen/simp/rss.xml"], hosts=["www.bbc.com", "www.bbc.co.uk"]),
+        Source("dw", "德国之声", ["https://rss.dw.com/rdf/rss-chi-all"], hosts=["www.dw.com", "p.dw.com"]),
+        Source("voa", "美国之音", ["https://www.voachinese.com/api/zm_yqepmip"], hosts=["www.voachinese.com"]),
+        Source("nyt", "纽约时报中文网", ["https://cn.nytimes.com/rss/"], hosts=["cn.nytimes.com", "cn.nytstyle.com"]),
+        Source("rfa", "自由亚洲电台", ["https://www.rfa.org/mandarin/yataibaodao/rss2.xml"], hosts=["www.rfa.org"]),
+        Source(
+            "cdt",
+            "中国数字时代",
+            ["https://chinadigitaltimes.net/chinese/feed/"],
+            body="page",
+            selector="div.post-content",
+            category=r"[\u2600-\u27bf\U0001F300-\U0001FAFF]",
+            hosts=["chinadigitaltimes.net"],
+        ),
+        Source("zaobao", "联合早报", ["https://www.zaobao.com.sg/realtime/china/feed"], hosts=["www.zaobao.com.sg", "www.zaobao.com"]),
+    ]
 
 
 @dataclass
@@ -577,16 +596,16 @@ class Config:
 
     def source_for_host(self, host: str) -> str | None:
         host = host.lower()
-        for s in self.sources or DEFAULT_SOURCES:
+        for s in self.sources or default_sources():
             if host in s.all_hosts():
                 return s.slug
-        for s in DEFAULT_SOURCES:
+        for s in default_sources():
             if host in s.all_hosts():
                 return s.slug
         return None
 
     def display_name(self, slug: str) -> str:
-        s = self.source(slug) or next((d for d in DEFAULT_SOURCES if d.slug == slug), None)
+        s = self.source(slug) or next((d for d in default_sources() if d.slug == slug), None)
         return s.name if s else slug
 
 

@@ -16,8 +16,9 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timezone
+from importlib import import_module
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -138,6 +139,27 @@ class NewsvaultGroup(click.Group):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.append(_archive_option())
+        self.modules: dict[str, str] = {}  # command name -> the module that defines it
+
+    def lazy(self, modules: Mapping[str, str]) -> None:
+        """Import each command's module only when the command runs: an hourly ``collect``
+        need not load the code of twenty other commands (``--help`` loads them all)."""
+        self.modules.update(modules)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.modules:
+            import_module(self.modules[cmd_name])
+        if cmd_name not in self.commands:
+            self._load_all()  # a name the table does not know yet: look everywhere first
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_all()
+        return super().list_commands(ctx)
+
+    def _load_all(self) -> None:
+        for module in dict.fromkeys(self.modules.values()):
+            import_module(module)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -369,15 +391,23 @@ class Progress:
             self._progress.__exit__(*exc)
 
 
-def iter_lines(rows: list[list[str]]) -> Iterator[str]:
-    """Left-aligned columns separated by two spaces (CJK-width aware)."""
+def _cell_len(text: str) -> int:
+    """Columns ``text`` takes in a terminal (rich is imported only for text that is not ASCII:
+    collect's report, a column of slugs, never needs it)."""
+    if text.isascii():
+        return len(text)
     from rich.cells import cell_len
 
+    return cell_len(text)
+
+
+def iter_lines(rows: list[list[str]]) -> Iterator[str]:
+    """Left-aligned columns separated by two spaces (CJK-width aware)."""
     if not rows:
         return
-    widths = [max(cell_len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    widths = [max(_cell_len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
-        cells = [c + " " * (widths[i] - cell_len(c)) for i, c in enumerate(r[:-1])]
+        cells = [c + " " * (widths[i] - _cell_len(c)) for i, c in enumerate(r[:-1])]
         yield "  ".join(cells + [r[-1]])
 
 

@@ -256,9 +256,10 @@ def _commit_and_push(archive: Archive, report: PassReport, commit: bool, push: b
     """The end of an hourly pass: one commit of the records and the lists they change, then a
     push to every remote (a rejected push is replayed onto the remote's branch; see gitops)."""
     from ..collect import commit_message
-    from ..collect.gitops import commit_paths, mark_catalog
 
     if commit:
+        from ..collect.gitops import commit_paths, mark_catalog
+
         paths = list(report.paths)
         if paths:
             from ..evidence.seal import evidence_files
@@ -334,7 +335,6 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
 
     from ..archive import CATALOG_FILE, STATE_DIR
     from ..collect import run_pass, run_stoppable
-    from ..collect.gitops import check_repo, sync_catalog
     from ..compose import deferred_listeners
 
     cached = (archive_dir(ctx) / STATE_DIR / CATALOG_FILE).exists()
@@ -342,6 +342,8 @@ def collect(ctx: click.Context, slugs: tuple[str, ...], commit: bool, push: bool
     archive = open_archive(ctx, listeners=deferred_listeners())
     sources = _pick_sources(archive, slugs)
     if commit or push:
+        from ..collect.gitops import check_repo, sync_catalog
+
         check_repo(archive.root)
         sync_catalog(archive, fresh=not cached)  # a cached catalog may predate HEAD
     # SIGTERM ends the pass at an await and then the process; Ctrl-C ends the pass, and what

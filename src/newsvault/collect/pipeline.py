@@ -526,8 +526,8 @@ async def run_pass(
         async with Fetcher(policy) as fetcher:
             ctx = _Context(archive, fetcher, store, seen=now, now=now, executor=executor, page_cap=page_cap)
             await _run_sources(ctx, sources, report, reports, on_source)
-            if not report.interrupted:  # images after the text is written; they never fail it
-                from ..media.fetching import after_collect
+            if not report.interrupted and archive.config.media.fetch:  # images after the text; they never fail it
+                from ..media.fetching import after_collect  # (imported only when images are kept)
 
                 await after_collect(archive, [reports[s.slug] for s in sources], policy)
     finally:

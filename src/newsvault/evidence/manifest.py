@@ -163,9 +163,11 @@ def _record_files(recorder: WarcRecorder) -> dict[str, list[dict[str, str]]]:
 
 def _image_files(archive: Archive, urls: list[str]) -> dict[str, dict[str, str]]:
     """URL -> the image file stored from it (path relative to the archive, sha256)."""
+    if not urls:
+        return {}
     from ..media.store import CATALOG_NAME, MediaStore, media_dir  # sqlite and the media package: only when a pass wrote
 
-    if not urls or not (archive.root / ".newsvault" / CATALOG_NAME).exists():
+    if not (archive.root / ".newsvault" / CATALOG_NAME).exists():
         return {}
     directory = media_dir(archive.root, archive.config.media.dir)
     out: dict[str, dict[str, str]] = {}

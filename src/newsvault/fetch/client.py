@@ -56,12 +56,11 @@ __all__ = ["Exchange", "Fetcher", "FetchPolicy", "Response", "RefusedError", "US
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    # The package's own constant (kept equal to pyproject's version by a test): asking
+    # importlib.metadata scans every installed distribution, at every start-up.
+    from .. import __version__
 
-        return version("newsvault")
-    except Exception:  # not installed (running from a checkout)
-        return "0"
+    return __version__
 
 
 def user_agent(purpose: str | None = None) -> str:

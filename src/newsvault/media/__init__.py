@@ -11,12 +11,43 @@
 Record files are never changed: publishing maps original URLs to the local copies.
 """
 
-from .fetching import MediaReport, after_pass, backfill, fetch_images, images_of, open_store
-from .refs import image_urls
-from .store import MediaRow, MediaStore, media_dir
-from .verify import Rejected, inspect
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Imported on first use: a pass that keeps no images (or only checks the media catalog's
+# name) does not load the fetching, verifying and Pillow-facing code.
+_EXPORTS = {
+    "MediaReport": "fetching", "after_pass": "fetching", "backfill": "fetching", "fetch_images": "fetching",
+    "images_of": "fetching", "open_store": "fetching", "image_urls": "refs", "MediaRow": "store",
+    "MediaStore": "store", "media_dir": "store", "Rejected": "verify", "inspect": "verify",
+}  # fmt: skip
 
 __all__ = [
     "MediaReport", "MediaRow", "MediaStore", "Rejected", "after_pass", "backfill", "fetch_images",
     "image_urls", "images_of", "inspect", "media_dir", "open_store",
 ]
+
+if TYPE_CHECKING:
+    from .fetching import MediaReport as MediaReport
+    from .fetching import after_pass as after_pass
+    from .fetching import backfill as backfill
+    from .fetching import fetch_images as fetch_images
+    from .fetching import images_of as images_of
+    from .fetching import open_store as open_store
+    from .refs import image_urls as image_urls
+    from .store import MediaRow as MediaRow
+    from .store import MediaStore as MediaStore
+    from .store import media_dir as media_dir
+    from .verify import Rejected as Rejected
+    from .verify import inspect as inspect
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'newsvault.media' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -10,7 +10,8 @@ a meaning to that is not read here (``dcterms:*``, ``dc:title``, ``media:title``
 ``itunes:summary``, …), a repeated title/link/date/body element, element children where text
 is expected, an ``xhtml`` title, Atom content in another type, by reference or in base64.
 Elements feedparser ignores too (``wfw:commentRss``, ``slash:comments``, …) do not matter.
-Dates go through feedparser's own date parser.
+Dates are read as feedparser reads them (``feed_dates.py``); feedparser is imported only when a
+feed or a date needs it.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ import re
 from collections.abc import Callable
 from urllib.parse import urljoin
 
-from feedparser.datetimes import _parse_date
-from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
+from ._feedparser_tables import HANDLED, NAMESPACES
+from .feed_dates import parse_date_ms
 from .model import Feed, FeedItem, item_problem
-from .rules import as_html, epoch_ms, feedparser_fixups, impossible_offset, looks_like_html, plain_title
+from .rules import as_html, feedparser_fixups, impossible_offset, looks_like_html, plain_title
 
 __all__ = ["parse_fast"]
 
@@ -60,7 +61,7 @@ _ATOM_BODY_TYPES = ("text", "html", "xhtml")
 _MIME = {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}
 _RSS_VERSIONS = {"2.0": "rss20", "0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
 _ENTITY_IN_LINK = re.compile("&([A-Za-z0-9_]+);")
-_KNOWN_NS = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
+_KNOWN_NS = NAMESPACES
 
 
 class _Decline(Exception):
@@ -79,7 +80,7 @@ def _feedparser_name(el: etree._Element) -> str:
 def _inert(el: etree._Element) -> bool:
     """feedparser gives this element no meaning (it is stored under its own name, unread)."""
     name = _feedparser_name(el)
-    return not (hasattr(_FeedParserMixin, "_start_" + name) or hasattr(_FeedParserMixin, "_end_" + name))
+    return name not in HANDLED
 
 
 def _local(el: etree._Element, ns: str) -> str:
@@ -120,7 +121,7 @@ def _check(item: etree._Element, ns: str, read: dict[str, int | None], inner_ok:
 def _ms(value: str | None) -> int | None:
     if not value or not value.strip() or impossible_offset(value):
         return None
-    return epoch_ms(_parse_date(value.strip()))
+    return parse_date_ms(value.strip())
 
 
 def _text(el: etree._Element | None) -> str:

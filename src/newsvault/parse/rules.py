@@ -13,24 +13,34 @@ from __future__ import annotations
 import calendar
 import contextlib
 import html
+import html.entities
 import re
 import time
 
-from feedparser.html import _cp1252
-from feedparser.mixin import _FeedParserMixin
-
 from ..text import html_to_text
+from ._feedparser_tables import ACCEPTABLE_ELEMENTS, CP1252
+from .feed_dates import EARLIEST_MS, LATEST_MS
 
 __all__ = ["HTML_TYPES", "as_html", "epoch_ms", "impossible_offset", "feedparser_fixups", "looks_like_html", "plain_title", "text_to_html"]
 
-# Dates outside these bounds are typing errors or placeholders ("0001-01-01", "99999"), not news.
-_EARLIEST_MS = 0  # 1970-01-01
-_LATEST_MS = 253_402_300_800_000  # 10000-01-01
 HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _C1 = re.compile("[\x80-\x9f]")
 _LATIN1_HIGH = re.compile("[\x80-\xff]")
 
-looks_like_html = _FeedParserMixin.looks_like_html
+_CLOSE_TAG = re.compile(r"</(\w+)>")
+_ENTITY = re.compile(r"&#?\w+;")
+_TAG = re.compile(r"</?(\w+)")
+_NAMED_ENTITY = re.compile(r"&(\w+);")
+
+
+def looks_like_html(s: str) -> bool:
+    """feedparser's test (``_FeedParserMixin.looks_like_html``), step by step: a close tag or an
+    entity, only tags it accepts, only entities HTML defines."""
+    if not (_CLOSE_TAG.search(s) or _ENTITY.search(s)):
+        return False
+    if any(t.lower() not in ACCEPTABLE_ELEMENTS for t in _TAG.findall(s)):
+        return False
+    return all(e in html.entities.entitydefs for e in _NAMED_ENTITY.findall(s))
 
 
 def text_to_html(text: str) -> str:
@@ -58,7 +68,7 @@ def feedparser_fixups(value: str) -> str:
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):  # UTF-8 once read as Latin-1
         value = value.encode("iso-8859-1").decode("utf-8")
     if _C1.search(value):
-        value = value.translate(_cp1252)
+        value = value.translate(CP1252)
     return value
 
 
@@ -88,4 +98,4 @@ def epoch_ms(parsed: time.struct_time | None) -> int | None:
         ms = calendar.timegm(parsed) * 1000
     except (OverflowError, ValueError, TypeError):
         return None
-    return ms if _EARLIEST_MS <= ms < _LATEST_MS else None
+    return ms if EARLIEST_MS <= ms < LATEST_MS else None

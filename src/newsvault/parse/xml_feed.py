@@ -16,8 +16,6 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
-import feedparser
-
 from ..encoding import decode
 from ..errors import FeedError, RecordError
 from .fast_xml import parse_fast
@@ -117,6 +115,8 @@ def parse_xml_feed(data: bytes, url: str, *, charset: str | None = None, fast: b
 
 
 def parse_with_feedparser(text: str, url: str) -> Feed:
+    import feedparser  # only for the feeds the fast path declines (a tenth of a pass's start-up)
+
     # No content-location: feedparser would join links itself and turn a link that is not a URL
     # into "" silently; relative links (after any xml:base) are joined to ``url`` below instead.
     parsed = feedparser.parse(
