@@ -197,7 +197,7 @@ def build(engine: str, meta: list[Meta], records: Path, where: Path, max_build: 
             yield Doc(aid, source, title, extract_text(body.decode("utf-8")), published)
 
     with index.bulk():  # what 'newsvault index' uses for big catch-ups; ends with one merge
-        index.add_documents(docs(), batch=5000)
+        index.add_documents(docs(), batch=index.chunk)  # (the chunks a catch-up reads)
         t_insert = time.perf_counter() - t0
         t1 = time.perf_counter()
     t_final = time.perf_counter() - t1
