@@ -553,7 +553,7 @@ class _Chunk:
 
 class _ChunkWriter:
     """Writes chunks in order, grouped into transactions of about ``index.tx_docs`` documents
-    (or BULK_TX_SECONDS); ``after`` is called for each chunk once its transaction has committed.
+    (or BULK_TX_SECONDS); ``after`` gets each chunk's counts (documents, removals, text bytes) once its transaction has committed.
 
     Threaded (bulk builds), a thread of its own writes while the caller reads and submits the
     next chunks, at most ``DEPTH`` of them waiting. An error on either side stops the writing
@@ -562,7 +562,7 @@ class _ChunkWriter:
 
     DEPTH = 2
 
-    def __init__(self, index: SearchIndex, after: Callable[[list[Doc], list[str], list[str]], None] | None, threaded: bool):
+    def __init__(self, index: SearchIndex, after: Callable[[int, int, int], None] | None, threaded: bool):
         self.index, self.after = index, after
         self.error: BaseException | None = None
         self.ended = False  # the end of the chunks was taken from the queue
