@@ -69,7 +69,7 @@ CHUNK = 1000
 # every commit is an engine segment to merge later, so fewer, bigger ones cost less (13 % of the
 # engine's time at 50,000 documents). The time bound keeps other writers' waits for SQLite's lock
 # (60 s at most) short on slow machines; a build killed loses at most that much work.
-BULK_CHUNK = 5000
+BULK_CHUNK = 1000
 BULK_TX = 50_000
 BULK_TX_SECONDS = 20.0
 # Catch-ups bigger than this use bulk settings.
@@ -300,14 +300,14 @@ class SearchIndex:
             if chunk:
                 yield chunk, []
 
-        def count(docs: list[Doc], _gone: list[str], texts: list[str]) -> None:
-            done[0] += len(docs)
-            done[1] += sum(len(t.encode("utf-8")) for t in texts)
+        def count(docs: int, _gone: int, text_bytes: int) -> None:
+            done[0] += docs
+            done[1] += text_bytes
 
         self._pipeline(chunks(), count)
         return done[0], done[1]
 
-    def _pipeline(self, chunks: Iterable[tuple[list[Doc], list[str]]], after: Callable[[list[Doc], list[str], list[str]], None] | None = None) -> None:
+    def _pipeline(self, chunks: Iterable[tuple[list[Doc], list[str]]], after: Callable[[int, int, int], None] | None = None) -> None:
         """Tokenise and write chunks of (documents, article ids to remove). Each chunk is one
         transaction, or, in bulk builds, as many as make up :attr:`tx_docs` documents: the
         engine's segments are then bigger and fewer (less merging), and a thread writes them
@@ -497,8 +497,8 @@ class SearchIndex:
             finally:
                 reader.close()
 
-        def step(docs: list[Doc], gone: list[str], _texts: list[str]) -> None:
-            done[0] += len(docs) + len(gone)
+        def step(docs: int, gone: int, _text_bytes: int) -> None:
+            done[0] += docs + gone
             if progress:
                 progress(done[0], total)
 
@@ -539,14 +539,21 @@ class _Chunk:
     gone: list[str]  # article ids to remove
     texts: list[str]  # the documents' texts, cut to MAX_TEXT
     tokens: Callable[[], list[Tokens]]  # waits for the tokenisers
+    written: tuple[int, int, int] = (0, 0, 0)  # documents, removals, text bytes (once written)
 
     def __len__(self) -> int:
         return len(self.docs) + len(self.gone)
 
+    def release(self) -> None:
+        """Keep only the counts: a bulk transaction holds up to BULK_TX documents until it
+        commits, and holding their texts too was most of a build's memory."""
+        self.written = (len(self.docs), len(self.gone), sum(len(t.encode("utf-8")) for t in self.texts))
+        self.docs, self.gone, self.texts = [], [], []
+
 
 class _ChunkWriter:
     """Writes chunks in order, grouped into transactions of about ``index.tx_docs`` documents
-    (or BULK_TX_SECONDS); ``after`` is called for each chunk once its transaction has committed.
+    (or BULK_TX_SECONDS); ``after`` gets each chunk's counts (documents, removals, text bytes) once its transaction has committed.
 
     Threaded (bulk builds), a thread of its own writes while the caller reads and submits the
     next chunks, at most ``DEPTH`` of them waiting. An error on either side stops the writing
@@ -555,7 +562,7 @@ class _ChunkWriter:
 
     DEPTH = 2
 
-    def __init__(self, index: SearchIndex, after: Callable[[list[Doc], list[str], list[str]], None] | None, threaded: bool):
+    def __init__(self, index: SearchIndex, after: Callable[[int, int, int], None] | None, threaded: bool):
         self.index, self.after = index, after
         self.error: BaseException | None = None
         self.ended = False  # the end of the chunks was taken from the queue
@@ -594,13 +601,15 @@ class _ChunkWriter:
         end = time.monotonic() + BULK_TX_SECONDS
         with self.index.transaction():
             self.index._write_chunk(chunk)
+            chunk.release()
             while self.thread and size < self.index.tx_docs and time.monotonic() < end and not self.stopping and (nxt := self._next()) is not None:
-                self.index._write_chunk(nxt)
-                written.append(nxt)
                 size += len(nxt)
+                self.index._write_chunk(nxt)
+                nxt.release()
+                written.append(nxt)
         if self.after:
             for c in written:
-                self.after(c.docs, c.gone, c.texts)
+                self.after(*c.written)
 
     def __enter__(self) -> _ChunkWriter:
         return self

@@ -209,11 +209,12 @@ def search(
             ranked = _top(index, query, filters, offset + limit, now)[offset:]
         texts = index.texts([r[1] for r in ranked])
     needles = _needles(query)
+    pattern = _pattern(needles)  # (once a query, not twice a hit)
     hits = []
     for score, rowid, aid, source, published in ranked:
         title, body = texts.get(rowid, ("", ""))
-        plain, marked = snippet(body, needles)
-        hits.append(Hit(aid, source, title, published, score, plain, marked, highlight(title, needles)))
+        plain, marked = snippet(body, needles, pattern=pattern)
+        hits.append(Hit(aid, source, title, published, score, plain, marked, _mark(title, _spans(title, pattern))))
     return hits
 
 
@@ -337,9 +338,14 @@ def _first_match(text: str, needles: list[Needle], pattern: re.Pattern[str], lim
     return None
 
 
-def snippet(text: str, needles: list[Needle], width: int = SNIPPET_CHARS) -> tuple[str, str]:
-    """A window of the original text around the first match: (plain, HTML with <mark>)."""
-    pattern = _pattern(needles)
+_UNSET: Any = object()
+
+
+def snippet(text: str, needles: list[Needle], width: int = SNIPPET_CHARS, pattern: re.Pattern[str] | None = _UNSET) -> tuple[str, str]:
+    """A window of the original text around the first match: (plain, HTML with <mark>);
+    ``pattern`` is ``_pattern(needles)`` when the caller has it already."""
+    if pattern is _UNSET:
+        pattern = _pattern(needles)
     first = _first_match(text, needles, pattern) if pattern else None
     start = 0
     if first is not None:

@@ -21,6 +21,7 @@ its writer between transactions (see bulk()): another process then gets IndexBus
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +48,7 @@ FRESH_FROM = 946_684_800_000  # 2000-01-01
 FRESH_TO = 2_208_988_800_000  # 2040-01-01
 TIE_MARGIN = 20  # extra hits fetched to order equal scores (see top())
 HEAP = 64_000_000  # writer memory (tantivy's minimum is 15 MB a thread)
-BULK_HEAP = 256_000_000
+BULK_HEAP = 64_000_000  # (256 MB was held through a whole bulk build: a large part of its peak memory)
 
 
 def _schema() -> Any:
@@ -80,6 +81,7 @@ class TantivyEngine:
         self.heap = HEAP
         self.building = False  # a bulk build: see bulk()
         self._shadow: Any = None
+        self._seen: tuple[int, int, int] | None = None  # meta.json when last reloaded (see _searcher)
         try:
             if read_only:
                 self.index = tantivy.Index.open(self._shadow_of(directory))
@@ -163,9 +165,17 @@ class TantivyEngine:
 
     # -- searching -------------------------------------------------------------------------------
     def _searcher(self) -> Any:
-        if self.read_only:
-            return self.index.searcher()
-        self.index.reload()  # commits of other processes (a collect while serving)
+        if not self.read_only:
+            # Commits of other processes (a collect while serving): tantivy replaces meta.json
+            # at every commit, and looking at it costs far less than reloading at every query.
+            try:
+                st = os.stat(self.directory / "meta.json")
+                seen: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_ino, st.st_size)
+            except OSError:
+                seen = None
+            if seen is None or seen != self._seen:
+                self.index.reload()
+                self._seen = seen
         return self.index.searcher()
 
     def top(self, query: Query, filters: Filters, need: int, now: int) -> list[tuple[float, int]]:
