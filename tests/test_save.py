@@ -281,6 +281,29 @@ def test_the_site_copies_a_kept_file_once_and_its_page_links_the_copy_and_the_or
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # not copied again
 
 
+def test_the_reader_server_serves_a_kept_file_and_its_page_links_it(root: Path, proxy: LoopbackServer) -> None:
+    import httpx
+    import lxml.html
+
+    from search_helpers import live_server
+
+    proxy.route("http://files.example.org/report.pdf", Reply(200, PDF, {"Content-Type": "application/pdf"}))
+    [pdf] = _save(root, "http://files.example.org/report.pdf")
+    (root / "files" / "evil").mkdir()
+    (root / "files" / "evil" / ("0" * 64 + ".pdf")).symlink_to("/etc/passwd")
+    with live_server(root) as url, httpx.Client(base_url=url, timeout=30) as client:
+        page = client.get(f"/articles/{pdf['id']}")
+        assert page.status_code == 200
+        hrefs = [a.get("href") for a in lxml.html.fromstring(page.text).iter("a")]
+        assert f"/{pdf['file']}" in hrefs and "http://files.example.org/report.pdf" in hrefs
+        got = client.get(f"/{pdf['file']}")
+        assert got.status_code == 200 and got.content == PDF
+        assert got.headers["content-type"] == "application/pdf" and got.headers["x-content-type-options"] == "nosniff"
+        assert "immutable" in got.headers["cache-control"]
+        for bad in ("/files/evil/" + "0" * 64 + ".pdf", f"/{pdf['file']}".replace(".pdf", ".exe"), "/files/x/..%2F..%2Fnewsvault.toml"):
+            assert client.get(bad).status_code == 404, bad
+
+
 def test_a_file_over_the_size_cap_is_refused_and_nothing_is_written(root: Path, proxy: LoopbackServer) -> None:
     from newsvault.compose import open_archive
     from newsvault.fetch import FetchPolicy

@@ -504,7 +504,7 @@ class PageRenderer:
         here = article_path(article.id, rev)
         media_prefix = "/media/" if self.mode == "live" else "../" * here.count("/") + "media/"
         body = publish_body(record, self.extractor, self.media.lookup(media_prefix))
-        body = link_kept_files(body, self.archive.root, None if self.mode == "live" else "../" * here.count("/"))
+        body = link_kept_files(body, self.archive.root, "/" if self.mode == "live" else "../" * here.count("/"))
         shown_rev = (article.versions - 1) if rev is None else rev
         deleted_ms = self.deleted.get(article.id)
         # An older version's page shows only itself (and links the article page, which lists

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..archive import write_atomic
 
-__all__ = ["FILES", "KeptFile", "file_kind", "keep_file", "file_body", "file_title"]
+__all__ = ["FILES", "KeptFile", "file_kind", "keep_file", "kept_file", "file_body", "file_title"]
 
 FILES = "files"
 
@@ -75,6 +75,22 @@ def keep_file(root: Path, site: str, data: bytes, kind: str) -> KeptFile:
     if not (path.is_file() and not path.is_symlink() and hashlib.sha256(path.read_bytes()).hexdigest() == sha):
         write_atomic(path, data)
     return KeptFile(rel, sha, kind, len(data))
+
+
+_KEPT_NAME = re.compile(r"files/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9a-f]{64}\.([a-z0-9]{2,5})")
+_TYPE_OF_EXT = {ext: kind for kind, (ext, _label) in _KINDS.items()}
+
+
+def kept_file(root: Path, rel: str) -> tuple[Path, str] | None:
+    """The kept file ``rel`` (``files/<site>/<sha256>.<ext>``) of the archive at ``root`` and
+    the type it was kept as, or None: only names of that form, regular files (a symbolic link
+    is never followed) with an extension ``save`` writes."""
+    m = _KEPT_NAME.fullmatch(rel)
+    kind = _TYPE_OF_EXT.get(m.group(1)) if m else None
+    path = root / rel
+    if kind is None or path.is_symlink() or not path.is_file():
+        return None
+    return path, kind
 
 
 def file_title(url: str, disposition: str | None) -> str:

@@ -53,6 +53,7 @@ ROUTES: list[BaseRoute] = [
     Route("/search", pages.search_page, methods=_GET),
     Route("/feeds/{name}", pages.feed, methods=_GET),
     Route("/media/{shard}/{name}", pages.media_file, methods=_GET),
+    Route("/files/{site}/{name}", pages.kept_file, methods=_GET),
     Route("/feeds/changes/articles/{name}", pages.article_changes_feed, methods=_GET),
     Route("/feeds/changes/{name}", pages.changes_feed, methods=_GET),
     Route("/changes", pages.changes_page, methods=_GET),

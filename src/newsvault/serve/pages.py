@@ -17,7 +17,7 @@ from ..search import count_matches, search_archive
 from .params import article_id, int_param, page_param, source_param, whole_param
 from .readers import Readers
 
-__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed", "media_file",
+__all__ = ["home", "source_page", "days_page", "day_page", "article_page", "static_article_page", "search_page", "feed", "media_file", "kept_file",
            "changes_page", "changes_feed", "article_changes_feed", "health_page"]
 
 # The static site's article files, ``articles/<id[:2]>/<id>.html`` and ``<id>.rN.html``: the
@@ -114,6 +114,20 @@ def media_file(request: Request) -> Response:
     found = find(archive.root, archive.config.media.dir, f"{request.path_params['shard']}/{request.path_params['name']}")
     if found is None:
         raise NotFound("no such image in this archive")
+    return FileResponse(found[0], media_type=found[1], headers={"cache-control": "public, max-age=31536000, immutable"})
+
+
+def kept_file(request: Request) -> Response:
+    """``/files/<site>/<sha256>.<ext>``: a file ``save`` kept (a PDF, an image, text), as the
+    static site carries it. Named by its checksum, so cacheable for ever; served with the type
+    ``save`` verified and the server's usual headers (nosniff, a CSP without inline script)."""
+    from starlette.responses import FileResponse
+
+    from ..save.files import kept_file as find
+
+    found = find(readers(request).archive().root, f"files/{request.path_params['site']}/{request.path_params['name']}")
+    if found is None:
+        raise NotFound("no such kept file in this archive")
     return FileResponse(found[0], media_type=found[1], headers={"cache-control": "public, max-age=31536000, immutable"})
 
 
