@@ -38,3 +38,30 @@ def test_a_pull_into_a_repository_opened_in_place_brings_its_earlier_texts(tmp_p
     assert "第四版" not in before.stdout and r.stdout.count('"rev"') == before.stdout.count('"rev"') + 1, (before.stdout, r.stdout)
     fsck = run_cli("-C", str(clone), "fsck")
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
+def test_a_collect_before_open_names_its_records_like_their_neighbours_and_leaves_the_history_to_open(tmp_path: Path, corpus: Path, srv) -> None:
+    from collect_helpers import allow_private
+    from test_githistory import cdt_feed, cdt_page, cdt_repo
+
+    from newsvault.config import Config
+
+    repo = cdt_repo(tmp_path, corpus)
+    srv.static("/a.html", cdt_page("有编号的文章"), content_type="text/html; charset=utf-8")
+    srv.static("/feed/", cdt_feed([("有编号的文章", srv.url("/a.html"), "https://chinadigitaltimes.net/chinese/?p=700123")]))
+    # the first command is not `open`: it records the layout, not the history
+    first = run_cli("-C", str(repo), "source", "add", "cdt", srv.url("/feed/"), "--selector", "div.post-content")
+    assert first.returncode == 0, first.stderr
+    assert "recorded its layout" in first.stderr and "newsvault open" in first.stderr
+    layout = Config.load(repo / "newsvault.toml").layout
+    assert layout is not None and (layout.folders, layout.names, layout.opened) == ("flat", "post-id", False)
+    allow_private(repo)
+    before = {p.name: p.read_bytes() for p in (repo / "articles").iterdir()}
+    run_cli("-C", str(repo), "collect", check=True)
+    new = sorted(set(p.name for p in (repo / "articles").iterdir()) - set(before))
+    assert new == [f"{0xFFFFF ^ 700123}_有编号的文章.md"]  # like its neighbours, not newsvault's own name
+    assert {n: (repo / "articles" / n).read_bytes() for n in before} == before
+    assert not (repo / "revisions").exists()  # no history read yet
+    run_cli("-C", str(repo), "open", check=True)
+    layout = Config.load(repo / "newsvault.toml").layout
+    assert layout is not None and layout.opened and "opened" not in (repo / "newsvault.toml").read_text(encoding="utf-8")

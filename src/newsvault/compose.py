@@ -68,7 +68,7 @@ def open_archive(
         if recover:
             archive.recover()
         if foreign and warn is not None:
-            warn("built the catalog of a repository newsvault has not opened before; 'newsvault open' records its layout and recovers its history from git (docs/continuing.md)")
+            warn("built the catalog of a repository newsvault has not opened before and recorded its layout; 'newsvault open' recovers its history from git (docs/continuing.md)")
         if catch_up and recover:
             catchup.catch_up(archive, fresh=not existed, work_tree=work_tree, warn=warn)
             if read_history:  # (``newsvault open`` reads it itself, and reports what it found)
@@ -97,25 +97,28 @@ def _foreign_repository(archive: Archive) -> bool:
 
 def _first_look(archive: Archive) -> None:
     """What any first command does in such a repository (see docs/continuing.md): the records'
-    source comes from what they say, never from the folder's name, and ``.newsvault/`` is
-    git-ignored so that the original's ``git add .`` never commits the catalog."""
+    source comes from what they say, never from the folder's name; the layout and list form
+    are recorded, so that a ``collect`` before ``open`` names and lists its records like their
+    neighbours; and ``.newsvault/`` is git-ignored so that the original's ``git add .`` never
+    commits the catalog. The history is left for ``open``."""
     from .archive import write_atomic
     from .config import CONFIG_NAME
-    from .continuing import ignore_state, records_source
+    from .continuing import ignore_state, record_layout, records_source
 
     source = records_source(archive)
+    if source is not None:
+        archive.config.default_source = source
+    record_layout(archive, opened=False)
     with contextlib.suppress(OSError):  # a read-only clone is still readable, as it is
         ignore_state(archive)
-        if source is not None:
-            archive.config.default_source = source
-            write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
+        write_atomic(archive.root / CONFIG_NAME, archive.config.dump())
 
 
 def _read_new_history(archive: Archive, warn: Callable[[str], None] | None) -> None:
     """A repository opened in place (``newsvault open``: its layout is in newsvault.toml) reads
     the commits git brought since the last command, so a pull's earlier texts are versions too."""
-    if archive.config.layout is None:
-        return
+    if archive.config.layout is None or not archive.config.layout.opened:
+        return  # newsvault's own archive, or one whose history waits for ``open``
     from . import githistory
     from .errors import NewsvaultError
 

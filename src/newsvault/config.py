@@ -36,7 +36,7 @@ def slugify(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _TOP_KEYS = ("archive", "fetch", "capture", "evidence", "media", "git", "site", "layout", "sources", "changes", "digest", "mail")
-_LAYOUT_KEYS = ("folders", "names", "titled", "form", "lists")
+_LAYOUT_KEYS = ("folders", "names", "titled", "form", "opened", "lists")
 _LIST_FORM_KEYS = ("file", "size", "order", "dated", "links", "root", "header", "footer", "readme")
 _ARCHIVE_KEYS = ("name", "default_source", "timezone")
 _FETCH_KEYS = ("allow_private", "proxy")
@@ -115,6 +115,7 @@ def _layout(table: dict[str, Any]) -> Layout:
         names=_choice(table, "names", "layout.", NAMES),
         titled=_boolean(table, "titled", "layout.", default=False),
         form=_choice(table, "form", "layout.", FORMS),
+        opened=_boolean(table, "opened", "layout.", default=True),
         lists=_list_form(_table(table, "lists")) if "lists" in table else None,
     )
 

@@ -58,16 +58,24 @@ def records_source(archive: Archive) -> str | None:
     return archive.config.source_for_host(host) or slugify(host.removeprefix("www.").split(".")[0])
 
 
+def record_layout(archive: Archive, *, opened: bool) -> bool:
+    """Detect the repository's layout and list form into ``archive.config`` unless they are
+    there already; ``opened``: its history is being read now (once read, it stays so). True
+    when the config changed."""
+    config = archive.config
+    before = config.layout
+    layout = before or detect(archive.root)
+    if layout.lists is None:
+        layout = replace(layout, lists=detect_list_form(archive.root, layout))  # read before newsvault writes any list
+    config.layout = replace(layout, opened=opened or (before is not None and before.opened))
+    return config.layout != before
+
+
 def open_in_place(archive: Archive) -> HistoryReport:
     """Make the repository at ``archive.root`` ready to continue, and recover its history."""
     ignore_state(archive)
     config = archive.config
-    changed = False
-    if config.layout is None or config.layout.lists is None:
-        layout = config.layout or detect(archive.root)
-        lists = detect_list_form(archive.root, layout)  # read before newsvault writes any list
-        changed = config.layout is None or lists is not None
-        config.layout = replace(layout, lists=lists)
+    changed = record_layout(archive, opened=True)
     named = False
     if config.default_source is None and (source := records_source(archive)) is not None:
         config.default_source = source

@@ -89,9 +89,14 @@ class Layout:
     titled: bool = False
     form: str = "canonical"
     lists: ListForm | None = None
+    # False: recorded by the first command in the repository, whose git history ``newsvault
+    # open`` has not read yet (until then no command reads it: that writes revisions/).
+    opened: bool = True
 
     def to_toml(self) -> dict[str, Any]:
         out: dict[str, Any] = {"folders": self.folders, "names": self.names, "titled": self.titled, "form": self.form}
+        if not self.opened:
+            out["opened"] = False
         if self.lists is not None:
             out["lists"] = self.lists.to_toml()
         return out
