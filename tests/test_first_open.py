@@ -42,9 +42,8 @@ def test_a_pull_into_a_repository_opened_in_place_brings_its_earlier_texts(tmp_p
 
 def test_a_collect_before_open_names_its_records_like_their_neighbours_and_leaves_the_history_to_open(tmp_path: Path, corpus: Path, srv) -> None:
     from collect_helpers import allow_private
-    from test_githistory import cdt_feed, cdt_page, cdt_repo
-
     from newsvault.config import Config
+    from test_githistory import cdt_feed, cdt_page, cdt_repo
 
     repo = cdt_repo(tmp_path, corpus)
     srv.static("/a.html", cdt_page("有编号的文章"), content_type="text/html; charset=utf-8")
