@@ -59,7 +59,7 @@ def rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
 def bench_write(n: int, folder: Path) -> None:
     data = rows(n)
     t = time.perf_counter()
-    write_parquet(folder / "v.parquet", "versions", data)
+    write_parquet(folder / "v.parquet", "versions", [data])
     parquet_s = time.perf_counter() - t
     t = time.perf_counter()
     with open(folder / "v.jsonl", "w", encoding="utf-8") as f:

@@ -41,12 +41,13 @@ def base_records(corpus: Path = CORPUS) -> list[Record]:
     return records
 
 
-def variants(n: int, max_body: int = 6000, seed: int = 7, corpus: Path = CORPUS) -> Iterator[tuple[str, Record]]:
-    """Yield ``(source slug, record)`` for n distinct articles, newest last."""
-    rng = random.Random(seed)
+def variants(n: int, max_body: int = 6000, seed: int = 7, corpus: Path = CORPUS, first: int = 0) -> Iterator[tuple[str, Record]]:
+    """Yield ``(source slug, record)`` for n distinct articles, newest last; ``first`` > 0 gives
+    the articles after that many (new ones for an archive made with ``n=first``)."""
+    rng = random.Random(seed + first)
     base = base_records(corpus)
     start = 1_600_000_000_000
-    for i in range(n):
+    for i in range(first, first + n):
         rec = base[i % len(base)]
         body = rec.body[:max_body]
         if len(rec.body) > max_body:

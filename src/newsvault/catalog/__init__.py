@@ -72,6 +72,7 @@ class Catalog(Protocol):
     def files(self, article_id: str) -> list[Version]: ...  # every file, repeats included
     def version_at(self, path: str) -> Version | None: ...
     def paths(self) -> Iterator[str]: ...
+    def iter_articles(self) -> Iterator[Article]: ...  # every article, list_articles' order, streamed
     def list_articles(
         self,
         source: str | None = None,

@@ -285,6 +285,11 @@ class SQLiteCatalog:
         for (p,) in self.db.execute("SELECT path FROM versions ORDER BY path"):
             yield p
 
+    def iter_articles(self) -> Iterator[Article]:
+        # one cursor read as it goes: a whole-archive pass holds one article at a time
+        for r in self.db.execute(f"SELECT {_ARTICLE_COLS} FROM articles ORDER BY published DESC, id"):
+            yield Article(*r)
+
     def list_articles(
         self,
         source: str | None = None,

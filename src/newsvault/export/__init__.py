@@ -4,7 +4,8 @@
 partitioned Hive-style (``articles/source=cdt/year=2020/part-0.parquet``), with the column
 names and types of :mod:`.schema` (documented in ``docs/dataset.md``). The export is
 incremental: a partition is rewritten only when its rows changed, and nothing is read from the
-record files at all when the archive has not changed since the last export.
+record files at all when the archive has not changed since the last export. Rows stream from
+the archive to the files, so memory stays flat as the archive grows.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def archive_state(archive: Archive) -> str:
     """A fingerprint of what the export is made from: every article's latest content and
     version count, and the size and time of each checks file."""
     h = hashlib.sha256()
-    for a in archive.catalog.list_articles(limit=None):
+    for a in archive.catalog.iter_articles():
         h.update(f"{a.id} {a.content_hash} {a.versions} {a.title}\n".encode())
     checks = archive.root / "checks"
     if checks.is_dir():
@@ -61,7 +62,7 @@ def archive_state(archive: Archive) -> str:
 
 def export_dataset(archive: Archive, directory: Path | str, *, fmt: str = "parquet") -> ExportReport:
     from ..errors import NewsvaultError
-    from .rows import article_rows, check_rows
+    from .rows import article_rows, check_rows, last_live
 
     if fmt not in FORMATS:
         raise NewsvaultError(f"unknown export format {fmt!r} (use parquet or jsonl)")
@@ -74,20 +75,16 @@ def export_dataset(archive: Archive, directory: Path | str, *, fmt: str = "parqu
     state = archive_state(archive)
     if manifest.state == state and manifest.partitions:
         return ExportReport(str(root), fmt, {}, 0, len(manifest.partitions), 0, up_to_date=True)
-    checks = check_rows(archive)
-    by_article: dict[str, list[dict[str, Any]]] = {}
-    for c in checks:
-        by_article.setdefault(c["article_id"], []).append(c)
-    articles: list[dict[str, Any]] = []
-    versions: list[dict[str, Any]] = []
-    for row, vrows in article_rows(archive, by_article):
-        articles.append({**row, "year": year_of(row["published"] if row["published"] is not None else row["first_seen"])})
-        versions.extend({**v, "year": year_of(v["seen"])} for v in vrows)
+    # Rows stream from the catalog and the record files into the partitions' files (writer.py):
+    # one article's rows are in memory at a time, whatever the archive's size.
     writer = TableWriter(root, fmt, manifest)
-    writer.write("articles", articles)
-    writer.write("versions", versions)
-    writer.write("checks", ({**c, "year": year_of(c["checked"])} for c in checks))
-    writer.write("media", [])
+    for row, vrows in article_rows(archive, last_live(archive)):
+        writer.add("articles", {**row, "year": year_of(row["published"] if row["published"] is not None else row["first_seen"])})
+        for v in vrows:
+            writer.add("versions", {**v, "year": year_of(v["seen"])})
+    for c in check_rows(archive):
+        writer.add("checks", {**c, "year": year_of(c["checked"])})
+    writer.finish()
     manifest.state = state
     manifest.save(root)
     return ExportReport(str(root), fmt, writer.rows, writer.written, writer.unchanged, writer.removed)

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from ..archive import Archive
     from ..catalog import Article, Version
 
-__all__ = ["article_rows", "check_rows"]
+__all__ = ["article_rows", "check_rows", "last_live"]
 
 Row = dict[str, Any]
 
@@ -21,12 +21,19 @@ def _edit_sizes(old: str, new: str) -> tuple[int, int]:
     return stats["inserted"], stats["deleted"]
 
 
-def _last_live(checks: list[Row]) -> int | None:
-    times = [c["checked"] for c in checks if c.get("status") in ("live", "changed") and isinstance(c.get("checked"), int)]
-    return max(times) if times else None
+def last_live(archive: Archive) -> dict[str, int]:
+    """Article id -> the latest check that found it at its source (live or changed), epoch ms."""
+    from ..preserve.checks import iter_checks
+
+    latest: dict[str, int] = {}
+    for c in iter_checks(archive.root):
+        aid, checked = c.get("id"), c.get("checked")
+        if c.get("status") in ("live", "changed") and isinstance(checked, int) and isinstance(aid, str):
+            latest[aid] = max(checked, latest.get(aid, checked))
+    return latest
 
 
-def _article(archive: Archive, a: Article, checks: dict[str, list[Row]], deleted: dict[str, int]) -> tuple[Row, list[Row]]:
+def _article(archive: Archive, a: Article, live_at: dict[str, int], deleted: dict[str, int]) -> tuple[Row, list[Row]]:
     from ..boilerplate import strip_boilerplate
     from ..publish.lang import detect_lang
     from ..text import html_to_text
@@ -49,7 +56,7 @@ def _article(archive: Archive, a: Article, checks: dict[str, list[Row]], deleted
         })
     text = html_to_text(strip_boilerplate(html, a.url)) if versions else ""
     seen = [v.seen for v in versions if v.seen is not None]
-    live = _last_live(checks.get(a.id, []))
+    live = live_at.get(a.id)
     last = max([*seen, *([live] if live is not None else [])], default=None)
     row = {
         "id": a.id, "source": a.source, "url": a.url, "title": a.title, "published": a.published,
@@ -59,25 +66,24 @@ def _article(archive: Archive, a: Article, checks: dict[str, list[Row]], deleted
     return row, version_rows
 
 
-def article_rows(archive: Archive, checks: dict[str, list[Row]]) -> Iterator[tuple[Row, list[Row]]]:
-    """Each article's row and its versions' rows."""
+def article_rows(archive: Archive, live_at: dict[str, int]) -> Iterator[tuple[Row, list[Row]]]:
+    """Each article's row and its versions' rows, one article at a time (newest first)."""
     from ..preserve.checks import deleted_articles
 
     deleted = deleted_articles(archive)
-    for a in archive.catalog.list_articles(limit=None):
-        yield _article(archive, a, checks, deleted)
+    for a in archive.catalog.iter_articles():
+        yield _article(archive, a, live_at, deleted)
 
 
-def check_rows(archive: Archive) -> list[Row]:
+def check_rows(archive: Archive) -> Iterator[Row]:
+    """A row for each line of ``checks/``, in file order, read as it goes."""
     from ..preserve.checks import iter_checks
 
-    rows = []
     for c in iter_checks(archive.root):
         checked = c.get("checked")
-        rows.append({
+        yield {
             "article_id": c.get("id"), "source": c.get("source"), "url": c.get("url"),
             "checked": checked if isinstance(checked, int) else None, "status": c.get("status"),
             "http": c.get("http") if isinstance(c.get("http"), int) else None, "reason": c.get("reason"),
             "final_url": c.get("final_url"), "path": c.get("path"),
-        })
-    return rows
+        }

@@ -38,7 +38,6 @@ from ..text import html_to_text
 
 if TYPE_CHECKING:
     from ..archive import Archive
-    from ..catalog import Article
 
 __all__ = ["ZimReport", "export_zim", "zim_name"]
 
@@ -157,11 +156,11 @@ class _File(Item):  # type: ignore[misc]
 
 
 
-def _item(archive: Archive, articles: dict[str, Article], rel: str, data: bytes, report: ZimReport) -> _File:
+def _item(archive: Archive, rel: str, data: bytes, report: ZimReport) -> _File:
     """One site file as a ZIM entry: article pages indexed (their text, footers dropped) and
     listed as front articles; other pages titled but not indexed; the rest plain files."""
     m = _ARTICLE.fullmatch(rel)
-    a = articles.get(m.group(1)) if m else None
+    a = archive.catalog.get(m.group(1)) if m else None  # one look-up a page: no catalog held in memory
     if a is not None:
         record = archive.read(a.latest_path)
         text = html_to_text(strip_boilerplate(record.body, record.url))
@@ -191,7 +190,6 @@ def export_zim(archive: Archive, directory: Path | str, *, progress: Callable[[s
     say("building the site")
     build_site(archive, site)
     site_seconds = time.perf_counter() - t0
-    articles = {a.id: a for a in archive.catalog.list_articles(limit=None)}
 
     directory = Path(directory)
     try:
@@ -212,7 +210,7 @@ def export_zim(archive: Archive, directory: Path | str, *, progress: Callable[[s
                 creator.add_metadata(key, value)
             creator.add_illustration(48, _illustration())
             for rel, path in _site_files(site):
-                creator.add_item(_item(archive, articles, rel, path.read_bytes(), report))
+                creator.add_item(_item(archive, rel, path.read_bytes(), report))
                 report.entries += 1
         os.replace(work / final.name, final)
     except BaseException as e:
