@@ -417,3 +417,41 @@ def test_each_adapter_fetches_with_its_own_user_agent(root: Path, proxy: Loopbac
     assert seen["http://zhuanlan.zhihu.com/p/123456"] == DESKTOP_CHROME
     assert seen["http://news.example.org/2024/report"] == USER_AGENT  # any other site: newsvault's own
     assert (zhihu["status"], other["status"]) == ("new", "new")
+
+
+def test_pages_of_one_site_are_fetched_at_most_two_at_a_time(archive) -> None:
+    """Saving a list of one site's pages: at most PAGES_PER_HOST requests to it at once (each
+    answer waits a moment for a third, which a looser limit would send), all of them archived."""
+    import threading
+
+    from newsvault.fetch import FetchPolicy
+    from newsvault.save import save_urls
+    from newsvault.save.saving import PAGES_PER_HOST
+
+    lock = threading.Lock()
+    in_flight, most = 0, 0
+    crowded = threading.Event()  # more requests at once than the limit
+
+    def answer(n: int):
+        def route(h) -> None:
+            nonlocal in_flight, most
+            with lock:
+                in_flight += 1
+                most = max(most, in_flight)
+                if in_flight > PAGES_PER_HOST:
+                    crowded.set()
+            crowded.wait(0.1)  # room for a request beyond the limit to arrive
+            with lock:
+                in_flight -= 1
+            text = f"存档的第 {n} 篇报道，一段足够长的正文。" * 12
+            page = f"<html><head><title>第 {n} 篇</title></head><body><article><h1>第 {n} 篇</h1><p>{text}</p></article></body></html>"
+            h.send(Reply(200, page.encode(), HTML))
+        return route
+
+    archive.config.allow_private = True  # the pages are on 127.0.0.1
+    with LoopbackServer() as srv:
+        for n in range(6):
+            srv.serve(f"/a/{n}", answer(n))
+        results = save_urls(archive, [srv.url(f"/a/{n}") for n in range(6)], FetchPolicy(retries=0, timeout=5))
+    assert [r.status for r in results] == ["new"] * 6
+    assert most == PAGES_PER_HOST and not crowded.is_set()
