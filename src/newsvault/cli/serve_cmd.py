@@ -39,7 +39,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, allowed_hosts: tuple[str
 
     from ..search import index_for
     from ..serve import KEEP_ALIVE_SECONDS, create_app
-    from ..serve.protocol import BACKLOG, GuardedH11Protocol, connection_limit, raise_open_files_limit
+    from ..serve.protocol import BACKLOG, GuardedH11Protocol, connection_limit, quiet_accept_errors, raise_open_files_limit
 
     archive = open_archive(ctx)
     root = archive.root
@@ -61,6 +61,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, allowed_hosts: tuple[str
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"serving {root} at http://{shown}:{port}/ (Ctrl-C to stop)")
     GuardedH11Protocol.limit = connection_limit(raise_open_files_limit())
+    quiet_accept_errors()
     class Server(uvicorn.Server):
         """uvicorn's server, except that SIGTERM or Ctrl-C is a clean shutdown (exit 0, as for
         ``watch``): uvicorn re-raises the signal once it has stopped, which would end in 143/130."""

@@ -20,13 +20,15 @@ on loopback under load each ``send`` cost as much as answering from the page cac
 from __future__ import annotations
 
 import asyncio
+import logging
 import resource
+import time
 from typing import Any, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["GuardedH11Protocol", "CoalescingTransport", "BACKLOG", "HEAD_SECONDS", "connection_limit", "raise_open_files_limit"]
+__all__ = ["GuardedH11Protocol", "CoalescingTransport", "BACKLOG", "HEAD_SECONDS", "connection_limit", "raise_open_files_limit", "quiet_accept_errors"]
 
 HEAD_SECONDS = 10.0
 MAX_CONNECTIONS = 4096
@@ -52,6 +54,33 @@ def raise_open_files_limit() -> int:
 def connection_limit(open_files: int) -> int:
     """How many connections may be open with ``open_files`` descriptors to spend."""
     return max(16, min(MAX_CONNECTIONS, open_files - RESERVED_FILES))
+
+
+class _OnceAMinute(logging.Filter):
+    """asyncio logs "socket.accept() out of system resource", traceback and all, at every
+    retry (each second) while the process has no file descriptor left: once a minute says it."""
+
+    PREFIX = "socket.accept() out of system resource"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = -60.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.PREFIX):
+            return True
+        now = time.monotonic()
+        if now - self._last < 60:
+            return False
+        self._last = now
+        return True
+
+
+def quiet_accept_errors() -> None:
+    """Keep a crowd that exhausts the open files from flooding the log (see _OnceAMinute)."""
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(f, _OnceAMinute) for f in logger.filters):
+        logger.addFilter(_OnceAMinute())
 
 
 FLUSH_BYTES = 64 * 1024  # more than this waiting is sent at once (a long streamed answer)

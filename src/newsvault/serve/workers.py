@@ -18,7 +18,7 @@ import os
 from starlette.types import ASGIApp
 
 from .app import create_app
-from .protocol import GuardedH11Protocol, connection_limit, raise_open_files_limit
+from .protocol import GuardedH11Protocol, connection_limit, quiet_accept_errors, raise_open_files_limit
 
 __all__ = ["app_from_environment", "worker_environment", "FACTORY"]
 
@@ -35,4 +35,5 @@ def worker_environment(root: str, allowed_hosts: tuple[str, ...]) -> dict[str, s
 def app_from_environment() -> ASGIApp:
     """The reader app in a worker process (with that process's connection limit set)."""
     GuardedH11Protocol.limit = connection_limit(raise_open_files_limit())
+    quiet_accept_errors()
     return create_app(os.environ[_ROOT], catch_up=False, allowed_hosts=json.loads(os.environ.get(_HOSTS, "[]")))
