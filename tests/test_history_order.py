@@ -169,3 +169,25 @@ def test_two_texts_claiming_one_time_are_both_kept_in_the_same_order_either_way(
     assert orders[0] == orders[1]
     assert [s for _h, s in orders[0]] == [second * 1000, second * 1000]
 
+
+
+def test_a_revision_named_by_the_second_of_its_article_comes_after_the_article() -> None:
+    """A collector's article seen at 12:00:00.300 and an edit seen at 12:00:00.900, which its
+    ``revisions/…/<second>.md`` name can only date 12:00:00: the article is still the first
+    version, whichever order the files come in (a replay or a pull re-reads the revision)."""
+    from newsvault.catalog import Version
+    from newsvault.catalog.timeline import order_versions
+
+    second = PUBLISHED // 1000 + 3600
+
+    def obs(path: str, text: str, evidence: int) -> Version:
+        return Version(path=path, article_id="x", rev=-1, source="s", url="u", canonical_url="u", title="t", published=PUBLISHED,
+                       seen=evidence, content_hash=text, file_hash=text, size=1, variant="", evidence=evidence)
+
+    article = obs("articles/s/x.md", "A", second * 1000 + 300)
+    edit = obs(f"revisions/s/x/{second}.md", "B", second * 1000)
+    later = obs(f"revisions/s/x/{second + 2}.md", "B", (second + 2) * 1000)
+    for files in itertools.permutations([article, edit, later]):
+        ordered = order_versions(files)
+        assert [(v.path, v.rev) for v in ordered.versions] == [(article.path, 0), (edit.path, 1)]
+        assert [v.path for v in ordered.repeats] == [later.path]

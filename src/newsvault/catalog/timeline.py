@@ -14,8 +14,9 @@ the same material imported in any order or split gives the same history:
 * a text seen only at unknown times is a version of unknown time, placed by its publication
   date (the only date the material gives), and merged with a neighbour of the same text.
 
-Ties (two files claiming one second) are broken by content hash, so they too are ordered the
-same way everywhere.
+A time known only to the second (a revision's name) counts as that second's end, so it follows
+a sighting of the same second known to the millisecond (see :func:`when_seen`). Ties (two files
+claiming one second) are broken by content hash, so they too are ordered the same way everywhere.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, replace
 
 from . import Version
 
-__all__ = ["Ordered", "order_versions", "current_at"]
+__all__ = ["Ordered", "order_versions", "current_at", "when_seen"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class Ordered:
 
 def _is_record_file(v: Version) -> bool:
     return v.path.startswith("articles/")
+
+
+def when_seen(evidence: int) -> int:
+    """``evidence`` (epoch ms) as a time to order sightings by. A time in whole seconds is taken
+    as the end of its second: a revision's name says only the second, so its 12:00:00 may be
+    12:00:00.900, after an article a collector saw at 12:00:00.300 (which the catalog keeps to
+    the millisecond). Two whole-second times still tie, and are broken by content hash."""
+    return evidence + 999 if evidence % 1000 == 0 else evidence
 
 
 def order_versions(observations: Iterable[Version]) -> Ordered:
@@ -56,7 +65,7 @@ def order_versions(observations: Iterable[Version]) -> Ordered:
 
     # (when, undated?, text, path): a total order that depends on the files only.
     events: list[tuple[int, int, str, str, Version]] = [
-        (v.evidence or 0, 0, v.content_hash, v.path, v) for v in known
+        (when_seen(v.evidence or 0), 0, v.content_hash, v.path, v) for v in known
     ]
     for text, group in undated.items():
         when = min((v.published for v in group if v.published is not None), default=0)

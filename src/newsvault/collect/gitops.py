@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..catalog.timeline import when_seen
 from ..errors import NewsvaultError
 
 if TYPE_CHECKING:
@@ -200,6 +201,8 @@ def replay_onto(archive: Archive, ref: str, regenerate: Callable[[set[str]], lis
     for rel in sorted(set(added.splitlines())):
         if rel.startswith(RECORD_DIRS) and (root / rel).is_file():  # a file added, then dropped, is gone
             ours.append((rel, archive.read_bytes(rel)))
+    # The millisecond this collector saw each of its revisions (its name keeps the second only)
+    known = {rel: v.evidence for rel, _data in ours if (v := archive.catalog.version_at(rel)) is not None and v.evidence is not None}
     # a pass's evidence manifests and tokens are new files of their own: kept as they are
     evidence = [(rel, (root / rel).read_bytes()) for rel in sorted(set(added.splitlines())) if rel.startswith("manifests/") and (root / rel).is_file()]
     moved = [p for _st, p in _changed(root, "HEAD", ref)]
@@ -210,7 +213,7 @@ def replay_onto(archive: Archive, ref: str, regenerate: Callable[[set[str]], lis
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(data)
     archive.refresh_paths(moved)
-    written, sources, touched = _re_add(archive, ours, seen_ms)
+    written, sources, touched = _re_add(archive, ours, seen_ms, known)
     written += [rel for rel, _data in kept]
     written += drop_repeats(archive, touched, set(written))
     written += regenerate(sources)
@@ -277,14 +280,15 @@ def _is_commit(root: Path, sha: str) -> bool:
     return subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True).returncode == 0
 
 
-def _re_add(archive: Archive, ours: list[tuple[str, bytes]], seen_ms: int) -> tuple[list[str], set[str], set[str]]:
+def _re_add(archive: Archive, ours: list[tuple[str, bytes]], seen_ms: int, known: dict[str, int]) -> tuple[list[str], set[str], set[str]]:
     """Add this side's record files again on top of the other side's (see :meth:`Archive.add`).
 
     A first version (a file under ``articles/``) whose text the other side already holds is not
     written again, whichever collector saw it a second or two earlier: its name cannot carry
     that time, both passes' manifests keep their own capture times, and a second file with the
     same text would only show readers an edit that never happened. A revision is named by its
-    second, so there the earliest sighting wins (:func:`drop_repeats`)."""
+    second, so there the earliest sighting wins (:func:`drop_repeats`). ``known``: the
+    millisecond this side's catalog had for a revision of that second."""
     from ..archive import record_key
     from ..record import parse
     from ..urls import article_id
@@ -296,6 +300,8 @@ def _re_add(archive: Archive, ours: list[tuple[str, bytes]], seen_ms: int) -> tu
         for rel, data in sorted(ours):
             name = rel.rsplit("/", 1)[-1][:-3]
             seen = int(name) * 1000 if rel.startswith("revisions/") and name.isdigit() else seen_ms
+            if known.get(rel, -1) // 1000 * 1000 == seen:
+                seen = known[rel]
             record = parse(data, name=rel.rsplit("/", 1)[-1])
             source = archive.source_of(rel)
             held = archive.catalog.files(article_id(record_key(record, source)))
@@ -319,7 +325,7 @@ def drop_repeats(archive: Archive, article_ids: set[str], replayed: set[str] | N
     removed: list[str] = []
     for aid in sorted(article_ids):
         files = archive.catalog.files(aid)
-        dated = sorted((v for v in files if v.evidence is not None), key=lambda v: (v.evidence, v.path))
+        dated = sorted((v for v in files if v.evidence is not None), key=lambda v: (when_seen(v.evidence or 0), v.path))
         undated = [v for v in files if v.evidence is None]
         previous = None
         for v in [*undated, *dated]:  # (an undated first file, e.g. under articles/, comes first)
@@ -329,7 +335,7 @@ def drop_repeats(archive: Archive, article_ids: set[str], replayed: set[str] | N
                 and v.path.startswith("revisions/")
                 and v.evidence is not None
                 and previous.evidence is not None
-                and v.evidence > previous.evidence
+                and when_seen(v.evidence) > when_seen(previous.evidence)
                 and (replayed is None or v.path in replayed or previous.path in replayed)
             ):
                 removed.append(v.path)
