@@ -216,6 +216,9 @@ class _Batch:
     renamed: list[Path] = field(default_factory=list)
     versions: list[Version] = field(default_factory=list)
     reserved: set[Path] = field(default_factory=set)
+    # The names reserved in each folder (a new record's name must not take one of them): a
+    # scan of ``reserved`` for every record made a batch of n new records cost n² steps.
+    names: dict[Path, list[str]] = field(default_factory=dict)
     made_dirs: set[Path] = field(default_factory=set)
     # Folders whose entries this batch changes: fsynced after the renames. A new folder's own
     # entry lives in its parent, so created parents are synced too.
@@ -228,6 +231,7 @@ class _Batch:
         # Register before writing so that a failed write (disk full, a signal) is cleaned up too.
         self.staged.append((tmp, final))
         self.reserved.add(final)
+        self.names.setdefault(final.parent, []).append(final.name)
         self.touched_dirs.add(final.parent)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)  # umask applies, as with open()
         try:
@@ -640,7 +644,7 @@ class Archive:
                 folder = self.root / ARTICLES if flat else self.root / ARTICLES / source
                 when = seen if seen is not None else int(time.time() * 1000)  # only names the file
                 published = record.published if record.published is not None else when
-                staged = [f.name for f in b.reserved if f.parent == folder]  # new files of this batch, not yet on disk
+                staged = b.names.get(folder, [])  # new files of this batch, not yet on disk
                 final = self._free_name(folder, next_name(layout, folder, record, record_name(published, aid), staged), data)
                 written.append(self._stage(b, final, record, source, key, data, evidence=seen))
                 if keep_seen and seen is not None and recordfmt.front_matter_date(record) != seen:

@@ -149,16 +149,19 @@ def _drop_empty(root: etree._Element) -> None:
             drop_element(el)
 
 
+# Ingest keeps the body as the publisher wrote it: no rel added to links, no lazy loading,
+# no data: URLs (the publishing step adds what readers' browsers need). Built once: nh3.clean()
+# builds its cleaner from the sets on every call (a third of the cleaning of a page).
+_INGEST = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(LINK_SCHEMES),
+    link_rel=None,
+)
+
+
 def _ingest_nh3(html: str) -> str:
-    # Ingest keeps the body as the publisher wrote it: no rel added to links, no lazy loading,
-    # no data: URLs (the publishing step adds what readers' browsers need).
-    return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(LINK_SCHEMES),
-        link_rel=None,
-    ).strip()
+    return _INGEST.clean(html).strip()
 
 
 def _parse_body(html: str) -> etree._Element:

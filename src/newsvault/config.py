@@ -596,14 +596,22 @@ class Config:
         return next((s for s in self.sources if s.slug == slug), None)
 
     def source_for_host(self, host: str) -> str | None:
-        host = host.lower()
-        for s in self.sources or default_sources():
-            if host in s.all_hosts():
-                return s.slug
-        for s in default_sources():
-            if host in s.all_hosts():
-                return s.slug
-        return None
+        return self._host_map().get(host.lower())
+
+    def _host_map(self) -> dict[str, str]:
+        """host → the slug of the first source that owns it (the configured sources, then the
+        built-in ones). Kept until the sources change: every saved URL and media file asks, and
+        reading each source's feed URLs again cost more than archiving the page."""
+        key = tuple((s.slug, tuple(s.hosts), tuple(s.feeds)) for s in self.sources)
+        memo: tuple[object, dict[str, str]] | None = self.__dict__.get("_hosts")
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        owners: dict[str, str] = {}
+        for s in [*(self.sources or default_sources()), *default_sources()]:
+            for h in s.all_hosts():
+                owners.setdefault(h, s.slug)
+        self.__dict__["_hosts"] = (key, owners)
+        return owners
 
     def display_name(self, slug: str) -> str:
         s = self.source(slug) or next((d for d in default_sources() if d.slug == slug), None)
