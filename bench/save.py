@@ -1,7 +1,7 @@
 """Benchmark `newsvault save`: 100 article pages over loopback, against the bare fetch plus
 trafilatura extraction of the same pages in the same run.
 
-    python bench/save.py [-n 100] [--repeat 5]
+    python bench/save.py [-n 100] [--repeat 9]
 
 The pages are the default adapter's kind (trafilatura reads the body), each a distinct article
 of ~6 KB of Chinese text, served by the tests' loopback server on 127.0.0.1 (the archive allows
@@ -99,7 +99,7 @@ def serve(n: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=100)
-    ap.add_argument("--repeat", type=int, default=5, help="rounds of both sides, alternated; the best of each is compared")
+    ap.add_argument("--repeat", type=int, default=9, help="rounds of both sides, alternated; the best of each is compared")
     ap.add_argument("--serve", type=int, metavar="N", help=argparse.SUPPRESS)  # the server child
     args = ap.parse_args()
     if args.serve is not None:
@@ -117,9 +117,10 @@ def main() -> None:
             timed_bare(warm)
             timed_save(Path(tmp) / "warm", warm)
             # Alternated rounds, each save into a fresh archive: on a shared machine the best round
-            # of each side is the figure least disturbed by other work (five rounds: with three, a
-            # quiet moment that only one side met still moved the ratio by a fifth), and CPU time
-            # (this process's, the client's alone) is less disturbed than wall time.
+            # of each side is the figure least disturbed by other work, and CPU time (this
+            # process's, the client's alone) is less disturbed than wall time. A round is a
+            # quarter of a second, so one scheduling hiccup moves it by a tenth: nine rounds (five
+            # left the ratio anywhere from 1.33x to 1.70x between runs of the same code).
             bares, saves = [], []
             for r in range(args.repeat):
                 bares.append(timed_bare(urls))

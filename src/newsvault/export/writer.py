@@ -34,7 +34,7 @@ SPOOL = ".spool"  # partitions being written; removed when the export ends (or a
 BUFFER_BYTES = 8 << 20  # JSON held in memory, across all partitions, before it goes to the spools
 # A Parquet row group holds at most this much of the spool's JSON (a smaller partition is one
 # group, as pyarrow's write_table makes it): the bound on a Parquet export's memory.
-ROW_GROUP_BYTES = 64 << 20
+ROW_GROUP_BYTES = 16 << 20
 
 
 def year_of(ms: int | None) -> int:
