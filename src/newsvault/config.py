@@ -607,7 +607,7 @@ class Config:
         if memo is not None and memo[0] == key:
             return memo[1]
         owners: dict[str, str] = {}
-        for s in [*(self.sources or default_sources()), *default_sources()]:
+        for s in [*self.sources, *default_sources()]:
             for h in s.all_hosts():
                 owners.setdefault(h, s.slug)
         self.__dict__["_hosts"] = (key, owners)

@@ -201,8 +201,13 @@ def replay_onto(archive: Archive, ref: str, regenerate: Callable[[set[str]], lis
     for rel in sorted(set(added.splitlines())):
         if rel.startswith(RECORD_DIRS) and (root / rel).is_file():  # a file added, then dropped, is gone
             ours.append((rel, archive.read_bytes(rel)))
-    # The millisecond this collector saw each of its revisions (its name keeps the second only)
-    known = {rel: v.evidence for rel, _data in ours if (v := archive.catalog.version_at(rel)) is not None and v.evidence is not None}
+    # The millisecond this collector saw each of its revisions (the name keeps the second only;
+    # the catalog holds a revision's millisecond only within the second its name says)
+    known = {
+        rel: v.evidence
+        for rel, _data in ours
+        if rel.startswith("revisions/") and (v := archive.catalog.version_at(rel)) is not None and v.evidence is not None
+    }
     # a pass's evidence manifests and tokens are new files of their own: kept as they are
     evidence = [(rel, (root / rel).read_bytes()) for rel in sorted(set(added.splitlines())) if rel.startswith("manifests/") and (root / rel).is_file()]
     moved = [p for _st, p in _changed(root, "HEAD", ref)]
@@ -288,7 +293,7 @@ def _re_add(archive: Archive, ours: list[tuple[str, bytes]], seen_ms: int, known
     that time, both passes' manifests keep their own capture times, and a second file with the
     same text would only show readers an edit that never happened. A revision is named by its
     second, so there the earliest sighting wins (:func:`drop_repeats`). ``known``: the
-    millisecond this side's catalog had for a revision of that second."""
+    millisecond this side's catalog had for a revision (within its name's second)."""
     from ..archive import record_key
     from ..record import parse
     from ..urls import article_id
@@ -299,9 +304,7 @@ def _re_add(archive: Archive, ours: list[tuple[str, bytes]], seen_ms: int, known
     with archive.batch():
         for rel, data in sorted(ours):
             name = rel.rsplit("/", 1)[-1][:-3]
-            seen = int(name) * 1000 if rel.startswith("revisions/") and name.isdigit() else seen_ms
-            if known.get(rel, -1) // 1000 * 1000 == seen:
-                seen = known[rel]
+            seen = known.get(rel, int(name) * 1000) if rel.startswith("revisions/") and name.isdigit() else seen_ms
             record = parse(data, name=rel.rsplit("/", 1)[-1])
             source = archive.source_of(rel)
             held = archive.catalog.files(article_id(record_key(record, source)))
