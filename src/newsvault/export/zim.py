@@ -16,11 +16,13 @@ interruption leaves no partial file under ``<name>.zim``.
 
 from __future__ import annotations
 
-import contextlib
 import io
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -86,22 +88,6 @@ def _illustration() -> bytes:
     out = io.BytesIO()
     img.save(out, "PNG")
     return out.getvalue()
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """libzim's C++ writer prints its progress on stdout and stderr: keep --json output clean."""
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
 
 
 class _Index(IndexData):  # type: ignore[misc]  # libzim ships no types
@@ -201,24 +187,77 @@ def export_zim(archive: Archive, directory: Path | str, *, progress: Callable[[s
     report = ZimReport(final, site_seconds=site_seconds)
     say("writing the ZIM")
     try:
-        with _quiet(), Creator(str(work / final.name)).config_indexing(True, "zho") as creator:
-            creator.set_mainpath("index.html")
-            name = archive.config.name
-            for key, value in (("Name", final.stem), ("Title", name[:30]), ("Description", f"{name}：新闻存档，每篇文章的全部版本"[:80]),
-                               ("Language", "zho"), ("Creator", name), ("Publisher", "newsvault"),
-                               ("Date", datetime.now(UTC).strftime("%Y-%m-%d")), ("Tags", "_category:news;_pictures:yes;_ftindex:yes")):
-                creator.add_metadata(key, value)
-            creator.add_illustration(48, _illustration())
-            for rel, path in _site_files(site):
-                creator.add_item(_item(archive, rel, path.read_bytes(), report))
-                report.entries += 1
+        done = _in_own_process({"root": str(archive.root), "site": str(site), "zim": str(work / final.name),
+                                "stem": final.stem})
+        if "error" in done:
+            raise NewsvaultError(f"cannot write {final}: {done['error']} (nothing was left under that name)")
+        report.articles, report.images, report.entries = done["articles"], done["images"], done["entries"]
         os.replace(work / final.name, final)
-    except BaseException as e:
+    except OSError as e:
         shutil.rmtree(work, ignore_errors=True)
-        if isinstance(e, (OSError, RuntimeError)):
-            raise NewsvaultError(f"cannot write {final}: {e} (nothing was left under that name)") from None
+        raise NewsvaultError(f"cannot write {final}: {e.strerror or e} (nothing was left under that name)") from None
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
         raise
     shutil.rmtree(work, ignore_errors=True)
     report.bytes = final.stat().st_size
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _in_own_process(job: dict[str, str]) -> dict[str, Any]:
+    """Run :func:`zim_worker` on ``job`` in a ``python -c`` process and return what it reports.
+
+    libzim's writer runs its own threads; once one of them has failed (a full disk) the C++
+    creator can block for ever when it is destroyed, after the error has been reported. In a
+    process of its own it is never destroyed: the worker reports, then leaves with ``os._exit``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.Popen([sys.executable, "-c", "from newsvault.export.zim import zim_worker; zim_worker()"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    try:
+        out, _ = proc.communicate(json.dumps(job).encode())
+    finally:  # (interrupted: the writer goes too)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    try:
+        done: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": f"the ZIM writer stopped without a report (exit code {proc.returncode})"}
+    return done
+
+
+def zim_worker() -> None:
+    """The ZIM-writing process: a job as JSON on stdin, one JSON line on stdout, then ``os._exit``."""
+    job = json.loads(sys.stdin.buffer.read())
+    answer = os.dup(1)  # libzim prints its progress on stdout and stderr: the report gets its own copy
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        from ..archive import Archive
+
+        archive = Archive.open(job["root"])
+        report = ZimReport(Path(job["zim"]))
+        _write(archive, Path(job["site"]), Path(job["zim"]), job["stem"], report)
+        done: dict[str, Any] = {"articles": report.articles, "images": report.images, "entries": report.entries}
+    except (OSError, RuntimeError, NewsvaultError) as e:
+        done = {"error": str(e.strerror if isinstance(e, OSError) and e.strerror else e)}
+    except BaseException as e:  # a report still goes back: the caller must not guess
+        done = {"error": f"{type(e).__name__}: {e}"}
+    os.write(answer, (json.dumps(done) + "\n").encode())
+    os._exit(0)
+
+
+def _write(archive: Archive, site: Path, target: Path, stem: str, report: ZimReport) -> None:
+    with Creator(str(target)).config_indexing(True, "zho") as creator:
+        creator.set_mainpath("index.html")
+        name = archive.config.name
+        for key, value in (("Name", stem), ("Title", name[:30]), ("Description", f"{name}：新闻存档，每篇文章的全部版本"[:80]),
+                           ("Language", "zho"), ("Creator", name), ("Publisher", "newsvault"),
+                           ("Date", datetime.now(UTC).strftime("%Y-%m-%d")), ("Tags", "_category:news;_pictures:yes;_ftindex:yes")):
+            creator.add_metadata(key, value)
+        creator.add_illustration(48, _illustration())
+        for rel, path in _site_files(site):
+            creator.add_item(_item(archive, rel, path.read_bytes(), report))
+            report.entries += 1
