@@ -235,3 +235,41 @@ def test_opening_is_plain_and_recovery_is_explicit(tmp_path, corpus):
 
     with open_archive(root) as a:
         assert a.listeners == [update_index]
+
+
+def test_a_batch_syncs_every_file_before_the_journal_names_it(archive, monkeypatch):
+    """Every file of a batch is synced before the journal that points at it is written; a
+    failed sync fails the batch and leaves nothing of it."""
+    import newsvault.archive as module
+
+    events: list[str] = []
+    real_sync, real_atomic = module._fsync_path, module._write_atomic
+
+    def sync(path):
+        real_sync(path)
+        events.append(f"synced {path.name}")
+
+    def atomic(path, data, fsync=True):
+        events.append(f"wrote {path.name}")
+        real_atomic(path, data, fsync)
+
+    monkeypatch.setattr(module, "_fsync_path", sync)
+    monkeypatch.setattr(module, "_write_atomic", atomic)
+    with archive.batch():
+        for i in range(6):
+            archive.add(rec(url=f"https://www.rfi.fr/cn/{i}"), "rfi")
+    journal = events.index(f"wrote {module.JOURNAL_FILE}")
+    temps = {e for e in events[:journal] if e.startswith("synced .nv-")}
+    assert len(temps) == 6, events
+    assert len(list(archive.record_files())) == 6
+
+    def broken(path):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(module, "_fsync_path", broken)
+    with pytest.raises(OSError):
+        with archive.batch():
+            for i in range(6, 9):
+                archive.add(rec(url=f"https://www.rfi.fr/cn/{i}"), "rfi")
+    assert len(list(archive.record_files())) == 6  # nothing of the failed batch is left
+    assert not [p for p in archive.root.rglob(".nv-*")]

@@ -579,11 +579,12 @@ class Archive:
         (``seen=None``, a plain import) is unchanged when any file of the article has it."""
         return self._plan(record, source, seen)[0]
 
-    def _plan(self, record: Record, source: str, seen: int | None, every_sighting: bool = False) -> tuple[Status, bool]:
+    def _plan(self, record: Record, source: str, seen: int | None, every_sighting: bool = False, aid: str | None = None) -> tuple[Status, bool]:
         """(status, whether a file is written). An "unchanged" text is still written when it
         dates a text the archive holds only undated, or only from a later time: the version
-        then takes the earlier time the material gives."""
-        aid = article_id(record_key(record, source))
+        then takes the earlier time the material gives. (``aid``: the record's article id,
+        when the caller has it.)"""
+        aid = aid or article_id(record_key(record, source))
         if self.catalog.get(aid) is None:
             return "new", True
         files = self.catalog.files(aid)
@@ -630,7 +631,7 @@ class Archive:
         key = record_key(record, source)
         aid = article_id(key)
         with self.batch() as b:
-            status, write = self._plan(record, source, seen, every_sighting=keep_seen)
+            status, write = self._plan(record, source, seen, every_sighting=keep_seen, aid=aid)
             if not write:
                 return AddResult("unchanged", aid, None)
             existing = self.catalog.get(aid)
@@ -674,7 +675,7 @@ class Archive:
         key = record_key(record, source)
         aid = article_id(key)
         with self.batch() as b:
-            status, write = self._plan(record, source, seen)
+            status, write = self._plan(record, source, seen, aid=aid)
             if not write:
                 return AddResult("unchanged", aid, None)
             existing = self.catalog.get(aid)

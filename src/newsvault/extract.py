@@ -91,6 +91,27 @@ def shortlink(html: str) -> str:
     return htmllib.unescape(href[1]) if href else ""
 
 
+def extract_document(html: str, url: str, doc: etree._Element | None = None) -> str:
+    """The article as trafilatura writes it: a whole HTML document (``clean_html`` takes its
+    body as it is, with no parse and serialisation in between). Raises :class:`ExtractError`
+    when nothing is found; ``doc`` as in :func:`extract_main`."""
+    import trafilatura
+
+    result = trafilatura.extract(
+        _with_lazy_sources(html, url, doc),
+        url=url,
+        output_format="html",
+        include_images=True,
+        include_links=True,
+        include_tables=True,
+        include_comments=False,
+        favor_recall=True,
+    )
+    if not result or not result.strip():
+        raise ExtractError(f"{url}: no article text found on this page")
+    return result
+
+
 def extract_main(html: str, url: str, selector: str | None = None, doc: etree._Element | None = None) -> str:
     """Article HTML from a whole page. Raises :class:`ExtractError` when nothing is found.
 
@@ -107,20 +128,6 @@ def extract_main(html: str, url: str, selector: str | None = None, doc: etree._E
         if not body:
             raise ExtractError(f"{url}: nothing matches the selector {selector!r} on this page")
         return body
-    import trafilatura
-
-    result = trafilatura.extract(
-        _with_lazy_sources(html, url, doc),
-        url=url,
-        output_format="html",
-        include_images=True,
-        include_links=True,
-        include_tables=True,
-        include_comments=False,
-        favor_recall=True,
-    )
-    if not result or not result.strip():
-        raise ExtractError(f"{url}: no article text found on this page")
-    doc = _document(result, url)
+    doc = _document(extract_document(html, url, doc), url)
     body = doc.find("body")
     return _inner_html(body if body is not None else doc).strip()

@@ -16,7 +16,7 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from ..clean import clean_html, clean_title
-from ..extract import ExtractError, extract_main
+from ..extract import ExtractError, extract_document
 from .adapters import Adapter
 
 __all__ = ["Page", "read_page", "read_json", "notice_in"]
@@ -58,9 +58,14 @@ def _first(doc: etree._Element, selectors: tuple[str, ...]) -> str:
     return ""
 
 
-def _json_ld(doc: etree._Element) -> dict[str, Any]:
+_LD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']")
+
+
+def _json_ld(doc: etree._Element, html: str) -> dict[str, Any]:
     """The first JSON-LD object with a headline or datePublished (an Article, NewsArticle, …)."""
-    for script in doc.xpath("//script[@type='application/ld+json']"):
+    if "application/ld+json" not in html:  # most pages have none: no walk of the tree
+        return {}
+    for script in _LD_SCRIPTS(doc):
         try:
             data = json.loads(script.text or "")
         except ValueError:
@@ -124,7 +129,7 @@ def notice_in(html: str, adapter: Adapter) -> str | None:
 
 def _body(doc: etree._Element, html: str, url: str, adapter: Adapter) -> str:
     if not adapter.body:
-        return clean_html(extract_main(html, url, doc=doc), url)
+        return clean_html(extract_document(html, url, doc=doc), url)
     for sel in adapter.body:
         found = _select(doc, sel)
         if found:
@@ -148,7 +153,7 @@ def read_page(html: str, url: str, adapter: Adapter) -> Page:
         doc = lxml.html.document_fromstring(html, base_url=url)
     except (etree.ParserError, ValueError) as e:
         raise ExtractError(f"{url}: not an HTML page ({e})") from None
-    ld = _json_ld(doc)
+    ld = _json_ld(doc, html)
     title = clean_title(_first(doc, adapter.title) or str(ld.get("headline") or ""))
     canonical = _first(doc, adapter.canonical_from_page) or url
     if adapter.canonical is not None:
