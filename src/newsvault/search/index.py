@@ -68,8 +68,8 @@ CHUNK = 1000
 # Bulk builds tokenise chunks of BULK_CHUNK and commit every BULK_TX documents or BULK_TX_SECONDS.
 # A commit is what bounds memory: tantivy queues the documents it is given (up to 10,000) until
 # its one indexing thread has taken them, and only a commit waits for that queue to empty. At
-# 100,000 articles the first search peaked at 730 MB with 50,000 a transaction, 492 MB with
-# 10,000 and 353 MB with 2,000 (and chunks of 500, a 32 MB writer), in the same time (58 s): the
+# 100,000 articles the first search peaked at 734 MB with 50,000 a transaction, 480 MB with
+# 10,000 and 345 MB with 2,000 (and chunks of 500, a 32 MB writer), in the same time (58 s): the
 # price is more, smaller segments for tantivy to merge (12 after the build instead of 6; a query
 # costs ~10 % more). The time bound keeps other writers' waits for SQLite's lock (60 s at most)
 # short on slow machines; a build killed loses at most that much work.
