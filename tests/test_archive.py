@@ -267,9 +267,8 @@ def test_a_batch_syncs_every_file_before_the_journal_names_it(archive, monkeypat
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(module, "_fsync_path", broken)
-    with pytest.raises(OSError):
-        with archive.batch():
-            for i in range(6, 9):
-                archive.add(rec(url=f"https://www.rfi.fr/cn/{i}"), "rfi")
+    with pytest.raises(OSError), archive.batch():
+        for i in range(6, 9):
+            archive.add(rec(url=f"https://www.rfi.fr/cn/{i}"), "rfi")
     assert len(list(archive.record_files())) == 6  # nothing of the failed batch is left
     assert not [p for p in archive.root.rglob(".nv-*")]
