@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import subprocess
 import sys
@@ -92,9 +91,10 @@ def timed_save(root: Path, urls: list[str]) -> tuple[float, float]:
 
 
 def timed_files(folder: Path, n: int, size: int = 6000) -> tuple[float, float]:
-    """Create, write and fsync n files of ``size`` bytes in a new folder (syncs in threads, as
-    the archive's): the least that keeping n pages as files costs on this disk."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Create, write and fsync n files of ``size`` bytes in a new folder (synced as the archive
+    syncs a batch's files: its own ``_fsync_all``): the least that keeping n pages as files
+    costs on this disk."""
+    from newsvault.archive import _fsync_all
 
     folder.mkdir(parents=True)
     data = b"x" * size
@@ -104,14 +104,7 @@ def timed_files(folder: Path, n: int, size: int = 6000) -> tuple[float, float]:
         path = folder / f"{i:010d}.md"
         path.write_bytes(data)
         paths.append(path)
-
-    def sync(path: Path) -> None:
-        fd = os.open(path, os.O_RDONLY)
-        os.fsync(fd)
-        os.close(fd)
-
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(sync, paths))
+    _fsync_all(paths)
     return time.perf_counter() - t0, time.process_time() - c0
 
 
